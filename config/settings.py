@@ -1,0 +1,223 @@
+"""Django settings, read from environment variables through config.env (see docs/settings.md)."""
+
+from pathlib import Path
+
+import dj_database_url
+
+from .env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(
+    env_str("REGISTRY_VAR_DIR", str(BASE_DIR / "var"), "Folder for the SQLite file, uploads and logs.")
+)
+VAR_DIR.mkdir(parents=True, exist_ok=True)
+
+REGISTRY_ENV = env_str(
+    "REGISTRY_ENV", "development", "development | production. Production refuses unsafe defaults."
+)
+PRODUCTION = REGISTRY_ENV == "production"
+
+DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION, "Django debug pages. Never true in production.")
+SECRET_KEY = env_str(
+    "DJANGO_SECRET_KEY", None, "Signing key for sessions and tokens. Required in production."
+)
+if PRODUCTION:
+    if not SECRET_KEY:
+        raise ImproperlyConfiguredEnv("DJANGO_SECRET_KEY must be set when REGISTRY_ENV=production")
+    if DEBUG:
+        raise ImproperlyConfiguredEnv("DJANGO_DEBUG must be false when REGISTRY_ENV=production")
+SECRET_KEY = SECRET_KEY or "development-only-insecure-key-do-not-use-in-production"
+
+ALLOWED_HOSTS = env_list(
+    "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"], "Host names this server answers to."
+)
+CSRF_TRUSTED_ORIGINS = env_list(
+    "DJANGO_CSRF_TRUSTED_ORIGINS", [], "Origins (https://host) for CSRF behind a proxy."
+)
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "ninja",
+    "registry.core",
+    "registry.audit",
+    "registry.accounts",
+    "registry.demo",
+    "registry.web",
+    "registry.api",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "registry.web.context_processors.site",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+DATABASE_URL = env_str(
+    "DATABASE_URL",
+    f"sqlite:///{VAR_DIR / 'registry.sqlite3'}",
+    "Database URL: sqlite:///path (embedded default) or postgres://user@host:5432/name.",
+)
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # IMMEDIATE takes the write lock at BEGIN, so concurrent writers wait (timeout) instead of
+        # failing half-way with "database is locked"; WAL lets readers run beside one writer.
+        "transaction_mode": "IMMEDIATE",
+        "timeout": 20,
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    }
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env_int(
+        "DATABASE_CONN_MAX_AGE", 60, "Seconds a PostgreSQL connection is kept open between requests."
+    )
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Accounts ---------------------------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["registry.accounts.backends.PhoneOrIdNumberBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "registry.accounts.password_validation.LettersAndDigitsValidator"},
+    {"NAME": "registry.accounts.password_validation.NotPhoneOrIdNumberValidator"},
+]
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:home"
+SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, "Web session idle timeout in seconds.")
+SESSION_SAVE_EVERY_REQUEST = True  # the cookie age counts from the last request: an idle timeout
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "SAMEORIGIN"  # PDFs of materials are shown inline in our own review page
+
+# --- Locale -----------------------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文")]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static files and uploads -----------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(exist_ok=True)  # WhiteNoise warns on every request when it is missing
+NODE_MODULES = BASE_DIR / "node_modules"
+# Front-end libraries come from the npm registry (package.json) at install time, never a CDN.
+STATICFILES_DIRS = [
+    ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
+    ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
+]
+MEDIA_ROOT = VAR_DIR / "media"  # private: no MEDIA_URL is served; files go through access-checked views
+
+STORAGE_BACKEND = env_str(
+    "STORAGE_BACKEND", "local", "local | s3 (S3-compatible object storage for materials)."
+)
+if STORAGE_BACKEND == "s3":
+    _default_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env_str("STORAGE_S3_BUCKET", None, "Bucket for materials (STORAGE_BACKEND=s3)."),
+            "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL", None, "S3-compatible endpoint URL."),
+            "access_key": env_str("STORAGE_S3_ACCESS_KEY", None, "S3 access key."),
+            "secret_key": env_str("STORAGE_S3_SECRET_KEY", None, "S3 secret key."),
+            "region_name": env_str("STORAGE_S3_REGION", None, "S3 region name."),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+else:
+    _default_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT},
+    }
+STORAGES = {
+    "default": _default_storage,
+    "staticfiles": {
+        "BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"
+        if PRODUCTION
+        else "django.contrib.staticfiles.storage.StaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = not PRODUCTION
+
+# --- Cache and background jobs ----------------------------------------------------------------
+REDIS_URL = env_str(
+    "REDIS_URL", None, "Redis URL for the cache and (unless CELERY_BROKER_URL is set) the broker."
+)
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    if REDIS_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+CELERY_BROKER_URL = env_str(
+    "CELERY_BROKER_URL", REDIS_URL, "Celery broker. Unset (and no REDIS_URL): in-process."
+)
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_TIME_LIMIT = 300
+CELERY_TIMEZONE = TIME_ZONE
+
+# --- Product ----------------------------------------------------------------------------------
+REGISTRY_JURISDICTION = env_str(
+    "REGISTRY_JURISDICTION", "110000", "GB/T 2260 code of the deployment's province."
+)
+REGISTRY_BUREAU_NAME = env_str(
+    "REGISTRY_BUREAU_NAME", "北京市财政局", "Name of the bureau shown in the header."
+)
+SMS_BACKEND = env_str(
+    "SMS_BACKEND", "console", "console | file | http: where SMS codes and notices are sent."
+)
+SMS_FILE_PATH = env_str(
+    "SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"), "File the `file` SMS backend appends to."
+)
+
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {"registry": {"handlers": ["console"], "level": LOG_LEVEL}},
+}

@@ -1,0 +1,100 @@
+"""The one permission layer: may this user see this person / application / file?
+
+Rules (PRODUCT.md "Privacy and security"):
+- a municipal admin (or superuser) sees everything;
+- a district reviewer sees what belongs to one of their districts;
+- anyone sees what they own;
+- nobody else sees anything, and is answered 404 (never "it exists but is not yours").
+
+Models that hold personal data declare `access_owner_field` and `access_district_field`
+(dotted ORM paths) and use `ScopedQuerySet`, so every list and detail goes through `visible_to`.
+"""
+
+from django.db import models
+from django.db.models import Q
+from django.http import Http404
+
+from .models import Role
+
+
+def is_active_user(user) -> bool:
+    return bool(user is not None and user.is_authenticated and user.is_active)
+
+
+def is_admin(user) -> bool:
+    return is_active_user(user) and (user.is_superuser or user.role == Role.ADMIN)
+
+
+def is_reviewer(user) -> bool:
+    return is_active_user(user) and user.role == Role.REVIEWER
+
+
+def is_staff_member(user) -> bool:
+    return is_admin(user) or is_reviewer(user)
+
+
+def district_codes(user) -> frozenset[str]:
+    """The districts a reviewer covers (cached on the user object for the request)."""
+    if not is_reviewer(user):
+        return frozenset()
+    cached = getattr(user, "_district_codes", None)
+    if cached is None:
+        cached = frozenset(user.districts.values_list("code", flat=True))
+        user._district_codes = cached
+    return cached
+
+
+def can_act_for_district(user, district_code: str | None) -> bool:
+    """May this staff member review / decide / act on what is managed by `district_code`?"""
+    if is_admin(user):
+        return True
+    return bool(district_code) and district_code in district_codes(user)
+
+
+def can_access(user, *, owner_id: int | None, district_code: str | None) -> bool:
+    if not is_active_user(user):
+        return False
+    if owner_id is not None and owner_id == user.pk:
+        return True
+    return can_act_for_district(user, district_code)
+
+
+def can_view(user, obj) -> bool:
+    """For any object with `access_owner_id` and `access_district_code` attributes."""
+    return can_access(user, owner_id=obj.access_owner_id, district_code=obj.access_district_code)
+
+
+def filter_visible(queryset: models.QuerySet, user, *, owner_field: str | None, district_field: str | None):
+    if not is_active_user(user):
+        return queryset.none()
+    if is_admin(user):
+        return queryset
+    condition = Q(pk__in=[])
+    if owner_field:
+        condition |= Q(**{owner_field: user.pk})
+    if district_field and is_reviewer(user):
+        codes = district_codes(user)
+        if codes:
+            condition |= Q(**{f"{district_field}__in": sorted(codes)})
+    return queryset.filter(condition)
+
+
+def get_visible_or_404(queryset: models.QuerySet, user, **lookup):
+    """Fetch one object through the model's scoping, or 404 whether it is missing or not yours."""
+    try:
+        return queryset.visible_to(user).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+class ScopedQuerySet(models.QuerySet):
+    """Base queryset for models holding personal data. Set on the model:
+    access_owner_field = "person__user" ; access_district_field = "district" (or "district_id")."""
+
+    def visible_to(self, user):
+        return filter_visible(
+            self,
+            user,
+            owner_field=getattr(self.model, "access_owner_field", None),
+            district_field=getattr(self.model, "access_district_field", None),
+        )

@@ -1,0 +1,100 @@
+import hashlib
+import secrets
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.contrib.auth.models import PermissionsMixin
+from django.db import models
+from django.utils import timezone
+
+
+class Role(models.TextChoices):
+    APPLICANT = "applicant", "会计人员"
+    REVIEWER = "reviewer", "区财政局审核员"
+    ADMIN = "admin", "市财政局管理员"
+
+
+class UserManager(BaseUserManager):
+    use_in_migrations = True
+
+    def create_user(self, phone: str, password: str | None = None, **extra):
+        if not phone:
+            raise ValueError("phone is required")
+        user = self.model(phone=phone, **extra)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, phone: str, password: str | None = None, **extra):
+        extra.setdefault("role", Role.ADMIN)
+        extra.update(is_staff=True, is_superuser=True)
+        return self.create_user(phone, password, **extra)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    """One account per real person. Staff are users with a role other than applicant."""
+
+    phone = models.CharField("手机号码", max_length=11, unique=True)
+    # Set when the person's ID number is collected; unique so one person cannot hold two accounts.
+    id_number = models.CharField("证件号码", max_length=18, unique=True, null=True, blank=True)
+    name = models.CharField("姓名", max_length=50, blank=True)
+    role = models.CharField(
+        "角色", max_length=20, choices=Role.choices, default=Role.APPLICANT, db_index=True
+    )
+    districts = models.ManyToManyField(
+        "core.Region",
+        verbose_name="负责的区",
+        blank=True,
+        related_name="reviewers",
+        limit_choices_to={"is_reviewing_unit": True},
+        help_text="审核员可审核的区（可多个）；市管理员可见全部区，无需设置。",
+    )
+    is_active = models.BooleanField("有效", default=True)
+    is_staff = models.BooleanField("可进入管理后台", default=False)
+    must_change_password = models.BooleanField("首次登录须修改密码", default=False)
+    date_joined = models.DateTimeField("注册时间", default=timezone.now)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "phone"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        verbose_name = verbose_name_plural = "用户"
+
+    def __str__(self) -> str:
+        return f"{self.name or '用户'}（{self.phone}）"
+
+    @property
+    def audit_label(self) -> str:
+        return f"{self.get_role_display()} {self.name or ''} {self.phone}".strip()
+
+
+class ApiScope(models.TextChoices):
+    VERIFY = "verify", "核验查询（考试、评审系统）"
+    PROVIDER = "provider", "继续教育机构报送学分"
+
+
+def hash_api_key(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+class ApiClient(models.Model):
+    """An outside system calling the API with `X-Api-Key`. Only a hash of the key is stored."""
+
+    name = models.CharField("名称", max_length=100, unique=True)
+    scope = models.CharField("权限范围", max_length=20, choices=ApiScope.choices)
+    key_prefix = models.CharField("密钥前缀", max_length=12, db_index=True)
+    key_hash = models.CharField("密钥哈希", max_length=64, unique=True)
+    active = models.BooleanField("有效", default=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    last_used_at = models.DateTimeField("最近调用", null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "API 客户端"
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_scope_display()}）"
+
+    @staticmethod
+    def new_key() -> str:
+        return "ar_" + secrets.token_urlsafe(32)

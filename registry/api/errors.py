@@ -1,0 +1,121 @@
+"""Errors as application/problem+json (RFC 9457), the shape API.md promises:
+{"type", "title", "status", "detail", "errors": [{"field", "code", "message"}]}."""
+
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+TITLES = {
+    400: "输入有误",
+    401: "请先登录",
+    403: "没有权限",
+    404: "未找到",
+    405: "不支持的请求方法",
+    409: "状态冲突",
+    413: "文件过大",
+    429: "请求过于频繁",
+    500: "服务器内部错误",
+}
+
+
+@dataclass
+class FieldProblem:
+    field: str
+    code: str
+    message: str
+
+
+@dataclass
+class ApiError(Exception):
+    status: int
+    code: str
+    detail: str
+    errors: list[FieldProblem] = field(default_factory=list)
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def problem_response(
+    *, status: int, code: str, detail: str, errors: list[FieldProblem] | None = None, headers=None
+) -> JsonResponse:
+    body = {
+        "type": f"https://registry.invalid/problems/{code}",
+        "title": TITLES.get(status, HTTPStatus(status).phrase),
+        "status": status,
+        "code": code,
+        "detail": detail,
+        "errors": [{"field": e.field, "code": e.code, "message": e.message} for e in errors or []],
+    }
+    response = JsonResponse(
+        body, status=status, content_type=PROBLEM_CONTENT_TYPE, json_dumps_params={"ensure_ascii": False}
+    )
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def _pydantic_field(loc) -> str:
+    parts = [str(p) for p in loc]
+    # ninja prefixes the location with ("body", "<parameter name>") or ("query", …)
+    if parts and parts[0] in {"body", "query", "path", "form", "file", "header", "cookie"}:
+        parts = parts[1:]
+        if len(parts) > 1:
+            parts = parts[1:]
+    return ".".join(parts)
+
+
+def _pydantic_problem(error: dict) -> FieldProblem:
+    kind = error.get("type", "")
+    if kind == "missing":
+        return FieldProblem(_pydantic_field(error.get("loc", [])), "required", "此项为必填项")
+    return FieldProblem(
+        _pydantic_field(error.get("loc", [])), "invalid_format", "格式不正确：" + error.get("msg", "")
+    )
+
+
+def install_handlers(api) -> None:
+    @api.exception_handler(ApiError)
+    def on_api_error(request, exc: ApiError):
+        return problem_response(
+            status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors, headers=exc.headers
+        )
+
+    @api.exception_handler(NinjaValidationError)
+    def on_validation_error(request, exc: NinjaValidationError):
+        problems = [_pydantic_problem(e) for e in exc.errors]
+        return problem_response(
+            status=400, code="invalid_input", detail="请求内容有误，请按提示修改。", errors=problems
+        )
+
+    @api.exception_handler(DjangoValidationError)
+    def on_django_validation_error(request, exc: DjangoValidationError):
+        problems = []
+        if hasattr(exc, "error_dict"):
+            for name, errs in exc.error_dict.items():
+                problems += [FieldProblem(name, e.code or "invalid", " ".join(e.messages)) for e in errs]
+        else:
+            problems = [FieldProblem("", e.code or "invalid", " ".join(e.messages)) for e in exc.error_list]
+        code = problems[0].code if len(problems) == 1 else "invalid_input"
+        return problem_response(
+            status=400, code=code, detail="；".join(p.message for p in problems), errors=problems
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def on_auth_error(request, exc):
+        return problem_response(status=401, code="not_authenticated", detail="请先登录。")
+
+    @api.exception_handler(Http404)
+    def on_not_found(request, exc):
+        return problem_response(status=404, code="not_found", detail="未找到该对象，或您无权查看。")
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request, exc: HttpError):
+        status = exc.status_code
+        return problem_response(
+            status=status, code=f"http_{status}", detail=str(exc) or TITLES.get(status, "")
+        )

@@ -1,0 +1,15 @@
+from ninja import NinjaAPI
+
+from .errors import install_handlers
+from .reference import router as reference_router
+
+api = NinjaAPI(
+    title="会计人员信息管理系统 API",
+    version="1",
+    description="Accountant Registry JSON API (v1). 错误均以 application/problem+json 返回，见 API.md。",
+    urls_namespace="api-v1",
+    openapi_url="/openapi.json",
+    docs_url="/docs",
+)
+install_handlers(api)
+api.add_router("/", reference_router)

@@ -1,0 +1,76 @@
+"""The append-only, hash-chained audit log.
+
+Each entry's `hash` covers its own fields and the previous entry's hash, so editing, deleting or
+reordering any row breaks the chain from that row on; `manage.py verify_audit` finds the break.
+The database refuses UPDATE (and on PostgreSQL DELETE) through triggers; the chain catches what a
+database superuser could still do.
+"""
+
+from django.conf import settings
+from django.db import models
+
+
+class AppendOnlyError(RuntimeError):
+    pass
+
+
+class AuditEntryQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("审计日志只能追加，不能修改")
+
+    def delete(self):
+        raise AppendOnlyError("审计日志只能追加，不能删除")
+
+
+class AuditEntry(models.Model):
+    seq = models.PositiveBigIntegerField("序号", unique=True)
+    at = models.DateTimeField("时间", db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="操作人",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,  # the log outlives accounts; it must never be rewritten by a cascade
+        related_name="+",
+    )
+    actor_label = models.CharField("操作人（记录时）", max_length=100, blank=True)
+    action = models.CharField("操作", max_length=60, db_index=True)
+    target_type = models.CharField("对象类型", max_length=60, blank=True)
+    target_id = models.CharField("对象标识", max_length=64, blank=True)
+    district = models.CharField("所属区", max_length=6, blank=True, db_index=True)
+    ip = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    details = models.JSONField("详情", default=dict, blank=True)
+    prev_hash = models.CharField("上一条哈希", max_length=64)
+    hash = models.CharField("哈希", max_length=64, unique=True)
+
+    objects = AuditEntryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计日志"
+        ordering = ["-seq"]
+        indexes = [models.Index(fields=["target_type", "target_id"], name="audit_target")]
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.at:%Y-%m-%d %H:%M:%S} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError("审计日志只能追加，不能修改")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("审计日志只能追加，不能删除")
+
+
+class AuditChainHead(models.Model):
+    """One row holding the chain's last sequence number and hash; locking it serialises appends."""
+
+    seq = models.PositiveBigIntegerField(default=0)
+    last_hash = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审计链头"
+
+    def __str__(self) -> str:
+        return f"#{self.seq} {self.last_hash[:12]}"

@@ -1,0 +1,115 @@
+import datetime as dt
+import hashlib
+import ipaddress
+import json
+from typing import Any
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import transaction
+from django.utils import timezone
+
+from .models import AuditChainHead, AuditEntry
+
+GENESIS_HASH = "0" * 64
+
+
+def _canonical(value: Any) -> Any:
+    """JSON-safe copy, so the hash computed now equals the one recomputed from the stored row."""
+    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+
+
+def entry_hash(
+    *, seq, at, actor_id, actor_label, action, target_type, target_id, district, ip, details, prev_hash
+):
+    payload = {
+        "seq": seq,
+        "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
+        "actor_id": actor_id,
+        "actor_label": actor_label,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "district": district,
+        "ip": ip,
+        "details": details,
+        "prev_hash": prev_hash,
+    }
+    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+
+
+def hash_of_entry(entry: AuditEntry) -> str:
+    return entry_hash(
+        seq=entry.seq,
+        at=entry.at,
+        actor_id=entry.actor_id,
+        actor_label=entry.actor_label,
+        action=entry.action,
+        target_type=entry.target_type,
+        target_id=entry.target_id,
+        district=entry.district,
+        ip=entry.ip,
+        details=entry.details,
+        prev_hash=entry.prev_hash,
+    )
+
+
+def client_ip(request) -> str | None:
+    """The peer address. Behind a proxy, configure the proxy to set REMOTE_ADDR (docs/deployment)."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def audit_record(
+    *,
+    action: str,
+    actor=None,
+    target=None,
+    target_type: str = "",
+    target_id: str = "",
+    district: str = "",
+    ip: str | None = None,
+    request=None,
+    details: dict | None = None,
+) -> AuditEntry:
+    """Append one audit entry. The only writer of the audit log.
+
+    Call it inside the transaction of the action it records: if that action rolls back, so does
+    its entry. `target` (a model instance) fills target_type/target_id.
+    """
+    if target is not None:
+        target_type = target_type or target._meta.label_lower
+        target_id = target_id or str(target.pk)
+    if request is not None:
+        ip = ip or client_ip(request)
+        if actor is None and getattr(request, "user", None) is not None and request.user.is_authenticated:
+            actor = request.user
+    actor_id = actor.pk if actor is not None else None
+    actor_label = str(getattr(actor, "audit_label", "") or (actor or "")) if actor is not None else ""
+    details = _canonical(details or {})
+    if ip:
+        ip = ipaddress.ip_address(ip).compressed
+    with transaction.atomic():
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"seq": 0, "last_hash": GENESIS_HASH}
+        )
+        fields = dict(
+            seq=head.seq + 1,
+            at=timezone.now(),
+            actor_id=actor_id,
+            actor_label=actor_label[:100],
+            action=action,
+            target_type=target_type,
+            target_id=str(target_id),
+            district=district or "",
+            ip=ip,
+            details=details,
+            prev_hash=head.last_hash,
+        )
+        entry = AuditEntry(**fields, hash=entry_hash(**fields))
+        entry.save()
+        head.seq = entry.seq
+        head.last_hash = entry.hash
+        head.save(update_fields=["seq", "last_hash"])
+    return entry

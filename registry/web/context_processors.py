@@ -1,0 +1,20 @@
+from django.conf import settings
+
+from registry.accounts import access
+
+
+def site(request):
+    user = getattr(request, "user", None)
+    nav = [("web:home", "首页")]
+    if access.is_staff_member(user):
+        nav.append(("web:contacts", "各区联系方式"))
+        if user.is_staff:
+            nav.append(("admin:index", "管理后台"))
+    else:
+        nav.append(("web:contacts", "咨询电话"))
+    return {
+        "bureau_name": settings.REGISTRY_BUREAU_NAME,
+        "product_name": "会计人员信息管理系统",
+        "nav_items": nav,
+        "role_label": user.get_role_display() if user is not None and user.is_authenticated else "",
+    }

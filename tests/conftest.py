@@ -1,0 +1,71 @@
+"""Shared fixtures.
+
+Code tables are loaded by a data migration, so every test database has them. Tests marked
+`django_db(transaction=True)` run against a flushed database: request the `code_tables` fixture
+there to load them again.
+"""
+
+import os
+
+import pytest
+from django.db import connection
+
+from registry.accounts.models import Role
+from registry.core import validators, workdays
+from tests.factories import UserFactory
+
+
+def require_service(name: str, available: bool, how: str) -> None:
+    """Skip with a clear message when a service is missing — but fail under CI=true, where it must run."""
+    if available:
+        return
+    message = f"{name} is not available: {how}"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and {message}")
+    pytest.skip(message)
+
+
+@pytest.fixture
+def postgres(db):
+    require_service(
+        "PostgreSQL",
+        connection.vendor == "postgresql",
+        "run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry (see README)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_caches():
+    workdays.clear_cache()
+    validators.clear_region_cache()
+    yield
+    workdays.clear_cache()
+    validators.clear_region_cache()
+
+
+@pytest.fixture
+def code_tables(db):
+    from registry.core.loaders import load_all
+    from registry.core.models import CalendarDay, CalendarYear, Code, Region
+
+    load_all(Region=Region, Code=Code, CalendarDay=CalendarDay, CalendarYear=CalendarYear)
+
+
+@pytest.fixture
+def applicant(db):
+    return UserFactory(role=Role.APPLICANT)
+
+
+@pytest.fixture
+def chaoyang_reviewer(db):
+    return UserFactory(reviewer=True, district_codes=["110105"])
+
+
+@pytest.fixture
+def haidian_reviewer(db):
+    return UserFactory(reviewer=True, district_codes=["110108"])
+
+
+@pytest.fixture
+def municipal_admin(db):
+    return UserFactory(admin=True)
