@@ -31,7 +31,7 @@ def postgres(db):
     message; the PostgreSQL pass of .ci/run sets REQUIRE_POSTGRES=1, so there they can never skip."""
     if connection.vendor == "postgresql":
         return
-    message = "needs PostgreSQL: run with DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry (see README)"
+    message = "needs PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry (see README)"
     if os.environ.get("REQUIRE_POSTGRES") == "1":
         pytest.fail(f"REQUIRE_POSTGRES=1 but the suite runs on {connection.vendor}; {message}")
     pytest.skip(message)
