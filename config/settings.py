@@ -89,6 +89,9 @@ DATABASE_URL = env_str(
     f"sqlite:///{VAR_DIR / 'registry.sqlite3'}",
     "Database URL: sqlite:///path (embedded default) or postgres://user@host:5432/name.",
 )
+DATABASE_CONN_MAX_AGE = env_int(
+    "DATABASE_CONN_MAX_AGE", 60, "Seconds a PostgreSQL connection is kept open between requests."
+)
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
@@ -99,9 +102,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
     }
 else:
-    DATABASES["default"]["CONN_MAX_AGE"] = env_int(
-        "DATABASE_CONN_MAX_AGE", 60, "Seconds a PostgreSQL connection is kept open between requests."
-    )
+    DATABASES["default"]["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -152,15 +153,20 @@ MEDIA_ROOT = VAR_DIR / "media"  # private: no MEDIA_URL is served; files go thro
 STORAGE_BACKEND = env_str(
     "STORAGE_BACKEND", "local", "local | s3 (S3-compatible object storage for materials)."
 )
+_s3_options = {
+    "bucket_name": env_str("STORAGE_S3_BUCKET", None, "Bucket for materials (STORAGE_BACKEND=s3)."),
+    "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL", None, "S3-compatible endpoint URL."),
+    "access_key": env_str("STORAGE_S3_ACCESS_KEY", None, "S3 access key."),
+    "secret_key": env_str("STORAGE_S3_SECRET_KEY", None, "S3 secret key."),
+    "region_name": env_str("STORAGE_S3_REGION", None, "S3 region name."),
+}
 if STORAGE_BACKEND == "s3":
+    if PRODUCTION and not _s3_options["bucket_name"]:
+        raise ImproperlyConfiguredEnv("STORAGE_S3_BUCKET must be set when STORAGE_BACKEND=s3")
     _default_storage = {
         "BACKEND": "storages.backends.s3.S3Storage",
         "OPTIONS": {
-            "bucket_name": env_str("STORAGE_S3_BUCKET", None, "Bucket for materials (STORAGE_BACKEND=s3)."),
-            "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL", None, "S3-compatible endpoint URL."),
-            "access_key": env_str("STORAGE_S3_ACCESS_KEY", None, "S3 access key."),
-            "secret_key": env_str("STORAGE_S3_SECRET_KEY", None, "S3 secret key."),
-            "region_name": env_str("STORAGE_S3_REGION", None, "S3 region name."),
+            **_s3_options,
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
