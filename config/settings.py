@@ -7,20 +7,14 @@ import dj_database_url
 from .env import ImproperlyConfiguredEnv, env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = Path(
-    env_str("REGISTRY_VAR_DIR", str(BASE_DIR / "var"), "Folder for the SQLite file, uploads and logs.")
-)
+VAR_DIR = Path(env_str("REGISTRY_VAR_DIR", str(BASE_DIR / "var"), "Folder for the SQLite file, uploads and logs."))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 
-REGISTRY_ENV = env_str(
-    "REGISTRY_ENV", "development", "development | production. Production refuses unsafe defaults."
-)
+REGISTRY_ENV = env_str("REGISTRY_ENV", "development", "development | production. Production refuses unsafe defaults.")
 PRODUCTION = REGISTRY_ENV == "production"
 
 DEBUG = env_bool("DJANGO_DEBUG", not PRODUCTION, "Django debug pages. Never true in production.")
-SECRET_KEY = env_str(
-    "DJANGO_SECRET_KEY", None, "Signing key for sessions and tokens. Required in production."
-)
+SECRET_KEY = env_str("DJANGO_SECRET_KEY", None, "Signing key for sessions and tokens. Required in production.")
 if PRODUCTION:
     if not SECRET_KEY:
         raise ImproperlyConfiguredEnv("DJANGO_SECRET_KEY must be set when REGISTRY_ENV=production")
@@ -31,9 +25,7 @@ SECRET_KEY = SECRET_KEY or "development-only-insecure-key-do-not-use-in-producti
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"], "Host names this server answers to."
 )
-CSRF_TRUSTED_ORIGINS = env_list(
-    "DJANGO_CSRF_TRUSTED_ORIGINS", [], "Origins (https://host) for CSRF behind a proxy."
-)
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [], "Origins (https://host) for CSRF behind a proxy.")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -47,6 +39,8 @@ INSTALLED_APPS = [
     "registry.core",
     "registry.audit",
     "registry.accounts",
+    "registry.sms",
+    "registry.records",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -61,6 +55,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "registry.web.middleware.ForcePasswordChangeMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -150,9 +145,7 @@ STATICFILES_DIRS = [
 ]
 MEDIA_ROOT = VAR_DIR / "media"  # private: no MEDIA_URL is served; files go through access-checked views
 
-STORAGE_BACKEND = env_str(
-    "STORAGE_BACKEND", "local", "local | s3 (S3-compatible object storage for materials)."
-)
+STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local", "local | s3 (S3-compatible object storage for materials).")
 _s3_options = {
     "bucket_name": env_str("STORAGE_S3_BUCKET", None, "Bucket for materials (STORAGE_BACKEND=s3)."),
     "endpoint_url": env_str("STORAGE_S3_ENDPOINT_URL", None, "S3-compatible endpoint URL."),
@@ -188,17 +181,13 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
 # --- Cache and background jobs ----------------------------------------------------------------
-REDIS_URL = env_str(
-    "REDIS_URL", None, "Redis URL for the cache and (unless CELERY_BROKER_URL is set) the broker."
-)
+REDIS_URL = env_str("REDIS_URL", None, "Redis URL for the cache and (unless CELERY_BROKER_URL is set) the broker.")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
     if REDIS_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
-CELERY_BROKER_URL = env_str(
-    "CELERY_BROKER_URL", REDIS_URL, "Celery broker. Unset (and no REDIS_URL): in-process."
-)
+CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL, "Celery broker. Unset (and no REDIS_URL): in-process.")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
@@ -206,18 +195,25 @@ CELERY_TASK_TIME_LIMIT = 300
 CELERY_TIMEZONE = TIME_ZONE
 
 # --- Product ----------------------------------------------------------------------------------
-REGISTRY_JURISDICTION = env_str(
-    "REGISTRY_JURISDICTION", "110000", "GB/T 2260 code of the deployment's province."
+REGISTRY_JURISDICTION = env_str("REGISTRY_JURISDICTION", "110000", "GB/T 2260 code of the deployment's province.")
+REGISTRY_BUREAU_NAME = env_str("REGISTRY_BUREAU_NAME", "北京市财政局", "Name of the bureau shown in the header.")
+SMS_BACKEND = env_str("SMS_BACKEND", "console", "console | file | http: where SMS codes and notices are sent.")
+SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"), "File the `file` SMS backend appends to.")
+SMS_HTTP_URL = env_str("SMS_HTTP_URL", None, "Gateway URL for SMS_BACKEND=http (JSON POST of phone, text, purpose).")
+SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", None, "Bearer token sent to the SMS gateway.")
+SMS_HTTP_TIMEOUT = float(env_str("SMS_HTTP_TIMEOUT", "5", "Seconds before a gateway call is abandoned."))
+SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300, "How long an SMS verification code is valid.")
+SMS_PHONE_INTERVAL_SECONDS = env_int("SMS_PHONE_INTERVAL_SECONDS", 60, "Minimum seconds between codes to one phone.")
+SMS_PHONE_DAILY_LIMIT = env_int("SMS_PHONE_DAILY_LIMIT", 10, "Codes per phone per day.")
+SMS_IP_HOURLY_LIMIT = env_int("SMS_IP_HOURLY_LIMIT", 30, "Codes requested from one IP address per hour.")
+SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5, "Wrong entries after which a code is void.")
+
+LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, "Failed logins on one account that lock it.")
+LOGIN_IP_FAILURE_LIMIT = env_int(
+    "LOGIN_IP_FAILURE_LIMIT", 30, "Failed logins from one IP (any accounts) that lock the IP; offices share NAT."
 )
-REGISTRY_BUREAU_NAME = env_str(
-    "REGISTRY_BUREAU_NAME", "北京市财政局", "Name of the bureau shown in the header."
-)
-SMS_BACKEND = env_str(
-    "SMS_BACKEND", "console", "console | file | http: where SMS codes and notices are sent."
-)
-SMS_FILE_PATH = env_str(
-    "SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"), "File the `file` SMS backend appends to."
-)
+LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, "Failure window and lock duration.")
+API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, "Lifetime of a bearer token from /auth/login.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")
 LOGGING = {

@@ -71,9 +71,7 @@ def main() -> None:
     OUT.parent.mkdir(parents=True, exist_ok=True)
     with OUT.open("w", encoding="utf-8", newline="") as fh:
         writer = csv.writer(fh)
-        writer.writerow(
-            ["code", "name", "level", "parent", "valid_from_year", "valid_to_year", "bureau_name"]
-        )
+        writer.writerow(["code", "name", "level", "parent", "valid_from_year", "valid_to_year", "bureau_name"])
         for row in rows:
             writer.writerow(row + [""] * (7 - len(row)))
     print(f"wrote {len(rows)} regions to {OUT}")

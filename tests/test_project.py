@@ -26,9 +26,7 @@ def test_settings_reference_is_current():
     assert documented == render(), "run: python manage.py settings_reference > docs/settings.md"
 
 
-SETUP = (
-    "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup()"
-)
+SETUP = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup()"
 
 
 def _settings_import(env: dict) -> subprocess.CompletedProcess:
@@ -49,7 +47,5 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_refuses_debug():
-    result = _settings_import(
-        {"REGISTRY_ENV": "production", "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_DEBUG": "true"}
-    )
+    result = _settings_import({"REGISTRY_ENV": "production", "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_DEBUG": "true"})
     assert result.returncode != 0 and "DJANGO_DEBUG must be false" in result.stderr

@@ -37,9 +37,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     # Set when the person's ID number is collected; unique so one person cannot hold two accounts.
     id_number = models.CharField("证件号码", max_length=18, unique=True, null=True, blank=True)
     name = models.CharField("姓名", max_length=50, blank=True)
-    role = models.CharField(
-        "角色", max_length=20, choices=Role.choices, default=Role.APPLICANT, db_index=True
-    )
+    role = models.CharField("角色", max_length=20, choices=Role.choices, default=Role.APPLICANT, db_index=True)
     districts = models.ManyToManyField(
         "core.Region",
         verbose_name="负责的区",
@@ -98,3 +96,88 @@ class ApiClient(models.Model):
     @staticmethod
     def new_key() -> str:
         return "ar_" + secrets.token_urlsafe(32)
+
+
+class SmsPurpose(models.TextChoices):
+    REGISTER = "register", "注册"
+    RESET_PASSWORD = "reset_password", "找回密码"
+    CHANGE_PHONE = "change_phone", "更换手机号"
+
+
+class SmsCode(models.Model):
+    """A 6-digit verification code, stored as a keyed hash; single use, expires after 5 minutes."""
+
+    phone = models.CharField("手机号码", max_length=11)
+    purpose = models.CharField("用途", max_length=20, choices=SmsPurpose.choices)
+    code_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "短信验证码"
+        indexes = [
+            models.Index(fields=["phone", "purpose", "created_at"], name="smscode_phone_purpose"),
+            models.Index(fields=["ip", "created_at"], name="smscode_ip"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.phone} {self.purpose} {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class SmsThrottle(models.Model):
+    """One row per phone, locked while a code is issued so that two requests at once cannot both
+    pass the once-a-minute check."""
+
+    phone = models.CharField(max_length=11, primary_key=True)
+    last_sent_at = models.DateTimeField(null=True)
+    day = models.DateField(null=True)
+    day_count = models.PositiveSmallIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return self.phone
+
+
+class LoginAttempt(models.Model):
+    """Every login attempt, for the lockout rule (failures since the last success in the window)."""
+
+    account_key = models.CharField(max_length=40)  # "user:<id>" or "name:<what was typed>"
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField(default=timezone.now)
+    success = models.BooleanField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["account_key", "at"], name="login_account_at"),
+            models.Index(fields=["ip", "at"], name="login_ip_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.account_key} {self.at:%H:%M:%S} {'ok' if self.success else 'failed'}"
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token from POST /api/v1/auth/login. Only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "登录令牌"
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.expires_at:%Y-%m-%d %H:%M}"
+
+    @staticmethod
+    def new_key() -> str:
+        return "rt_" + secrets.token_urlsafe(32)

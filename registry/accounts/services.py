@@ -1,15 +1,21 @@
+import secrets
+import string
 from dataclasses import dataclass
 
 from django.contrib.auth.models import Group, Permission
-from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from registry.audit.services import audit_record
+from registry.core.errors import Conflict, ServiceError
+from registry.core.masking import mask_phone
 from registry.core.models import Region
 from registry.core.validators import validate_mobile
 
-from .models import ApiClient, ApiScope, Role, User, hash_api_key
+from . import auth
+from .models import ApiClient, ApiScope, Role, SmsPurpose, User, hash_api_key
+from .sms_codes import normalize_phone, sms_code_consume
 
 ADMIN_GROUP_NAME = "市财政局管理员"
 # Models a municipal admin maintains in the Django admin (code tables, calendar, regions' contacts).
@@ -95,7 +101,138 @@ def api_client_create(*, name: str, scope: str, actor: User | None = None) -> Is
         raise ValidationError("同名的 API 客户端已存在", code="name_taken")
     key = ApiClient.new_key()
     client = ApiClient.objects.create(name=name, scope=scope, key_prefix=key[:10], key_hash=hash_api_key(key))
-    audit_record(
-        action="api_client.create", actor=actor, target=client, details={"scope": scope, "name": name}
-    )
+    audit_record(action="api_client.create", actor=actor, target=client, details={"scope": scope, "name": name})
     return IssuedApiKey(client=client, key=key)
+
+
+# --- Applicants: registration, password reset, profile ------------------------------------------
+
+
+def check_password_strength(password: str, *, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        raise ServiceError("weak_password", "；".join(exc.messages), field="password") from None
+
+
+def password_rules_text() -> str:
+    return " ".join(password_validators_help_texts())
+
+
+def applicant_register(*, phone: str, sms_code: str, password: str, ip: str | None = None) -> User:
+    phone = normalize_phone(phone)
+    if User.objects.filter(phone=phone).exists():
+        raise Conflict("phone_taken", "该手机号码已注册，请直接登录。", field="phone")
+    check_password_strength(password, user=User(phone=phone))
+    sms_code_consume(phone=phone, purpose=SmsPurpose.REGISTER, code=sms_code)
+    with transaction.atomic():
+        if User.objects.select_for_update().filter(phone=phone).exists():
+            raise Conflict("phone_taken", "该手机号码已注册，请直接登录。", field="phone")
+        user = User.objects.create_user(phone, password, role=Role.APPLICANT)
+        audit_record(action="account.register", actor=user, target=user, ip=ip, details={"phone": mask_phone(phone)})
+    return user
+
+
+def password_reset(*, id_number: str, phone: str, sms_code: str, new_password: str, ip: str | None = None) -> None:
+    """ID number + registered phone + SMS code → new password, every session and token revoked.
+
+    Unknown phone, unknown ID number, a pair that does not match and a wrong code all get the same
+    answer (sms_code_invalid), so nobody learns whether an account exists."""
+    phone = normalize_phone(phone)
+    id_number = (id_number or "").strip().upper()
+    user = User.objects.filter(phone=phone, id_number=id_number).first() if id_number else None
+    check_password_strength(new_password, user=user or User(phone=phone, id_number=id_number))
+    sms_code_consume(phone=phone, purpose=SmsPurpose.RESET_PASSWORD, code=sms_code)
+    if user is None:
+        raise ServiceError("sms_code_invalid", "验证码不正确，请核对短信中的6位数字，或重新获取。", field="sms_code")
+    with transaction.atomic():
+        user.set_password(new_password)  # changes the session hash: every web session ends
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        revoked = auth.tokens_revoke_all(user=user)
+        auth.clear_lockout(user=user)
+        audit_record(action="auth.password_reset", actor=user, target=user, ip=ip, details={"tokens_revoked": revoked})
+
+
+def password_change(*, user: User, old_password: str, new_password: str, ip: str | None = None) -> None:
+    if not user.check_password(old_password):
+        raise ServiceError("wrong_password", "原密码不正确。", field="old_password")
+    if old_password == new_password:
+        raise ServiceError("weak_password", "新密码不能与原密码相同。", field="new_password")
+    check_password_strength(new_password, user=user)
+    with transaction.atomic():
+        user.set_password(new_password)
+        user.must_change_password = False
+        user.save(update_fields=["password", "must_change_password"])
+        revoked = auth.tokens_revoke_all(user=user)
+        audit_record(action="auth.password_change", actor=user, target=user, ip=ip, details={"tokens_revoked": revoked})
+
+
+def phone_change(*, user: User, new_phone: str, sms_code: str, ip: str | None = None) -> User:
+    new_phone = normalize_phone(new_phone)
+    if new_phone == user.phone:
+        raise ServiceError("same_phone", "新手机号码与当前号码相同。", field="new_phone")
+    if User.objects.filter(phone=new_phone).exists():
+        raise Conflict("phone_taken", "该手机号码已被其他账号使用。", field="new_phone")
+    sms_code_consume(phone=new_phone, purpose=SmsPurpose.CHANGE_PHONE, code=sms_code)
+    with transaction.atomic():
+        old = user.phone
+        user.phone = new_phone
+        user.save(update_fields=["phone"])
+        audit_record(
+            action="account.phone_change",
+            actor=user,
+            target=user,
+            ip=ip,
+            details={"old_phone": mask_phone(old), "new_phone": mask_phone(new_phone)},
+        )
+    return user
+
+
+# --- Staff --------------------------------------------------------------------------------------
+
+
+def phone_recover_by_staff(
+    *, actor: User, id_number: str, new_phone: str, identity_check: str, ip: str | None = None
+) -> User:
+    """A reviewer restores access for a person who lost their phone, after checking identity by hand.
+    The person then resets the password with a code sent to the new phone."""
+    from registry.records.selectors import person_for_staff
+
+    identity_check = (identity_check or "").strip()
+    if len(identity_check) < 4:
+        raise ServiceError("required", "请记录核验身份的方式（如：现场核验身份证原件）。", field="identity_check")
+    record = person_for_staff(actor=actor, id_number=(id_number or "").strip())
+    if record is None:
+        raise ServiceError("not_found", "本区没有该证件号码的人员。", status=404, field="id_number")
+    new_phone = normalize_phone(new_phone)
+    person = record.user
+    if User.objects.filter(phone=new_phone).exclude(pk=person.pk).exists():
+        raise Conflict("phone_taken", "该手机号码已被其他账号使用。", field="new_phone")
+    with transaction.atomic():
+        old = person.phone
+        person.phone = new_phone
+        person.save(update_fields=["phone"])
+        revoked = auth.tokens_revoke_all(user=person)
+        audit_record(
+            action="account.phone_recovery",
+            actor=actor,
+            target=person,
+            district=record.district_id,
+            ip=ip,
+            details={
+                "identity_check": identity_check,
+                "old_phone": mask_phone(old),
+                "new_phone": mask_phone(new_phone),
+                "tokens_revoked": revoked,
+            },
+        )
+    return person
+
+
+def generate_initial_password() -> str:
+    alphabet = "".join(c for c in string.ascii_letters + string.digits if c not in "0O1lI")
+    while True:
+        candidate = "".join(secrets.choice(alphabet) for _ in range(12))
+        if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
+            return candidate

@@ -9,6 +9,8 @@ from django.http import Http404, JsonResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
+from registry.core.errors import RateLimited, ServiceError
+
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 TITLES = {
@@ -73,9 +75,7 @@ def _pydantic_problem(error: dict) -> FieldProblem:
     kind = error.get("type", "")
     if kind == "missing":
         return FieldProblem(_pydantic_field(error.get("loc", [])), "required", "此项为必填项")
-    return FieldProblem(
-        _pydantic_field(error.get("loc", [])), "invalid_format", "格式不正确：" + error.get("msg", "")
-    )
+    return FieldProblem(_pydantic_field(error.get("loc", [])), "invalid_format", "格式不正确：" + error.get("msg", ""))
 
 
 def install_handlers(api) -> None:
@@ -84,6 +84,12 @@ def install_handlers(api) -> None:
         return problem_response(
             status=exc.status, code=exc.code, detail=exc.detail, errors=exc.errors, headers=exc.headers
         )
+
+    @api.exception_handler(ServiceError)
+    def on_service_error(request, exc: ServiceError):
+        headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
+        errors = [FieldProblem(exc.field, exc.code, exc.message)] if exc.field else []
+        return problem_response(status=exc.status, code=exc.code, detail=exc.message, errors=errors, headers=headers)
 
     @api.exception_handler(NinjaValidationError)
     def on_validation_error(request, exc: NinjaValidationError):
@@ -101,9 +107,7 @@ def install_handlers(api) -> None:
         else:
             problems = [FieldProblem("", e.code or "invalid", " ".join(e.messages)) for e in exc.error_list]
         code = problems[0].code if len(problems) == 1 else "invalid_input"
-        return problem_response(
-            status=400, code=code, detail="；".join(p.message for p in problems), errors=problems
-        )
+        return problem_response(status=400, code=code, detail="；".join(p.message for p in problems), errors=problems)
 
     @api.exception_handler(AuthenticationError)
     def on_auth_error(request, exc):
@@ -116,6 +120,4 @@ def install_handlers(api) -> None:
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):
         status = exc.status_code
-        return problem_response(
-            status=status, code=f"http_{status}", detail=str(exc) or TITLES.get(status, "")
-        )
+        return problem_response(status=status, code=f"http_{status}", detail=str(exc) or TITLES.get(status, ""))

@@ -1,7 +1,9 @@
 from ninja import NinjaAPI
 
+from .auth import router as auth_router
 from .errors import install_handlers
 from .reference import router as reference_router
+from .staff import router as staff_router
 
 api = NinjaAPI(
     title="会计人员信息管理系统 API",
@@ -12,4 +14,6 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 install_handlers(api)
+api.add_router("/", auth_router)
+api.add_router("/", staff_router)
 api.add_router("/", reference_router)

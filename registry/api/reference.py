@@ -53,9 +53,7 @@ def _region_out(region: Region) -> RegionOut:
 
 
 @router.get("/regions", response=RegionList, summary="行政区划（某级的下级，或某省的审核单位）")
-def regions(
-    request, parent: str | None = None, reviewing_in: str | None = None, include_retired: bool = False
-):
+def regions(request, parent: str | None = None, reviewing_in: str | None = None, include_retired: bool = False):
     """Without parameters: the provinces. `parent=110000`: its children. `reviewing_in=110000`: the
     districts and management units of that province that review applications.
     Retired codes only on request."""
@@ -80,8 +78,6 @@ def region_detail(request, code: str):
 @router.get("/codes/{kind}", response=CodeList, summary="代码表")
 def codes(request, kind: str):
     if kind not in CodeKind.values:
-        raise ApiError(
-            404, "unknown_code_table", f"没有名为“{kind}”的代码表。可用：{', '.join(CodeKind.values)}"
-        )
+        raise ApiError(404, "unknown_code_table", f"没有名为“{kind}”的代码表。可用：{', '.join(CodeKind.values)}")
     entries = Code.objects.active().of(kind).order_by("sort_order", "code")
     return {"results": [CodeOut(code=c.code, name=c.name, extra=c.extra) for c in entries]}

@@ -18,9 +18,7 @@ def _canonical(value: Any) -> Any:
     return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
 
 
-def entry_hash(
-    *, seq, at, actor_id, actor_label, action, target_type, target_id, district, ip, details, prev_hash
-):
+def entry_hash(*, seq, at, actor_id, actor_label, action, target_type, target_id, district, ip, details, prev_hash):
     payload = {
         "seq": seq,
         "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),

@@ -33,7 +33,5 @@ def verify_chain(*, chunk_size: int = 2000, max_problems: int = 100) -> ChainRep
             return report
     head = AuditChainHead.objects.filter(pk=1).first()
     if head is not None and (head.seq != expected_seq - 1 or head.last_hash != expected_prev):
-        report.problems.append(
-            f"链头记录第 {head.seq} 条，但日志只到第 {expected_seq - 1} 条（末尾记录被删除）"
-        )
+        report.problems.append(f"链头记录第 {head.seq} 条，但日志只到第 {expected_seq - 1} 条（末尾记录被删除）")
     return report

@@ -58,9 +58,7 @@ def import_calendar_csv(text: str, *, source: str) -> CalendarImportResult:
     (year,) = years
     with transaction.atomic():
         CalendarDay.objects.filter(date__year=year).delete()
-        CalendarDay.objects.bulk_create(
-            CalendarDay(date=d, kind=k, name=n) for d, (k, n) in sorted(days.items())
-        )
+        CalendarDay.objects.bulk_create(CalendarDay(date=d, kind=k, name=n) for d, (k, n) in sorted(days.items()))
         CalendarYear.objects.update_or_create(year=year, defaults={"source": source[:100]})
         transaction.on_commit(workdays.clear_cache)
     kinds = [k for k, _ in days.values()]

@@ -129,7 +129,5 @@ def load_all(*, Region, Code, CalendarDay, CalendarYear) -> LoadResult:
     result = LoadResult()
     result.regions = load_regions(Region)
     result.codes = load_codes(Code)
-    result.calendar_days, result.calendar_years = load_calendar_from_chinesecalendar(
-        CalendarDay, CalendarYear
-    )
+    result.calendar_days, result.calendar_years = load_calendar_from_chinesecalendar(CalendarDay, CalendarYear)
     return result

@@ -54,9 +54,7 @@ class Region(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "行政区划"
         ordering = ["sort_order", "code"]
-        indexes = [
-            models.Index(fields=["province_code", "is_reviewing_unit"], name="region_province_reviewing")
-        ]
+        indexes = [models.Index(fields=["province_code", "is_reviewing_unit"], name="region_province_reviewing")]
 
     def __str__(self) -> str:
         return f"{self.name}（{self.code}）"

@@ -98,9 +98,7 @@ def validate_resident_id(value: str | None, *, today: dt.date | None = None) -> 
     end_year = end_years[region_code]
     if end_year is not None and end_year < birth_date.year:
         # The code was retired before the person was born, so no number can carry it.
-        raise _error(
-            f"居民身份证号码前6位行政区划代码已于{end_year}年停用，早于出生年份", ErrorCode.UNKNOWN_REGION
-        )
+        raise _error(f"居民身份证号码前6位行政区划代码已于{end_year}年停用，早于出生年份", ErrorCode.UNKNOWN_REGION)
     gender = "M" if int(number[16]) % 2 else "F"
     return ResidentId(number=number, birth_date=birth_date, gender=gender, region_code=region_code)
 
@@ -143,9 +141,7 @@ def validate_uscc(value: str | None) -> str:
     if not number:
         raise _error("请填写统一社会信用代码", ErrorCode.REQUIRED)
     if len(number) != 18 or not _USCC_FORMAT.fullmatch(number):
-        raise _error(
-            "统一社会信用代码应为18位，由数字和大写字母组成（不使用I、O、Z、S、V）", ErrorCode.INVALID_FORMAT
-        )
+        raise _error("统一社会信用代码应为18位，由数字和大写字母组成（不使用I、O、Z、S、V）", ErrorCode.INVALID_FORMAT)
     if stdnum_uscc.calc_check_digit(number[:17]) != number[-1]:
         raise _error("统一社会信用代码校验位不正确，请核对营业执照或登记证书", ErrorCode.INVALID_CHECKSUM)
     return number
@@ -189,9 +185,7 @@ def validate_not_future(value: dt.date, *, today: dt.date | None = None) -> dt.d
     return value
 
 
-def validate_date_order(
-    earlier: dt.date | None, later: dt.date | None, *, message: str | None = None
-) -> None:
+def validate_date_order(earlier: dt.date | None, later: dt.date | None, *, message: str | None = None) -> None:
     """`earlier` must not be after `later` (equal is allowed). Missing dates are not this check's job."""
     if earlier and later and earlier > later:
         raise _error(message or "开始日期不能晚于结束日期", ErrorCode.DATE_ORDER)

@@ -7,11 +7,16 @@ def site(request):
     user = getattr(request, "user", None)
     nav = [("web:home", "首页")]
     if access.is_staff_member(user):
-        nav.append(("web:contacts", "各区联系方式"))
+        nav.append(("web:staff_phone_recovery", "手机号停用处理"))
+        if access.is_admin(user):
+            nav.append(("web:staff_users", "审核员管理"))
         if user.is_staff:
             nav.append(("admin:index", "管理后台"))
+        nav.append(("web:contacts", "各区联系方式"))
     else:
         nav.append(("web:contacts", "咨询电话"))
+    if user is not None and user.is_authenticated:
+        nav.append(("web:profile", "我的账号"))
     return {
         "bureau_name": settings.REGISTRY_BUREAU_NAME,
         "product_name": "会计人员信息管理系统",

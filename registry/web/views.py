@@ -1,16 +1,31 @@
 from django.conf import settings
-from django.contrib.auth import views as auth_views
+from django.contrib import messages
+from django.contrib.auth import login as django_login
+from django.contrib.auth import logout as django_logout
 from django.db import connection
-from django.http import JsonResponse
-from django.shortcuts import render
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
-from registry.accounts import access
+from registry.accounts import access, auth, services
+from registry.accounts.sms_codes import sms_code_request
+from registry.audit.services import audit_record, client_ip
 from registry.core import workdays
+from registry.core.errors import RateLimited, ServiceError
+from registry.core.masking import mask_phone
 from registry.core.models import Region
 
-from .forms import LoginForm
+from .forms import LoginForm, PasswordResetForm, RegisterForm
+
+BACKEND = "registry.accounts.backends.PhoneOrIdNumberBackend"
+
+
+def show_service_error(form, exc: ServiceError, field_map: dict[str, str] | None = None) -> None:
+    """Put a service error on the form field it concerns (or on the form)."""
+    field = (field_map or {}).get(exc.field, exc.field)
+    form.add_error(field if field in form.fields else None, exc.message)
 
 
 def home(request):
@@ -23,16 +38,106 @@ def home(request):
 
 
 def contacts(request):
-    units = (
-        Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
-    )
+    units = Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
     return render(request, "web/contacts.html", {"units": units})
 
 
-class LoginView(auth_views.LoginView):
-    template_name = "registration/login.html"
-    authentication_form = LoginForm
-    redirect_authenticated_user = True
+def _safe_next(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        return target
+    return ""
+
+
+@never_cache
+def login_view(request):
+    if request.user.is_authenticated:
+        return redirect("web:home")
+    form = LoginForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = auth.login(
+                username=form.cleaned_data["username"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
+                request=request,
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
+            status = 429 if isinstance(exc, RateLimited) else 200
+            return render(
+                request, "registration/login.html", {"form": form, "next": _safe_next(request)}, status=status
+            )
+        django_login(request, user, backend=BACKEND)  # rotates the session key
+        return redirect(_safe_next(request) or "web:home")
+    return render(request, "registration/login.html", {"form": form, "next": _safe_next(request)})
+
+
+@require_POST
+def logout_view(request):
+    if request.user.is_authenticated:
+        audit_record(action="auth.logout", actor=request.user, ip=client_ip(request), details={"via": "web"})
+    django_logout(request)
+    messages.info(request, "您已安全退出。")
+    return redirect("web:home")
+
+
+@require_POST
+def sms_code_view(request):
+    """HTMX: send a verification code and answer with a one-line status fragment."""
+    purpose = request.POST.get("purpose", "")
+    phone = request.POST.get("phone") or request.POST.get("new_phone") or ""
+    user = request.user if request.user.is_authenticated else None
+    try:
+        ttl = sms_code_request(phone=phone, purpose=purpose, ip=client_ip(request), user=user)
+    except ServiceError as exc:
+        response = HttpResponse(f'<span class="field-error" role="alert">{exc.message}</span>')
+        if isinstance(exc, RateLimited):
+            response["Retry-After"] = str(exc.retry_after)
+        return response
+    return HttpResponse(
+        f'<span class="ok" role="status">验证码已发送至 {mask_phone(phone.strip()[-11:])}，{ttl // 60} 分钟内有效。</span>'
+    )
+
+
+@never_cache
+def register_view(request):
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.applicant_register(
+                phone=form.cleaned_data["phone"],
+                sms_code=form.cleaned_data["sms_code"],
+                password=form.cleaned_data["password"],
+                ip=client_ip(request),
+            )
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            django_login(request, user, backend=BACKEND)
+            messages.success(request, "注册成功，欢迎使用会计人员信息管理系统。")
+            return redirect("web:home")
+    return render(request, "registration/register.html", {"form": form})
+
+
+@never_cache
+def password_reset_view(request):
+    form = PasswordResetForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_reset(
+                id_number=form.cleaned_data["id_number"],
+                phone=form.cleaned_data["phone"],
+                sms_code=form.cleaned_data["sms_code"],
+                new_password=form.cleaned_data["password"],
+                ip=client_ip(request),
+            )
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            messages.success(request, "密码已重置，所有设备上的登录均已退出。请用新密码登录。")
+            return redirect("web:login")
+    return render(request, "registration/password_reset.html", {"form": form})
 
 
 @never_cache
@@ -44,7 +149,5 @@ def healthz(request):
             cursor.execute("SELECT 1")
             cursor.fetchone()
     except Exception as exc:  # any database failure means "not ready"
-        return JsonResponse(
-            {"status": "error", "database": "unavailable", "detail": str(exc)[:200]}, status=503
-        )
+        return JsonResponse({"status": "error", "database": "unavailable", "detail": str(exc)[:200]}, status=503)
     return JsonResponse({"status": "ok", "database": connection.vendor})

@@ -47,9 +47,7 @@ def test_create_staff_admin_gets_code_table_permissions():
 )
 def test_create_staff_refuses_bad_districts(args, message):
     with pytest.raises(CommandError, match=message):
-        call_command(
-            "create_staff", "--phone", "13911114444", "--password", "Shenhe2026x", "--role", "reviewer", *args
-        )
+        call_command("create_staff", "--phone", "13911114444", "--password", "Shenhe2026x", "--role", "reviewer", *args)
     assert not User.objects.filter(phone="13911114444").exists()
 
 
@@ -64,9 +62,7 @@ def test_create_staff_twice_needs_update():
     call_command("create_staff", "--phone", "13911116666", "--password", "Guanli2026x", "--role", "admin")
     with pytest.raises(CommandError, match="已注册"):
         call_command("create_staff", "--phone", "13911116666", "--password", "Guanli2026y", "--role", "admin")
-    call_command(
-        "create_staff", "--phone", "13911116666", "--password", "Guanli2026y", "--role", "admin", "--update"
-    )
+    call_command("create_staff", "--phone", "13911116666", "--password", "Guanli2026y", "--role", "admin", "--update")
     assert authenticate(username="13911116666", password="Guanli2026y") is not None
 
 

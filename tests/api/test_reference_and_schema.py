@@ -30,9 +30,7 @@ def test_children_and_retired_codes(client):
     current = {r["code"] for r in client.get("/api/v1/regions", {"parent": "110100"}).json()["results"]}
     everything = {
         r["code"]
-        for r in client.get("/api/v1/regions", {"parent": "110100", "include_retired": True}).json()[
-            "results"
-        ]
+        for r in client.get("/api/v1/regions", {"parent": "110100", "include_retired": True}).json()["results"]
     }
     assert "110105" in current and "110103" not in current
     assert "110103" in everything

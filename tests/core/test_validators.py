@@ -19,9 +19,7 @@ from registry.core.validators import (
 )
 
 pytestmark = pytest.mark.django_db
-HYPOTHESIS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+HYPOTHESIS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 def error_code(func, *args, **kwargs) -> str:

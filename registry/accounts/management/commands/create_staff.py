@@ -28,6 +28,4 @@ class Command(BaseCommand):
         except ValidationError as exc:
             raise CommandError("；".join(exc.messages)) from None
         districts = "、".join(user.districts.values_list("name", flat=True)) or "全部"
-        self.stdout.write(
-            self.style.SUCCESS(f"已创建 {user.get_role_display()}：{user.phone}（区：{districts}）")
-        )
+        self.stdout.write(self.style.SUCCESS(f"已创建 {user.get_role_display()}：{user.phone}（区：{districts}）"))

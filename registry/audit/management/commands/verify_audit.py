@@ -13,6 +13,4 @@ class Command(BaseCommand):
             return
         for problem in report.problems:
             self.stderr.write(problem)
-        raise CommandError(
-            f"审计日志校验失败：发现 {len(report.problems)} 处问题（已校验 {report.checked} 条）。"
-        )
+        raise CommandError(f"审计日志校验失败：发现 {len(report.problems)} 处问题（已校验 {report.checked} 条）。")

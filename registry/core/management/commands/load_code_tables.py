@@ -5,9 +5,7 @@ from registry.core.models import CalendarDay, CalendarYear, Code, Region
 
 
 class Command(BaseCommand):
-    help = (
-        "载入代码表（行政区划、民族、学历、资格级别等）和节假日日历；只补充缺少的条目，不覆盖管理员的修改。"
-    )
+    help = "载入代码表（行政区划、民族、学历、资格级别等）和节假日日历；只补充缺少的条目，不覆盖管理员的修改。"
 
     def handle(self, *args, **opts):
         result = load_all(Region=Region, Code=Code, CalendarDay=CalendarDay, CalendarYear=CalendarYear)

@@ -22,11 +22,7 @@ def _cell(text: str) -> str:
 def render() -> str:
     rows = []
     for var in sorted(DECLARED.values(), key=lambda v: v.name):
-        default = (
-            "—"
-            if var.default is None
-            else f"`{_cell(str(var.default).replace(str(settings.BASE_DIR), '.'))}`"
-        )
+        default = "—" if var.default is None else f"`{_cell(str(var.default).replace(str(settings.BASE_DIR), '.'))}`"
         rows.append(f"| `{var.name}` | {default} | {_cell(var.help)} |")
     return HEADER + "\n".join(rows) + "\n"
 

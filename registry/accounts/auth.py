@@ -1,0 +1,123 @@
+"""Login with lockout, bearer tokens, logout. Web views and the API call the same functions."""
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import transaction
+from django.utils import timezone
+
+from registry.audit.services import audit_record
+from registry.core.errors import RateLimited, ServiceError
+from registry.core.masking import mask_id_number, mask_phone
+
+from .backends import normalize_username
+from .models import ApiToken, LoginAttempt, User, hash_token
+
+
+def account_key(username: str) -> str:
+    """Failures count per account, whether the person typed the phone or the ID number."""
+    username = normalize_username(username)
+    field = "phone" if username.isdigit() and len(username) == 11 else "id_number"
+    user_id = User.objects.filter(**{field: username}).values_list("pk", flat=True).first() if username else None
+    return f"user:{user_id}" if user_id else f"name:{username[:34]}"
+
+
+def _window_start(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+
+
+def locked_until(*, key: str, ip: str | None, now: dt.datetime | None = None) -> dt.datetime | None:
+    now = now or timezone.now()
+    since = _window_start(now)
+    last_success = (
+        LoginAttempt.objects.filter(account_key=key, success=True, at__gt=since)
+        .order_by("-at")
+        .values_list("at", flat=True)
+        .first()
+    )
+    failures = LoginAttempt.objects.filter(account_key=key, success=False, at__gt=last_success or since)
+    candidates = []
+    if failures.count() >= settings.LOGIN_FAILURE_LIMIT:
+        candidates.append(failures.order_by("-at").values_list("at", flat=True).first())
+    if ip:
+        ip_failures = LoginAttempt.objects.filter(ip=ip, success=False, at__gt=since)
+        if ip_failures.count() >= settings.LOGIN_IP_FAILURE_LIMIT:
+            candidates.append(ip_failures.order_by("-at").values_list("at", flat=True).first())
+    if not candidates:
+        return None
+    until = max(candidates) + dt.timedelta(seconds=settings.LOGIN_LOCKOUT_SECONDS)
+    return until if until > now else None
+
+
+def _locked_error(until: dt.datetime, now: dt.datetime) -> RateLimited:
+    local = timezone.localtime(until)
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return RateLimited(
+        "locked_out",
+        f"登录失败次数过多，账号已暂时锁定。请于 {local:%H:%M} 后（约 {minutes} 分钟后）重试，或通过“找回密码”重置密码。",
+        retry_after=(until - now).total_seconds(),
+    )
+
+
+def login(*, username: str, password: str, ip: str | None, request=None) -> User:
+    """Check the credentials, count the attempt, and audit it. Raises locked_out (429) or login_failed (401)."""
+    now = timezone.now()
+    key = account_key(username)
+    until = locked_until(key=key, ip=ip, now=now)
+    if until:
+        audit_record(action="auth.login_locked", ip=ip, details={"account": key})
+        raise _locked_error(until, now)
+    user = authenticate(request, username=username, password=password)
+    typed = normalize_username(username)
+    masked = mask_phone(typed) if len(typed) == 11 else mask_id_number(typed)
+    with transaction.atomic():
+        LoginAttempt.objects.create(account_key=key, ip=ip, at=now, success=user is not None)
+        if user is None:
+            audit_record(action="auth.login_failed", ip=ip, details={"account": key, "username": masked})
+        else:
+            audit_record(action="auth.login", actor=user, ip=ip, target=user, details={"username": masked})
+    if user is None:
+        until = locked_until(key=key, ip=ip, now=now)
+        if until:
+            raise _locked_error(until, now)
+        raise ServiceError("login_failed", "账号或密码不正确。连续失败5次账号将被锁定15分钟。", status=401)
+    return user
+
+
+def clear_lockout(*, user: User) -> None:
+    """A proven identity (password reset by SMS) ends the account's lock."""
+    LoginAttempt.objects.create(account_key=f"user:{user.pk}", success=True)
+
+
+def token_issue(*, user: User) -> tuple[str, ApiToken]:
+    key = ApiToken.new_key()
+    token = ApiToken.objects.create(
+        user=user,
+        key_hash=hash_token(key),
+        expires_at=timezone.now() + dt.timedelta(seconds=settings.API_TOKEN_TTL_SECONDS),
+    )
+    return key, token
+
+
+def token_authenticate(key: str) -> ApiToken | None:
+    now = timezone.now()
+    token = (
+        ApiToken.objects.select_related("user")
+        .filter(key_hash=hash_token(key), revoked_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    if token is None or not token.user.is_active:
+        return None
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)  # at most one write a minute
+    return token
+
+
+def token_revoke(*, token: ApiToken, ip: str | None = None) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    audit_record(action="auth.logout", actor=token.user, ip=ip, details={"via": "api"})
+
+
+def tokens_revoke_all(*, user: User) -> int:
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,44 @@
+"""Scheduling background work after the current transaction commits.
+
+With a broker (CELERY_BROKER_URL / REDIS_URL) the task goes to Celery. Without one (the embedded
+default) it runs in this process: at once for quick local work, or on a small thread pool when it
+talks to a remote system, so a slow gateway never holds up a web request.
+"""
+
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from django.conf import settings
+from django.db import close_old_connections, transaction
+
+logger = logging.getLogger("registry.jobs")
+_pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="registry-job")
+
+
+def _run_in_thread(func, args):
+    try:
+        func(*args)
+    except Exception:  # a background job must log, never kill the pool
+        logger.exception("background job %s%r failed", getattr(func, "__name__", func), args)
+    finally:
+        close_old_connections()
+
+
+def enqueue(task, *args, in_process=None, background: bool = False) -> None:
+    """Run `task` (a Celery task) with `args` once the current transaction commits.
+
+    `in_process` is the plain function used without a broker (default: the task's own body); with
+    `background=True` it runs on the thread pool instead of inline.
+    """
+
+    def dispatch():
+        if not settings.CELERY_TASK_ALWAYS_EAGER:
+            task.delay(*args)
+            return
+        func = in_process or task.run
+        if background:
+            _pool.submit(_run_in_thread, func, args)
+        else:
+            func(*args)
+
+    transaction.on_commit(dispatch)

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class RecordsConfig(AppConfig):
+    name = "registry.records"
+    label = "records"
+    verbose_name = "人员信息"

@@ -1,0 +1,73 @@
+"""The approved record of a person: what is true now, and every earlier version.
+
+Only `records.services` writes these tables (review approval calls `record_apply`).
+"""
+
+from django.conf import settings
+from django.db import models
+
+from registry.accounts.access import ScopedQuerySet
+
+
+class RecordStatus(models.TextChoices):
+    NORMAL = "normal", "正常"
+    TRANSFERRING_OUT = "transferring_out", "调出中"
+    TRANSFERRED_OUT = "transferred_out", "已调出"
+    ABNORMAL = "abnormal", "异常"
+    FROZEN = "frozen", "冻结"
+
+
+class RecordQuerySet(ScopedQuerySet):
+    pass
+
+
+class Record(models.Model):
+    access_owner_field = "user"
+    access_district_field = "district"
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record")
+    district = models.ForeignKey("core.Region", verbose_name="管理区", on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("状态", max_length=20, choices=RecordStatus.choices, default=RecordStatus.NORMAL)
+    version = models.PositiveIntegerField("版本", default=1)
+    # Denormalised from the current version for search and lists.
+    name = models.CharField("姓名", max_length=50)
+    id_number = models.CharField("证件号码", max_length=18, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = RecordQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人员信息"
+        indexes = [models.Index(fields=["district", "status"], name="record_district_status")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.district_id}）"
+
+    @property
+    def access_owner_id(self) -> int:
+        return self.user_id
+
+    @property
+    def access_district_code(self) -> str:
+        return self.district_id
+
+
+class RecordVersion(models.Model):
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="versions")
+    version = models.PositiveIntegerField()
+    district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    data = models.JSONField("采集表内容")
+    source = models.CharField("来源", max_length=40)  # first_collection, change, transfer_in, import …
+    created_at = models.DateTimeField(auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = verbose_name_plural = "人员信息版本"
+        constraints = [models.UniqueConstraint(fields=["record", "version"], name="record_version_unique")]
+        ordering = ["record", "-version"]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} v{self.version}"

@@ -1,0 +1,12 @@
+from registry.accounts import access
+
+from .models import Record
+
+
+def person_for_staff(*, actor, id_number: str):
+    """The account of the person with this ID number, if the staff member's districts manage them.
+    None when there is no such person *or* they belong to another district (the caller answers 404)."""
+    record = Record.objects.visible_to(actor).select_related("user").filter(id_number=id_number.upper()).first()
+    if record is None or not access.can_act_for_district(actor, record.district_id):
+        return None
+    return record

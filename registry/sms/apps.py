@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class SmsConfig(AppConfig):
+    name = "registry.sms"
+    label = "sms"
+    verbose_name = "短信"

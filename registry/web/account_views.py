@@ -1,0 +1,55 @@
+"""The logged-in person's own account: profile, phone change, password change."""
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from registry.accounts import services
+from registry.audit.services import client_ip
+from registry.core.errors import ServiceError
+
+from .forms import PasswordChangeForm, PhoneChangeForm
+from .views import show_service_error
+
+
+@never_cache
+@login_required
+def profile(request):
+    phone_form = PhoneChangeForm(request.POST or None, prefix="phone")
+    if request.method == "POST" and phone_form.is_valid():
+        try:
+            services.phone_change(
+                user=request.user,
+                new_phone=phone_form.cleaned_data["new_phone"],
+                sms_code=phone_form.cleaned_data["sms_code"],
+                ip=client_ip(request),
+            )
+        except ServiceError as exc:
+            show_service_error(phone_form, exc)
+        else:
+            messages.success(request, "手机号码已更换，今后请用新号码登录。")
+            return redirect("web:profile")
+    return render(request, "web/profile.html", {"phone_form": phone_form})
+
+
+@never_cache
+@login_required
+def password_change(request):
+    form = PasswordChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.password_change(
+                user=request.user,
+                old_password=form.cleaned_data["old_password"],
+                new_password=form.cleaned_data["password"],
+                ip=client_ip(request),
+            )
+        except ServiceError as exc:
+            show_service_error(form, exc, {"new_password": "password"})
+        else:
+            update_session_auth_hash(request, request.user)  # stay logged in here; other sessions end
+            messages.success(request, "密码已修改，其他设备上的登录已退出。")
+            return redirect("web:home")
+    return render(request, "web/password_change.html", {"form": form, "forced": request.user.must_change_password})

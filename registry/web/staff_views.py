@@ -1,0 +1,83 @@
+"""Back office: staff accounts (admins) and phone recovery (reviewers)."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from registry.accounts import access, services
+from registry.accounts.models import Role, User
+from registry.audit.services import client_ip
+from registry.core.errors import ServiceError
+from registry.core.models import Region
+
+from .forms import PhoneRecoveryForm, StaffCreateForm
+from .views import show_service_error
+
+
+def _require(check, user):
+    if not check(user):
+        raise PermissionDenied
+
+
+@never_cache
+@login_required
+def phone_recovery(request):
+    _require(access.is_staff_member, request.user)
+    form = PhoneRecoveryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person = services.phone_recover_by_staff(
+                actor=request.user,
+                id_number=form.cleaned_data["id_number"],
+                new_phone=form.cleaned_data["new_phone"],
+                identity_check=form.cleaned_data["identity_check"],
+                ip=client_ip(request),
+            )
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            messages.success(
+                request,
+                f"已将 {person.name or '该人员'} 的登录手机更换为 {person.phone}。"
+                "请告知本人：用新手机号通过“找回密码”获取验证码并设置新密码。",
+            )
+            return redirect("web:staff_phone_recovery")
+    return render(request, "staff/phone_recovery.html", {"form": form})
+
+
+@never_cache
+@login_required
+def staff_list(request):
+    _require(access.is_admin, request.user)
+    units = Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
+    jurisdiction = [(u.code, u.name) for u in units]
+    form = StaffCreateForm(request.POST or None, district_choices=jurisdiction)
+    issued = None
+    if request.method == "POST" and form.is_valid():
+        initial_password = services.generate_initial_password()
+        try:
+            user = services.staff_create(
+                phone=form.cleaned_data["phone"],
+                password=initial_password,
+                role=form.cleaned_data["role"],
+                district_codes=form.cleaned_data["districts"],
+                name=form.cleaned_data["name"],
+                must_change_password=True,
+                actor=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, "；".join(exc.messages))
+        except ServiceError as exc:
+            show_service_error(form, exc)
+        else:
+            issued = {"user": user, "password": initial_password}
+            form = StaffCreateForm(district_choices=jurisdiction)
+    staff = (
+        User.objects.filter(role__in=[Role.REVIEWER, Role.ADMIN])
+        .prefetch_related("districts")
+        .order_by("role", "phone")
+    )
+    return render(request, "staff/staff_list.html", {"form": form, "staff": staff, "issued": issued})
