@@ -1,6 +1,7 @@
 """Login with lockout, bearer tokens, logout. Web views and the API call the same functions."""
 
 import datetime as dt
+import math
 
 from django.conf import settings
 from django.contrib.auth import authenticate
@@ -52,10 +53,10 @@ def locked_until(*, key: str, ip: str | None, now: dt.datetime | None = None) ->
 
 def _locked_error(until: dt.datetime, now: dt.datetime) -> RateLimited:
     local = timezone.localtime(until)
-    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    minutes = max(1, math.ceil((until - now).total_seconds() / 60))
     return RateLimited(
         "locked_out",
-        f"登录失败次数过多，账号已暂时锁定。请于 {local:%H:%M} 后（约 {minutes} 分钟后）重试，或通过“找回密码”重置密码。",
+        f"登录失败次数过多，账号已暂时锁定。请于 {local:%H:%M} 后重试（约 {minutes} 分钟），或通过“找回密码”重置密码。",
         retry_after=(until - now).total_seconds(),
     )
 

@@ -137,10 +137,14 @@ def password_reset(*, id_number: str, phone: str, sms_code: str, new_password: s
     """ID number + registered phone + SMS code → new password, every session and token revoked.
 
     Unknown phone, unknown ID number, a pair that does not match and a wrong code all get the same
-    answer (sms_code_invalid), so nobody learns whether an account exists."""
+    answer (sms_code_invalid), so nobody learns whether an account exists. An account not yet
+    collected has no ID number on file: for it the phone and its code are the whole proof, as at
+    registration."""
     phone = normalize_phone(phone)
     id_number = (id_number or "").strip().upper()
-    user = User.objects.filter(phone=phone, id_number=id_number).first() if id_number else None
+    user = User.objects.filter(phone=phone).first()
+    if user is not None and user.id_number and user.id_number != id_number:
+        user = None
     check_password_strength(new_password, user=user or User(phone=phone, id_number=id_number))
     sms_code_consume(phone=phone, purpose=SmsPurpose.RESET_PASSWORD, code=sms_code)
     if user is None:

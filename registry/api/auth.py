@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.contrib.auth import logout as django_logout
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from registry.accounts import access, auth, services
 from registry.accounts.models import User
@@ -89,7 +89,7 @@ def request_sms_code(request, payload: SmsCodeIn):
     ttl = sms_code_request(
         phone=payload.phone, purpose=payload.purpose, ip=client_ip(request), user=optional_user(request)
     )
-    return 202, {"expires_in": ttl}
+    return Status(202, {"expires_in": ttl})
 
 
 @router.post("/auth/register", response={201: IdOut}, summary="注册")
@@ -97,7 +97,7 @@ def register(request, payload: RegisterIn):
     user = services.applicant_register(
         phone=payload.phone, sms_code=payload.sms_code, password=payload.password, ip=client_ip(request)
     )
-    return 201, {"id": str(user.pk)}
+    return Status(201, {"id": str(user.pk)})
 
 
 @router.post("/auth/login", response=LoginOut, summary="登录（手机号或证件号码 + 密码）")
@@ -115,7 +115,7 @@ def logout(request):
     else:
         audit_record(action="auth.logout", actor=request.user, ip=client_ip(request), details={"via": "session"})
         django_logout(request)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/auth/password-reset", response={204: None}, summary="找回密码")
@@ -127,7 +127,7 @@ def password_reset(request, payload: PasswordResetIn):
         new_password=payload.new_password,
         ip=client_ip(request),
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/me", response=MeOut, auth=account_auth_pending_ok, summary="当前用户")
@@ -151,4 +151,4 @@ def change_password(request, payload: PasswordChangeIn):
         new_password=payload.new_password,
         ip=client_ip(request),
     )
-    return 204, None
+    return Status(204, None)

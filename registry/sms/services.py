@@ -23,8 +23,9 @@ def sms_enqueue(*, phone: str, text: str, purpose: str, code: str = "") -> SmsMe
 
 
 def deliver_once(message_id: int) -> SmsMessage:
-    """One delivery attempt. Raises GatewayError when a retry may help. Idempotent: a sent
-    message is not sent again."""
+    """One delivery attempt. Raises GatewayError when a retry may help (after recording the
+    attempt). Idempotent: a sent or failed message is not sent again."""
+    retryable = None
     with transaction.atomic():
         message = SmsMessage.objects.select_for_update().get(pk=message_id)
         if message.status != SmsStatus.QUEUED:
@@ -39,15 +40,15 @@ def deliver_once(message_id: int) -> SmsMessage:
             message.last_error = str(exc)[:300]
             if message.attempts >= MAX_ATTEMPTS:
                 message.status = SmsStatus.FAILED
-            message.save(update_fields=["attempts", "last_error", "status"])
-            if message.status == SmsStatus.QUEUED:
-                raise
-            return message
+            else:
+                retryable = exc
         else:
             message.status, message.sent_at, message.last_error = SmsStatus.SENT, timezone.now(), ""
             message.text, message.code = REDACTED, ""
         message.save()
-        return message
+    if retryable is not None:
+        raise retryable  # outside the transaction, so the attempt stays recorded
+    return message
 
 
 def retry_delay(attempt: int) -> float:

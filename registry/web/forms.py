@@ -40,7 +40,9 @@ class RegisterForm(PasswordPairMixin):
 
 
 class PasswordResetForm(PasswordPairMixin):
-    id_number = forms.CharField(label="身份证号码", max_length=18)
+    id_number = forms.CharField(
+        label="身份证号码", max_length=18, required=False, help_text="已完成信息采集的人员必填；尚未采集的可不填。"
+    )
     phone = forms.CharField(label="注册手机号码", max_length=20, widget=forms.TextInput(attrs=PHONE_ATTRS))
     sms_code = forms.CharField(label="短信验证码", max_length=6, widget=forms.TextInput(attrs=CODE_ATTRS))
     field_order = ["id_number", "phone", "sms_code", "password", "password2"]

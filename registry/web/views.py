@@ -86,7 +86,8 @@ def logout_view(request):
 def sms_code_view(request):
     """HTMX: send a verification code and answer with a one-line status fragment."""
     purpose = request.POST.get("purpose", "")
-    phone = request.POST.get("phone") or request.POST.get("new_phone") or ""
+    # The phone field may be prefixed by its form ("phone-new_phone" on the profile page).
+    phone = next((v for k, v in request.POST.items() if k.rsplit("-", 1)[-1] in ("phone", "new_phone")), "")
     user = request.user if request.user.is_authenticated else None
     try:
         ttl = sms_code_request(phone=phone, purpose=purpose, ip=client_ip(request), user=user)
