@@ -9,7 +9,7 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import connections, transaction
 
 logger = logging.getLogger("registry.jobs")
 _pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="registry-job")
@@ -21,7 +21,7 @@ def _run_in_thread(func, args):
     except Exception:  # a background job must log, never kill the pool
         logger.exception("background job %s%r failed", getattr(func, "__name__", func), args)
     finally:
-        close_old_connections()
+        connections.close_all()  # this thread's own connections; pooled threads must not keep them
 
 
 def enqueue(task, *args, in_process=None, background: bool = False) -> None:

@@ -1,0 +1,69 @@
+"""With a broker configured, SMS delivery goes through Redis to a real Celery worker."""
+
+import time
+
+import pytest
+import redis
+from django.db import transaction
+
+from registry.accounts.sms_codes import sms_code_request
+from registry.sms.models import SmsMessage, SmsStatus
+from tests.accounts.conftest import SmsFile
+from tests.conftest import require_service
+
+BROKER = "redis://127.0.0.1:6379/15"
+
+
+def redis_up() -> bool:
+    try:
+        return bool(redis.Redis.from_url(BROKER, socket_connect_timeout=1).ping())
+    except redis.RedisError:
+        return False
+
+
+@pytest.fixture
+def celery_with_redis(settings):
+    require_service("Redis", redis_up(), "start redis-server on 127.0.0.1:6379 (see README)")
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
+    redis.Redis.from_url(BROKER).flushdb()
+    app.conf.update(broker_url=BROKER, task_always_eager=False, result_backend=None)
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
+            yield app
+    finally:
+        app.conf.update(saved)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_code_sms_is_delivered_by_a_celery_worker_over_redis(celery_with_redis, settings, tmp_path):
+    from celery.signals import task_prerun
+
+    worker_runs = []
+
+    def on_prerun(sender=None, task=None, args=None, **kwargs):
+        worker_runs.append((task.name, tuple(args), task.request.is_eager, task.request.hostname))
+
+    task_prerun.connect(on_prerun, weak=False)
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    with transaction.atomic():
+        sms_code_request(phone="13912345678", purpose="register", ip="127.0.0.1")
+        assert SmsMessage.objects.get().status == SmsStatus.QUEUED  # nothing is sent before commit
+    deadline = time.monotonic() + 20
+    message = SmsMessage.objects.get()
+    while message.status != SmsStatus.SENT and time.monotonic() < deadline:
+        time.sleep(0.1)
+        message.refresh_from_db()
+    task_prerun.disconnect(on_prerun)
+    assert message.status == SmsStatus.SENT
+    assert [(name, args, eager) for name, args, eager, _ in worker_runs] == [
+        ("registry.sms.tasks.deliver_sms", (message.pk,), False)
+    ]
+    assert worker_runs[0][3]  # a worker's hostname: it came over the broker
+    (line,) = SmsFile(tmp_path / "sms.jsonl").lines()
+    assert line["phone"] == "13912345678" and len(line["code"]) == 6
