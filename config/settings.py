@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "registry.accounts",
     "registry.sms",
     "registry.records",
+    "registry.applications",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -143,6 +144,7 @@ STATICFILES_DIRS = [
     ("vendor/htmx", NODE_MODULES / "htmx.org" / "dist"),
     ("vendor/echarts", NODE_MODULES / "echarts" / "dist"),
 ]
+FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads spool to a temporary file, removed after the request
 MEDIA_ROOT = VAR_DIR / "media"  # private: no MEDIA_URL is served; files go through access-checked views
 
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local", "local | s3 (S3-compatible object storage for materials).")
@@ -213,6 +215,10 @@ LOGIN_IP_FAILURE_LIMIT = env_int(
     "LOGIN_IP_FAILURE_LIMIT", 30, "Failed logins from one IP (any accounts) that lock the IP; offices share NAT."
 )
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, "Failure window and lock duration.")
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, "Largest accepted material file (bytes); 413 beyond.")
+UPLOAD_MAX_PIXELS = env_int(
+    "UPLOAD_MAX_PIXELS", 40_000_000, "Largest accepted image (pixels): decompression-bomb guard."
+)
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, "Lifetime of a bearer token from /auth/login.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")

@@ -38,6 +38,17 @@ def postgres(db):
 
 
 @pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Every test stores uploads in its own folder, never in var/media."""
+    media = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": media}},
+    }
+    return media
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     workdays.clear_cache()
     validators.clear_region_cache()

@@ -10,6 +10,7 @@ Models that hold personal data declare `access_owner_field` and `access_district
 (dotted ORM paths) and use `ScopedQuerySet`, so every list and detail goes through `visible_to`.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -83,7 +84,7 @@ def get_visible_or_404(queryset: models.QuerySet, user, **lookup):
     """Fetch one object through the model's scoping, or 404 whether it is missing or not yours."""
     try:
         return queryset.visible_to(user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError):
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):  # a malformed id is just "not found"
         raise Http404 from None
 
 

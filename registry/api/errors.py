@@ -88,7 +88,10 @@ def install_handlers(api) -> None:
     @api.exception_handler(ServiceError)
     def on_service_error(request, exc: ServiceError):
         headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, RateLimited) else None
-        errors = [FieldProblem(exc.field, exc.code, exc.message)] if exc.field else []
+        if hasattr(exc, "problems"):  # a refused submission lists every problem at once
+            errors = [FieldProblem(p.field, p.code, p.message) for p in exc.problems]
+        else:
+            errors = [FieldProblem(exc.field, exc.code, exc.message)] if exc.field else []
         return problem_response(status=exc.status, code=exc.code, detail=exc.message, errors=errors, headers=headers)
 
     @api.exception_handler(NinjaValidationError)

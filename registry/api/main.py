@@ -1,5 +1,6 @@
 from ninja import NinjaAPI
 
+from .applicant import router as applicant_router
 from .auth import router as auth_router
 from .errors import install_handlers
 from .reference import router as reference_router
@@ -15,5 +16,6 @@ api = NinjaAPI(
 )
 install_handlers(api)
 api.add_router("/", auth_router)
+api.add_router("/", applicant_router)
 api.add_router("/", staff_router)
 api.add_router("/", reference_router)

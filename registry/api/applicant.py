@@ -1,0 +1,276 @@
+"""The applicant's API (API.md "The applicant", "The form", "Attachments")."""
+
+import datetime as dt
+from urllib.parse import quote
+
+from django.http import FileResponse
+from ninja import File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from registry.accounts import access
+from registry.accounts.access import get_visible_or_404
+from registry.applications import selectors, services
+from registry.applications.export import personal_data_export
+from registry.applications.form import CollectionForm
+from registry.applications.models import Application
+from registry.audit.services import audit_record, client_ip
+
+from .errors import ApiError
+from .security import account_auth
+
+router = Router(tags=["申请人"], auth=account_auth)
+
+
+class CreateIn(Schema):
+    type: str
+    transfer_code: str | None = None
+
+
+class AttachmentOut(Schema):
+    id: str
+    kind: str
+    ref: int | None
+    size: int
+    sha256: str
+    content_type: str
+    original_name: str
+    width: int | None
+    height: int | None
+    url: str
+    uploaded_at: dt.datetime
+
+
+class EventOut(Schema):
+    at: dt.datetime
+    kind: str
+    label: str
+    round: int
+    note: str
+
+
+class MissingOut(Schema):
+    kind: str
+    ref: int | None
+    label: str
+
+
+class ContactOut(Schema):
+    code: str
+    name: str
+    bureau_name: str
+    phone: str
+    address: str
+
+
+class OpinionOut(Schema):
+    round: int
+    decision: str
+    reasons: list[str]
+    comment: str
+    decided_at: dt.datetime | None
+
+
+class ApplicationOut(Schema):
+    id: str
+    type: str
+    status: str
+    status_label: str
+    round: int
+    district: str | None
+    district_contact: ContactOut | None
+    form: CollectionForm
+    attachments: list[AttachmentOut]
+    missing_materials: list[MissingOut]
+    history: list[EventOut]
+    opinion: OpinionOut | None
+    submitted_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ApplicationSummary(Schema):
+    id: str
+    type: str
+    status: str
+    status_label: str
+    district: str | None
+    submitted_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+class ApplicationList(Schema):
+    results: list[ApplicationSummary]
+    next: str | None = None
+
+
+class StatusOut(Schema):
+    status: str
+
+
+class RecordOut(CollectionForm):
+    status: str
+    district: str
+    version: int
+
+
+def attachment_out(a) -> AttachmentOut:
+    return AttachmentOut(
+        id=str(a.pk),
+        kind=a.kind,
+        ref=a.ref,
+        size=a.size,
+        sha256=a.sha256,
+        content_type=a.content_type,
+        original_name=a.original_name,
+        width=a.width,
+        height=a.height,
+        url=f"/api/v1/attachments/{a.pk}/content",
+        uploaded_at=a.created_at,
+    )
+
+
+def application_out(application: Application) -> ApplicationOut:
+    district = selectors.derived_district(application)
+    return ApplicationOut(
+        id=str(application.pk),
+        type=application.type,
+        status=application.status,
+        status_label=application.get_status_display(),
+        round=application.round,
+        district=district or None,
+        district_contact=selectors.district_contact(district),
+        form=application.form,
+        attachments=[attachment_out(a) for a in services.current_attachments(application)],
+        missing_materials=selectors.missing_for(application),
+        history=[
+            EventOut(at=e.at, kind=e.kind, label=e.get_kind_display(), round=e.round, note=e.note)
+            for e in application.events.all()
+        ],
+        opinion=selectors.latest_opinion(application),
+        submitted_at=application.submitted_at,
+        created_at=application.created_at,
+    )
+
+
+def own_application(request, application_id) -> Application:
+    """The caller's own application; 404 for anyone else's (staff use the review API)."""
+    return get_visible_or_404(Application.objects.filter(applicant=request.auth), request.auth, pk=application_id)
+
+
+@router.get("/me/record", response=RecordOut, summary="我的人员信息（审核通过的版本）")
+def my_record(request):
+    record = selectors.record_of(request.auth)
+    if record is None:
+        raise ApiError(404, "not_found", "您还没有审核通过的人员信息。")
+    data = record.versions.order_by("-version").first().data
+    return {**data, "status": record.status, "district": record.district_id, "version": record.version}
+
+
+@router.get("/me/applications", response=ApplicationList, summary="我的申请")
+def my_applications(request):
+    return {
+        "results": [
+            ApplicationSummary(
+                id=str(a.pk),
+                type=a.type,
+                status=a.status,
+                status_label=a.get_status_display(),
+                district=a.district_id,
+                submitted_at=a.submitted_at,
+                created_at=a.created_at,
+            )
+            for a in selectors.applications_of(request.auth)
+        ]
+    }
+
+
+@router.post("/me/applications", response={201: ApplicationOut}, summary="新建申请")
+def create_application(request, payload: CreateIn):
+    application = services.application_create(
+        applicant=request.auth, type=payload.type, transfer_code=payload.transfer_code or ""
+    )
+    return Status(201, application_out(application))
+
+
+@router.get("/me/applications/{application_id}", response=ApplicationOut, summary="申请详情")
+def application_detail(request, application_id: str):
+    return application_out(own_application(request, application_id))
+
+
+@router.put("/me/applications/{application_id}/form", response=ApplicationOut, summary="保存采集表（草稿可不完整）")
+def save_form(request, application_id: str, payload: CollectionForm):
+    application = services.application_save_form(
+        application=own_application(request, application_id), actor=request.auth, form=payload.model_dump()
+    )
+    return application_out(application)
+
+
+@router.post("/me/applications/{application_id}/attachments", response={201: AttachmentOut}, summary="上传材料")
+def upload(
+    request,
+    application_id: str,
+    kind: Form[str],
+    file: File[UploadedFile],
+    ref: Form[int | None] = None,
+):
+    attachment = services.attachment_add(
+        application=own_application(request, application_id), actor=request.auth, kind=kind, uploaded=file, ref=ref
+    )
+    return Status(201, attachment_out(attachment))
+
+
+@router.delete(
+    "/me/applications/{application_id}/attachments/{attachment_id}", response={204: None}, summary="删除材料"
+)
+def delete_attachment(request, application_id: str, attachment_id: str):
+    application = own_application(request, application_id)
+    attachment = get_visible_or_404(application.attachments.current(), request.auth, pk=attachment_id)
+    services.attachment_remove(attachment=attachment, actor=request.auth)
+    return Status(204, None)
+
+
+@router.post("/me/applications/{application_id}/submit", response=StatusOut, summary="提交审核")
+def submit(request, application_id: str):
+    application = services.application_submit(application=own_application(request, application_id), actor=request.auth)
+    return {"status": application.status}
+
+
+@router.post("/me/applications/{application_id}/withdraw", response=StatusOut, summary="撤回（审核员受理前）")
+def withdraw(request, application_id: str):
+    application = services.application_withdraw(
+        application=own_application(request, application_id), actor=request.auth
+    )
+    return {"status": application.status}
+
+
+@router.get("/me/export", summary="下载我的全部数据（JSON）")
+def export(request):
+    audit_record(action="privacy.export", actor=request.auth, target=request.auth, ip=client_ip(request))
+    return personal_data_export(user=request.auth)
+
+
+@router.get("/attachments/{attachment_id}/content", summary="材料文件（本人、所属区审核员、管理员）")
+def attachment_content(request, attachment_id: str):
+    attachment = selectors.attachment_for_read(request.auth, attachment_id)
+    return serve_attachment(request, attachment)
+
+
+def serve_attachment(request, attachment) -> FileResponse:
+    """Stream a stored material with headers that stop a browser from treating it as anything else.
+    Staff reads are reads of personal data: audited."""
+    user = request.user if request.user.is_authenticated else getattr(request, "auth", None)
+    if user is not None and user.pk != attachment.application.applicant_id and access.is_staff_member(user):
+        audit_record(
+            action="attachment.read",
+            actor=user,
+            target=attachment,
+            district=attachment.application.district_id or "",
+            ip=client_ip(request),
+            details={"kind": attachment.kind, "application": str(attachment.application_id)},
+        )
+    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
+    filename = f"{attachment.kind}.{attachment.file.name.rsplit('.', 1)[-1]}"
+    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, no-store"
+    return response

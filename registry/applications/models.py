@@ -1,0 +1,216 @@
+"""Applications (首次采集, 信息变更, 调入), their rounds, timeline and materials."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from registry.accounts.access import ScopedQuerySet
+
+
+class ApplicationType(models.TextChoices):
+    FIRST_COLLECTION = "first_collection", "首次采集"
+    CHANGE = "change", "信息变更"
+    TRANSFER_IN = "transfer_in", "调入"
+
+
+class ApplicationStatus(models.TextChoices):
+    DRAFT = "draft", "草稿"
+    SUBMITTED = "submitted", "待审核"
+    IN_REVIEW = "in_review", "审核中"
+    APPROVED = "approved", "审核通过"
+    REJECTED = "rejected", "审核不通过"
+    WITHDRAWN = "withdrawn", "已撤回"
+
+
+# A person has at most one of these at a time (a rejected application is edited and resubmitted).
+OPEN_STATUSES = [
+    ApplicationStatus.DRAFT,
+    ApplicationStatus.SUBMITTED,
+    ApplicationStatus.IN_REVIEW,
+    ApplicationStatus.REJECTED,
+]
+EDITABLE_STATUSES = [ApplicationStatus.DRAFT, ApplicationStatus.REJECTED]
+
+
+class ApplicationQuerySet(ScopedQuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_STATUSES)
+
+
+class Application(models.Model):
+    access_owner_field = "applicant"
+    access_district_field = "district"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="申请人", on_delete=models.PROTECT, related_name="applications"
+    )
+    type = models.CharField("业务类型", max_length=20, choices=ApplicationType.choices)
+    status = models.CharField("状态", max_length=20, choices=ApplicationStatus.choices, default=ApplicationStatus.DRAFT)
+    # The managing district, fixed at each submission (a draft is seen by nobody but its owner).
+    district = models.ForeignKey(
+        "core.Region", verbose_name="管理区", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    form = models.JSONField("采集表（当前）", default=dict)
+    round = models.PositiveIntegerField("提交轮次", default=0)
+    transfer_code = models.CharField("调转编号", max_length=40, blank=True)
+    first_submitted_at = models.DateTimeField(null=True, blank=True)
+    submitted_at = models.DateTimeField("最近提交", null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=0)  # bumped on every write: optimistic concurrency
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ApplicationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "采集申请"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["applicant"], condition=Q(status__in=OPEN_STATUSES), name="one_open_application_per_person"
+            )
+        ]
+        indexes = [models.Index(fields=["district", "status", "submitted_at"], name="application_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.get_type_display()} {self.get_status_display()} {self.applicant_id}"
+
+    @property
+    def access_owner_id(self):
+        return self.applicant_id
+
+    @property
+    def access_district_code(self):
+        return self.district_id
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in EDITABLE_STATUSES
+
+
+class ApplicationRound(models.Model):
+    """What was submitted in one round, and the reviewer's answer to it. Never changed afterwards."""
+
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="rounds")
+    number = models.PositiveIntegerField()
+    form = models.JSONField()
+    attachments = models.JSONField(default=list)  # [{"id", "kind", "ref", "sha256", "size"}]
+    district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    submitted_at = models.DateTimeField()
+    decision = models.CharField(max_length=20, blank=True)  # "", "approved", "rejected"
+    reasons = models.JSONField(default=list)
+    comment = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["application", "number"], name="round_number_unique")]
+        ordering = ["application", "number"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} #{self.number}"
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created", "创建申请"
+    SUBMITTED = "submitted", "提交"
+    RESUBMITTED = "resubmitted", "修改后重新提交"
+    WITHDRAWN = "withdrawn", "撤回"
+    CLAIMED = "claimed", "审核员受理"
+    RELEASED = "released", "退回待审核"
+    APPROVED = "approved", "审核通过"
+    REJECTED = "rejected", "审核不通过"
+
+
+class ApplicationEvent(models.Model):
+    """The timeline the applicant sees on the status page."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    round = models.PositiveIntegerField(default=0)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id} {self.kind}"
+
+
+class AttachmentKind(models.TextChoices):
+    ID_FRONT = "id_front", "身份证人像面"
+    ID_BACK = "id_back", "身份证国徽面"
+    PHOTO = "photo", "标准证件照"
+    DIPLOMA = "diploma", "学历证书"
+    DEGREE = "degree", "学位证书"
+    OVERSEAS_CERT = "overseas_cert", "留学服务中心认证报告"
+    QUALIFICATION_CERT = "qualification_cert", "专业技术资格证书"
+    PRACTICING_CERT = "practicing_cert", "执业资格证书"
+    RESIDENCE_PROOF = "residence_proof", "在京居住证明"
+    OTHER = "other", "其他材料"
+
+
+# Kinds attached to one entry of a repeatable section: `ref` is the entry's index.
+KINDS_WITH_REF = {
+    AttachmentKind.DIPLOMA: "education",
+    AttachmentKind.DEGREE: "education",
+    AttachmentKind.OVERSEAS_CERT: "education",
+    AttachmentKind.QUALIFICATION_CERT: "qualifications",
+    AttachmentKind.PRACTICING_CERT: "practicing",
+}
+
+
+def attachment_path(instance, filename: str) -> str:
+    return filename  # the service chooses the unguessable name; see materials.storage_name
+
+
+class AttachmentQuerySet(ScopedQuerySet):
+    def current(self):
+        return self.filter(removed_at__isnull=True)
+
+
+class Attachment(models.Model):
+    access_owner_field = "application__applicant"
+    access_district_field = "application__district"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    application = models.ForeignKey(Application, on_delete=models.PROTECT, related_name="attachments")
+    kind = models.CharField("材料类型", max_length=30, choices=AttachmentKind.choices)
+    ref = models.PositiveSmallIntegerField("对应条目", null=True, blank=True)
+    file = models.FileField(upload_to=attachment_path, max_length=200)
+    original_name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField(max_length=50)
+    size = models.PositiveIntegerField()
+    sha256 = models.CharField(max_length=64)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Replaced or deleted after it was part of a submitted round: hidden from the current form,
+    # kept (file included) for the earlier round's history.
+    removed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AttachmentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "材料"
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.original_name}"
+
+    @property
+    def access_owner_id(self):
+        return self.application.applicant_id
+
+    @property
+    def access_district_code(self):
+        return self.application.district_id

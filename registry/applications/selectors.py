@@ -1,0 +1,64 @@
+"""Reads for the applicant's pages and API (scoping through visible_to)."""
+
+from registry.core.models import Region
+from registry.records.models import Record
+
+from .form import normalize_form
+from .models import Application, ApplicationRound, Attachment
+from .validation import managing_district, missing_materials
+
+
+def applications_of(user):
+    return Application.objects.visible_to(user).filter(applicant=user).order_by("-created_at")
+
+
+def attachment_for_read(user, attachment_id):
+    from registry.accounts.access import get_visible_or_404
+
+    return get_visible_or_404(Attachment.objects.select_related("application"), user, pk=attachment_id)
+
+
+def latest_opinion(application: Application) -> dict | None:
+    decided = application.rounds.exclude(decision="").order_by("-number").first()
+    if decided is None:
+        return None
+    return {
+        "round": decided.number,
+        "decision": decided.decision,
+        "reasons": decided.reasons,
+        "comment": decided.comment,
+        "decided_at": decided.decided_at,
+    }
+
+
+def district_contact(code: str | None) -> dict | None:
+    region = Region.objects.filter(code=code).first() if code else None
+    if region is None:
+        return None
+    return {
+        "code": region.code,
+        "name": region.name,
+        "bureau_name": region.bureau_name,
+        "phone": region.contact_phone,
+        "address": region.contact_address,
+    }
+
+
+def derived_district(application: Application) -> str:
+    return application.district_id or managing_district(normalize_form(application.form))
+
+
+def missing_for(application: Application) -> list[dict]:
+    attachments = [{"kind": a.kind, "ref": a.ref} for a in application.attachments.current()]
+    return [
+        {"kind": kind, "ref": ref, "label": label}
+        for kind, ref, label in missing_materials(normalize_form(application.form), attachments)
+    ]
+
+
+def rounds_of(application: Application) -> list[ApplicationRound]:
+    return list(application.rounds.order_by("number"))
+
+
+def record_of(user) -> Record | None:
+    return Record.objects.visible_to(user).filter(user=user).select_related("district").first()

@@ -1,0 +1,232 @@
+"""Applicant-side use cases: create, save the form, upload materials, submit, withdraw, export."""
+
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+from pydantic import ValidationError as PydanticError
+
+from registry.audit.services import audit_record
+from registry.core.errors import Conflict, ServiceError
+from registry.records.models import Record
+
+from . import states
+from .form import normalize_form
+from .materials import MaterialRejected, check_material, read_limited, storage_name
+from .models import (
+    KINDS_WITH_REF,
+    Application,
+    ApplicationEvent,
+    ApplicationRound,
+    ApplicationStatus,
+    ApplicationType,
+    Attachment,
+    AttachmentKind,
+    EventKind,
+)
+from .validation import Problem, managing_district, validate_form
+
+
+class FormProblems(ServiceError):
+    """Submission refused: every problem of the form and its materials at once."""
+
+    def __init__(self, problems: list[Problem]):
+        super().__init__("invalid_form", f"采集表有 {len(problems)} 处需要修改，请逐项修改后再提交。")
+        self.problems = problems
+
+
+def _not_editable() -> Conflict:
+    return Conflict("not_editable", "申请已提交，审核结果出来前不能修改；如需修改，请在审核员受理前撤回")
+
+
+def application_create(*, applicant, type: str, transfer_code: str = "") -> Application:
+    if type not in ApplicationType.values:
+        raise ServiceError("invalid_type", "业务类型只能是 first_collection、change 或 transfer_in", field="type")
+    record = Record.objects.filter(user=applicant).first()
+    if type == ApplicationType.FIRST_COLLECTION and record is not None:
+        raise Conflict("already_collected", "您已完成信息采集，信息有变化请办理“信息变更”。")
+    if type == ApplicationType.CHANGE and record is None:
+        raise Conflict("no_record", "您尚未完成信息采集，请先办理“首次采集”或“调入”。")
+    if type == ApplicationType.CHANGE:
+        form = normalize_form(record.versions.order_by("-version").first().data)
+    else:
+        form = normalize_form({})
+    form["basic"]["phone"] = applicant.phone
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                applicant=applicant, type=type, form=form, transfer_code=(transfer_code or "").strip()
+            )
+            ApplicationEvent.objects.create(application=application, kind=EventKind.CREATED, actor=applicant)
+    except IntegrityError:
+        raise _open_exists() from None
+    return application
+
+
+def _open_exists() -> Conflict:
+    return Conflict("open_application_exists", "您已有一份未办结的申请，请先完成或撤回该申请。")
+
+
+def application_save_form(*, application: Application, actor, form: dict) -> Application:
+    """Save the whole form (a draft may be incomplete). Only the owner, only while editable."""
+    if not application.is_editable:
+        raise _not_editable()
+    try:
+        normalized = normalize_form(form)
+    except PydanticError as exc:
+        raise ServiceError("invalid_input", f"采集表格式不正确：{exc.errors()[0]['msg']}") from None
+    normalized["basic"]["phone"] = normalized["basic"]["phone"] or application.applicant.phone
+    updated = Application.objects.filter(
+        pk=application.pk, status__in=[ApplicationStatus.DRAFT, ApplicationStatus.REJECTED]
+    ).update(form=normalized, version=F("version") + 1, updated_at=timezone.now())
+    if not updated:
+        raise _not_editable()
+    application.refresh_from_db()
+    return application
+
+
+def current_attachments(application: Application) -> list[Attachment]:
+    return list(application.attachments.current().order_by("created_at"))
+
+
+def problems_for(application: Application, *, check_attachments: bool = True) -> list[Problem]:
+    attachments = [{"kind": a.kind, "ref": a.ref} for a in current_attachments(application)]
+    return validate_form(
+        normalize_form(application.form),
+        attachments=attachments,
+        account_phone=application.applicant.phone,
+        check_attachments=check_attachments,
+    )
+
+
+def application_submit(*, application: Application, actor) -> Application:
+    if application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.REJECTED):
+        raise Conflict("invalid_transition", "当前状态不能提交")
+    problems = problems_for(application)
+    if problems:
+        raise FormProblems(problems)
+    form = normalize_form(application.form)
+    district = managing_district(form)
+    now = timezone.now()
+    resubmission = application.status == ApplicationStatus.REJECTED
+    with transaction.atomic():
+        application = states.move(
+            application,
+            "submit",
+            states.APPLICANT,
+            district_id=district,
+            round=application.round + 1,
+            submitted_at=now,
+            first_submitted_at=application.first_submitted_at or now,
+        )
+        ApplicationRound.objects.create(
+            application=application,
+            number=application.round,
+            form=form,
+            attachments=[
+                {"id": str(a.pk), "kind": a.kind, "ref": a.ref, "sha256": a.sha256, "size": a.size}
+                for a in current_attachments(application)
+            ],
+            district_id=district,
+            submitted_at=now,
+        )
+        ApplicationEvent.objects.create(
+            application=application,
+            kind=EventKind.RESUBMITTED if resubmission else EventKind.SUBMITTED,
+            round=application.round,
+            actor=actor,
+        )
+        audit_record(
+            action="application.submit",
+            actor=actor,
+            target=application,
+            district=district,
+            details={"type": application.type, "round": application.round},
+        )
+    return application
+
+
+def application_withdraw(*, application: Application, actor) -> Application:
+    with transaction.atomic():
+        application = states.move(application, "withdraw", states.APPLICANT)
+        ApplicationEvent.objects.create(
+            application=application, kind=EventKind.WITHDRAWN, round=application.round, actor=actor
+        )
+        audit_record(
+            action="application.withdraw", actor=actor, target=application, district=application.district_id or ""
+        )
+    return application
+
+
+# --- Materials -------------------------------------------------------------------------------
+
+
+def _in_submitted_round(attachment: Attachment) -> bool:
+    return any(str(attachment.pk) in {a["id"] for a in r.attachments} for r in attachment.application.rounds.all())
+
+
+def _retire(attachment: Attachment, now) -> None:
+    """Hide from the current form; delete for good unless an earlier round refers to it."""
+    if _in_submitted_round(attachment):
+        Attachment.objects.filter(pk=attachment.pk).update(removed_at=now)
+    else:
+        name = attachment.file.name
+        attachment.delete()
+        transaction.on_commit(lambda: attachment.file.storage.delete(name))
+
+
+def attachment_add(*, application: Application, actor, kind: str, uploaded, ref: int | None = None) -> Attachment:
+    """Check the file by content, store it under an unguessable name, and replace an earlier file
+    of the same kind (and entry). A refused file leaves nothing behind."""
+    if not application.is_editable:
+        raise _not_editable()
+    if kind not in AttachmentKind.values:
+        raise ServiceError("unknown_code", f"材料类型“{kind}”不存在", field="kind")
+    if kind in KINDS_WITH_REF:
+        section = KINDS_WITH_REF[kind]
+        entries = len(normalize_form(application.form)[section])
+        if ref is None or not 0 <= ref < entries:
+            raise ServiceError(
+                "invalid_ref", f"请指明对应第几条{_SECTION_LABELS[section]}（ref 为从 0 开始的序号）", field="ref"
+            )
+    elif kind != AttachmentKind.OTHER:
+        ref = None
+    try:
+        data = read_limited(uploaded)
+        checked = check_material(kind, data)
+    except MaterialRejected as exc:
+        raise ServiceError(exc.code, exc.message, status=exc.status, field="file") from None
+    attachment = Attachment(
+        application=application,
+        kind=kind,
+        ref=ref,
+        original_name=(getattr(uploaded, "name", "") or "")[-200:],
+        content_type=checked.content_type,
+        size=len(checked.content),
+        sha256=checked.sha256,
+        width=checked.width,
+        height=checked.height,
+        uploaded_by=actor,
+    )
+    attachment.file.save(storage_name(application.pk, checked), ContentFile(checked.content), save=False)
+    try:
+        with transaction.atomic():
+            if kind != AttachmentKind.OTHER:
+                now = timezone.now()
+                for old in application.attachments.current().filter(kind=kind, ref=ref):
+                    _retire(old, now)
+            attachment.save()
+    except Exception:
+        attachment.file.storage.delete(attachment.file.name)  # no orphan file when the row is not written
+        raise
+    return attachment
+
+
+_SECTION_LABELS = {"education": "学历", "qualifications": "专业技术资格", "practicing": "执业资格"}
+
+
+def attachment_remove(*, attachment: Attachment, actor) -> None:
+    if not attachment.application.is_editable:
+        raise _not_editable()
+    with transaction.atomic():
+        _retire(attachment, timezone.now())
