@@ -25,6 +25,9 @@ SECRET_KEY = SECRET_KEY or "development-only-insecure-key-do-not-use-in-producti
 ALLOWED_HOSTS = env_list(
     "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"], "Host names this server answers to."
 )
+REGISTRY_TRUSTED_PROXIES = env_list(
+    "REGISTRY_TRUSTED_PROXIES", [], "Addresses of our reverse proxies; X-Forwarded-For is believed only from them."
+)
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [], "Origins (https://host) for CSRF behind a proxy.")
 
 INSTALLED_APPS = [
@@ -57,6 +60,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "registry.web.middleware.ForcePasswordChangeMiddleware",
+    "registry.api.middleware.RejectNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -181,3 +181,17 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return "rt_" + secrets.token_urlsafe(32)
+
+
+class SmsRequest(models.Model):
+    """Every request for a code, refused ones included: the per-address limit counts these, so that
+    asking "is this phone registered?" over and over is limited too."""
+
+    ip = models.GenericIPAddressField()
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip", "at"], name="smsrequest_ip_at")]
+
+    def __str__(self) -> str:
+        return f"{self.ip} {self.at:%H:%M:%S}"

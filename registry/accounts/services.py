@@ -108,11 +108,11 @@ def api_client_create(*, name: str, scope: str, actor: User | None = None) -> Is
 # --- Applicants: registration, password reset, profile ------------------------------------------
 
 
-def check_password_strength(password: str, *, user: User) -> None:
+def check_password_strength(password: str, *, user: User, field: str = "password") -> None:
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
-        raise ServiceError("weak_password", "；".join(exc.messages), field="password") from None
+        raise ServiceError("weak_password", "；".join(exc.messages), field=field) from None
 
 
 def password_rules_text() -> str:
@@ -142,10 +142,11 @@ def password_reset(*, id_number: str, phone: str, sms_code: str, new_password: s
     registration."""
     phone = normalize_phone(phone)
     id_number = (id_number or "").strip().upper()
+    # Judged against what was typed, never the stored account, so the answer cannot differ by account.
+    check_password_strength(new_password, user=User(phone=phone, id_number=id_number), field="new_password")
     user = User.objects.filter(phone=phone).first()
-    if user is not None and user.id_number and user.id_number != id_number:
+    if user is not None and ((user.id_number and user.id_number != id_number) or not can_reset_by_sms(user)):
         user = None
-    check_password_strength(new_password, user=user or User(phone=phone, id_number=id_number))
     sms_code_consume(phone=phone, purpose=SmsPurpose.RESET_PASSWORD, code=sms_code)
     if user is None:
         raise ServiceError("sms_code_invalid", "验证码不正确，请核对短信中的6位数字，或重新获取。", field="sms_code")
@@ -158,21 +159,31 @@ def password_reset(*, id_number: str, phone: str, sms_code: str, new_password: s
         audit_record(action="auth.password_reset", actor=user, target=user, ip=ip, details={"tokens_revoked": revoked})
 
 
-def password_change(*, user: User, old_password: str, new_password: str, ip: str | None = None) -> None:
-    if not user.check_password(old_password):
-        raise ServiceError("wrong_password", "原密码不正确。", field="old_password")
+def can_reset_by_sms(user: User) -> bool:
+    """Only applicants reset by SMS. Staff accounts are reset by an admin (or `create_staff --update`):
+    a swapped SIM must never open a reviewer's or an admin's account."""
+    return user.role == Role.APPLICANT and not user.is_superuser and not user.is_staff
+
+
+def password_change(
+    *, user: User, old_password: str, new_password: str, ip: str | None = None, keep_token=None
+) -> None:
+    """Change the password; every other session and token ends (the caller's `keep_token` stays)."""
+    auth.confirm_password(user=user, password=old_password, ip=ip, field="old_password")
     if old_password == new_password:
         raise ServiceError("weak_password", "新密码不能与原密码相同。", field="new_password")
-    check_password_strength(new_password, user=user)
+    check_password_strength(new_password, user=user, field="new_password")
     with transaction.atomic():
         user.set_password(new_password)
         user.must_change_password = False
         user.save(update_fields=["password", "must_change_password"])
-        revoked = auth.tokens_revoke_all(user=user)
+        revoked = auth.tokens_revoke_all(user=user, keep=keep_token)
         audit_record(action="auth.password_change", actor=user, target=user, ip=ip, details={"tokens_revoked": revoked})
 
 
-def phone_change(*, user: User, new_phone: str, sms_code: str, ip: str | None = None) -> User:
+def phone_change(*, user: User, password: str, new_phone: str, sms_code: str, ip: str | None = None) -> User:
+    """The login phone is the key to password reset: changing it needs the current password too."""
+    auth.confirm_password(user=user, password=password, ip=ip)
     new_phone = normalize_phone(new_phone)
     if new_phone == user.phone:
         raise ServiceError("same_phone", "新手机号码与当前号码相同。", field="new_phone")
@@ -207,7 +218,8 @@ def phone_recover_by_staff(
     if len(identity_check) < 4:
         raise ServiceError("required", "请记录核验身份的方式（如：现场核验身份证原件）。", field="identity_check")
     record = person_for_staff(actor=actor, id_number=(id_number or "").strip())
-    if record is None:
+    # Staff accounts are never recovered this way (a reviewer must not take over a colleague's).
+    if record is None or not can_reset_by_sms(record.user):
         raise ServiceError("not_found", "本区没有该证件号码的人员。", status=404, field="id_number")
     new_phone = normalize_phone(new_phone)
     person = record.user
@@ -216,7 +228,10 @@ def phone_recover_by_staff(
     with transaction.atomic():
         old = person.phone
         person.phone = new_phone
-        person.save(update_fields=["phone"])
+        # Whoever holds the lost phone may be logged in: end every session (the session hash
+        # changes with the password) and every token. The person sets a new password by SMS.
+        person.set_unusable_password()
+        person.save(update_fields=["phone", "password"])
         revoked = auth.tokens_revoke_all(user=person)
         audit_record(
             action="account.phone_recovery",

@@ -17,7 +17,7 @@ from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.validators import validate_mobile
 from registry.sms.services import sms_enqueue
 
-from .models import SmsCode, SmsPurpose, SmsThrottle, User
+from .models import SmsCode, SmsPurpose, SmsRequest, SmsThrottle, User
 
 TEXTS = {
     SmsPurpose.REGISTER: "您正在注册会计人员信息管理系统，验证码{code}，{minutes}分钟内有效。如非本人操作请忽略。",
@@ -46,8 +46,26 @@ def _seconds_until_tomorrow(now: dt.datetime) -> int:
     return int((tomorrow - local).total_seconds()) + 1
 
 
+def _limit_address(ip: str, now: dt.datetime) -> None:
+    """Count this request (refused ones too) and refuse beyond SMS_IP_HOURLY_LIMIT an hour."""
+    request = SmsRequest.objects.create(ip=ip, at=now)
+    hour_ago = now - dt.timedelta(hours=1)
+    earlier = SmsRequest.objects.filter(ip=ip, at__gt=hour_ago, pk__lt=request.pk)
+    if earlier.count() >= settings.SMS_IP_HOURLY_LIMIT:
+        request.delete()  # a refused request does not push the window further
+        oldest = earlier.order_by("at").values_list("at", flat=True).first()
+        raise RateLimited(
+            "rate_limited",
+            "本网络获取验证码过于频繁，请稍后再试。",
+            retry_after=(oldest + dt.timedelta(hours=1) - now).total_seconds(),
+        )
+
+
 def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | None = None) -> int:
     """Issue a code for (phone, purpose) and queue the SMS. Returns its lifetime in seconds."""
+    now = timezone.now()
+    if ip:
+        _limit_address(ip, now)
     phone = normalize_phone(phone)
     if purpose not in SmsPurpose.values:
         raise ServiceError(
@@ -61,18 +79,6 @@ def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | N
             raise ServiceError("not_authenticated", "请先登录", status=401)
         if registered:
             raise Conflict("phone_taken", "该手机号码已被其他账号使用", field="phone")
-
-    now = timezone.now()
-    if ip:
-        hour_ago = now - dt.timedelta(hours=1)
-        recent = SmsCode.objects.filter(ip=ip, created_at__gt=hour_ago).order_by("created_at")
-        if recent.count() >= settings.SMS_IP_HOURLY_LIMIT:
-            oldest = recent.values_list("created_at", flat=True).first()
-            raise RateLimited(
-                "rate_limited",
-                "本网络获取验证码过于频繁，请稍后再试。",
-                retry_after=(oldest + dt.timedelta(hours=1) - now).total_seconds(),
-            )
 
     ttl = settings.SMS_CODE_TTL_SECONDS
     with transaction.atomic():

@@ -3,6 +3,7 @@
 import datetime as dt
 
 from django.contrib.auth import logout as django_logout
+from django.contrib.auth import update_session_auth_hash
 from ninja import Router, Schema, Status
 
 from registry.accounts import access, auth, services
@@ -61,6 +62,7 @@ class MeOut(Schema):
 
 
 class PhoneChangeIn(Schema):
+    password: str
     new_phone: str
     sms_code: str
 
@@ -138,17 +140,25 @@ def me(request):
 @router.post("/me/phone", response=MeOut, auth=account_auth, summary="更换手机号码")
 def change_phone(request, payload: PhoneChangeIn):
     user = services.phone_change(
-        user=request.auth, new_phone=payload.new_phone, sms_code=payload.sms_code, ip=client_ip(request)
+        user=request.auth,
+        password=payload.password,
+        new_phone=payload.new_phone,
+        sms_code=payload.sms_code,
+        ip=client_ip(request),
     )
     return me_out(user)
 
 
 @router.post("/me/password", response={204: None}, auth=account_auth_pending_ok, summary="修改密码")
 def change_password(request, payload: PasswordChangeIn):
+    api_token = getattr(request, "api_token", None)
     services.password_change(
         user=request.auth,
         old_password=payload.old_password,
         new_password=payload.new_password,
         ip=client_ip(request),
+        keep_token=api_token,
     )
+    if api_token is None:
+        update_session_auth_hash(request, request.auth)  # this browser stays logged in, others end
     return Status(204, None)

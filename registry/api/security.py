@@ -32,7 +32,16 @@ class Session(SessionAuth):
         super().__init__()
         self.allow_password_pending = allow_password_pending
 
+    def _get_key(self, request):
+        # A caller with a bearer header, or without a session cookie, is not a browser session: say
+        # "not logged in" (401) rather than failing a CSRF check meant for browsers (403).
+        if "Authorization" in request.headers or self.param_name not in request.COOKIES:
+            return None
+        return super()._get_key(request)
+
     def authenticate(self, request, key):
+        if key is None:
+            return None
         user = super().authenticate(request, key)
         return _check_password_pending(user, self.allow_password_pending) if user else None
 

@@ -39,7 +39,8 @@ class AuditEntry(models.Model):
     target_type = models.CharField("对象类型", max_length=60, blank=True)
     target_id = models.CharField("对象标识", max_length=64, blank=True)
     district = models.CharField("所属区", max_length=6, blank=True, db_index=True)
-    ip = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    # Text exactly as hashed (a GenericIPAddressField would be rewritten by the database: ::ffff:…).
+    ip = models.CharField("IP地址", max_length=45, blank=True)
     details = models.JSONField("详情", default=dict, blank=True)
     prev_hash = models.CharField("上一条哈希", max_length=64)
     hash = models.CharField("哈希", max_length=64, unique=True)

@@ -4,6 +4,7 @@ import ipaddress
 import json
 from typing import Any
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
@@ -13,9 +14,35 @@ from .models import AuditChainHead, AuditEntry
 GENESIS_HASH = "0" * 64
 
 
+def _stable(value: Any) -> Any:
+    """Values every database stores and returns unchanged: PostgreSQL's jsonb rewrites floats
+    (1e20, -0.0) and refuses NUL characters, so floats become strings and NULs are dropped."""
+    if isinstance(value, dict):
+        return {str(k).replace("\x00", ""): _stable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_stable(v) for v in value]
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    return value
+
+
 def _canonical(value: Any) -> Any:
     """JSON-safe copy, so the hash computed now equals the one recomputed from the stored row."""
-    return json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False))
+    return _stable(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)))
+
+
+def normalize_ip(ip: str | None) -> str:
+    if not ip:
+        return ""
+    try:
+        address = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        return ""
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped  # ::ffff:1.2.3.4 is the IPv4 client 1.2.3.4
+    return str(address)
 
 
 def entry_hash(*, seq, at, actor_id, actor_label, action, target_type, target_id, district, ip, details, prev_hash):
@@ -53,10 +80,18 @@ def hash_of_entry(entry: AuditEntry) -> str:
 
 
 def client_ip(request) -> str | None:
-    """The peer address. Behind a proxy, configure the proxy to set REMOTE_ADDR (docs/deployment)."""
+    """The client's address. Behind reverse proxies listed in REGISTRY_TRUSTED_PROXIES, the last
+    X-Forwarded-For hop that is not one of them (docs/deployment.md); otherwise REMOTE_ADDR."""
     if request is None:
         return None
-    return request.META.get("REMOTE_ADDR") or None
+    remote = normalize_ip(request.META.get("REMOTE_ADDR"))
+    trusted = set(settings.REGISTRY_TRUSTED_PROXIES)
+    if remote in trusted:
+        hops = [normalize_ip(h) for h in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        for hop in reversed([h for h in hops if h]):
+            if hop not in trusted:
+                return hop
+    return remote or None
 
 
 def audit_record(
@@ -86,8 +121,7 @@ def audit_record(
     actor_id = actor.pk if actor is not None else None
     actor_label = str(getattr(actor, "audit_label", "") or (actor or "")) if actor is not None else ""
     details = _canonical(details or {})
-    if ip:
-        ip = ipaddress.ip_address(ip).compressed
+    ip = normalize_ip(ip)
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"seq": 0, "last_hash": GENESIS_HASH}

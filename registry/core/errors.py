@@ -1,6 +1,8 @@
 """Domain errors raised by services. Web views and the API both turn them into messages for people
 (Chinese `message`) and programs (stable `code`, HTTP `status`)."""
 
+import math
+
 
 class ServiceError(Exception):
     status = 400
@@ -23,4 +25,4 @@ class RateLimited(ServiceError):
 
     def __init__(self, code: str, message: str, *, retry_after: int):
         super().__init__(code, message)
-        self.retry_after = max(1, int(retry_after))
+        self.retry_after = max(1, math.ceil(retry_after))  # never tell a client to come back too early

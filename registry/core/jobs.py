@@ -41,4 +41,6 @@ def enqueue(task, *args, in_process=None, background: bool = False) -> None:
         else:
             func(*args)
 
-    transaction.on_commit(dispatch)
+    # robust: a broker that is down must not turn the committed request into an error page; the
+    # work stays in its table (e.g. the SMS outbox) and `sms_requeue` dispatches it again.
+    transaction.on_commit(dispatch, robust=True)

@@ -12,6 +12,7 @@ import datetime as dt
 import re
 import threading
 import time
+import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -37,7 +38,9 @@ def _error(message: str, code: ErrorCode) -> ValidationError:
 
 
 def _clean(value: str | None) -> str:
-    return re.sub(r"[\s\-]", "", value or "").upper()
+    """Full-width and other look-alike characters become ASCII (NFKC) before any check, so
+    "１３８…" cannot slip past uniqueness rules as a different string."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value or "")).upper()
 
 
 # --- Resident identity card (GB 11643) ----------------------------------------------------------
@@ -81,7 +84,7 @@ def validate_resident_id(value: str | None, *, today: dt.date | None = None) -> 
     number = _clean(value)
     if not number:
         raise _error("请填写居民身份证号码", ErrorCode.REQUIRED)
-    if not re.fullmatch(r"\d{17}[\dX]", number):
+    if not re.fullmatch(r"[0-9]{17}[0-9X]", number):
         raise _error("居民身份证号码应为18位，前17位为数字，最后一位为数字或X", ErrorCode.INVALID_FORMAT)
     if stdnum_ric.calc_check_digit(number) != number[-1]:
         raise _error("居民身份证号码校验位不正确，请核对后重新输入", ErrorCode.INVALID_CHECKSUM)
@@ -107,9 +110,9 @@ def validate_resident_id(value: str | None, *, today: dt.date | None = None) -> 
 
 _ID_PATTERNS = {
     # 港澳居民来往内地通行证: H (Hong Kong) or M (Macao) + 8 digits (10 on older cards).
-    "hk_macao_permit": (r"[HM]\d{8}(\d{2})?", "港澳居民来往内地通行证号码应为H或M开头加8位（或10位）数字"),
+    "hk_macao_permit": (r"[HM][0-9]{8}([0-9]{2})?", "港澳居民来往内地通行证号码应为H或M开头加8位（或10位）数字"),
     # 台湾居民来往大陆通行证: 8 digits since 2015, 10 characters before.
-    "taiwan_permit": (r"\d{8}|\d{10}|[A-Z]\d{9}", "台湾居民来往大陆通行证号码应为8位数字（旧证为10位）"),
+    "taiwan_permit": (r"[0-9]{8}|[0-9]{10}|[A-Z][0-9]{9}", "台湾居民来往大陆通行证号码应为8位数字（旧证为10位）"),
     "passport": (r"[A-Z0-9]{5,17}", "护照号码应为5至17位字母或数字"),
 }
 
@@ -133,7 +136,7 @@ def validate_id_document(id_type: str, value: str | None, *, today: dt.date | No
 
 # First character: registering authority (1 机构编制, 5 民政, 9 工商, N 农业, A 军队改革编制, Y 其他, …);
 # stdnum accepts digits only there, so the format check is ours and the checksum is stdnum's.
-_USCC_FORMAT = re.compile(r"[1-9ANY][1-9]\d{6}[0-9A-HJ-NP-RTUW-Y]{10}")
+_USCC_FORMAT = re.compile(r"[1-9ANY][1-9][0-9]{6}[0-9A-HJ-NP-RTUW-Y]{10}")
 
 
 def validate_uscc(value: str | None) -> str:
@@ -163,7 +166,7 @@ def validate_mobile(value: str | None) -> str:
         number = number[4:]
     if not number:
         raise _error("请填写手机号码", ErrorCode.REQUIRED)
-    if not re.fullmatch(r"1[3-9]\d{9}", number):
+    if not re.fullmatch(r"1[3-9][0-9]{9}", number):
         raise _error("请输入11位中国大陆手机号码", ErrorCode.INVALID_PHONE)
     return number
 

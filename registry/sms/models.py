@@ -3,6 +3,7 @@ from django.db import models
 
 class SmsStatus(models.TextChoices):
     QUEUED = "queued", "待发送"
+    SENDING = "sending", "发送中"
     SENT = "sent", "已发送"
     FAILED = "failed", "发送失败"
 
@@ -19,6 +20,7 @@ class SmsMessage(models.Model):
     attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
     last_error = models.CharField("最近错误", max_length=300, blank=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    claimed_at = models.DateTimeField("开始发送", null=True, blank=True)
     sent_at = models.DateTimeField("发送时间", null=True, blank=True)
 
     class Meta:

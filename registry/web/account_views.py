@@ -22,6 +22,7 @@ def profile(request):
         try:
             services.phone_change(
                 user=request.user,
+                password=phone_form.cleaned_data["password"],
                 new_phone=phone_form.cleaned_data["new_phone"],
                 sms_code=phone_form.cleaned_data["sms_code"],
                 ip=client_ip(request),
@@ -48,6 +49,13 @@ def password_change(request):
             )
         except ServiceError as exc:
             show_service_error(form, exc, {"new_password": "password"})
+            if exc.code == "locked_out":
+                return render(
+                    request,
+                    "web/password_change.html",
+                    {"form": form, "forced": request.user.must_change_password},
+                    status=429,
+                )
         else:
             update_session_auth_hash(request, request.user)  # stay logged in here; other sessions end
             messages.success(request, "密码已修改，其他设备上的登录已退出。")

@@ -56,6 +56,9 @@ class PasswordChangeForm(PasswordPairMixin):
 
 
 class PhoneChangeForm(forms.Form):
+    password = forms.CharField(
+        label="当前密码", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
     new_phone = forms.CharField(label="新手机号码", max_length=20, widget=forms.TextInput(attrs=PHONE_ATTRS))
     sms_code = forms.CharField(label="发送到新号码的验证码", max_length=6, widget=forms.TextInput(attrs=CODE_ATTRS))
 

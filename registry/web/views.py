@@ -5,12 +5,13 @@ from django.contrib.auth import logout as django_logout
 from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from registry.accounts import access, auth, services
-from registry.accounts.sms_codes import sms_code_request
+from registry.accounts.sms_codes import normalize_phone, sms_code_request
 from registry.audit.services import audit_record, client_ip
 from registry.core import workdays
 from registry.core.errors import RateLimited, ServiceError
@@ -24,7 +25,8 @@ BACKEND = "registry.accounts.backends.PhoneOrIdNumberBackend"
 
 def show_service_error(form, exc: ServiceError, field_map: dict[str, str] | None = None) -> None:
     """Put a service error on the form field it concerns (or on the form)."""
-    field = (field_map or {}).get(exc.field, exc.field)
+    field_map = {"new_password": "password", **(field_map or {})}
+    field = field_map.get(exc.field, exc.field)
     form.add_error(field if field in form.fields else None, exc.message)
 
 
@@ -92,12 +94,16 @@ def sms_code_view(request):
     try:
         ttl = sms_code_request(phone=phone, purpose=purpose, ip=client_ip(request), user=user)
     except ServiceError as exc:
-        response = HttpResponse(f'<span class="field-error" role="alert">{exc.message}</span>')
+        response = HttpResponse(format_html('<span class="field-error" role="alert">{}</span>', exc.message))
         if isinstance(exc, RateLimited):
             response["Retry-After"] = str(exc.retry_after)
         return response
     return HttpResponse(
-        f'<span class="ok" role="status">验证码已发送至 {mask_phone(phone.strip()[-11:])}，{ttl // 60} 分钟内有效。</span>'
+        format_html(
+            '<span class="ok" role="status">验证码已发送至 {}，{} 分钟内有效。</span>',
+            mask_phone(normalize_phone(phone)),
+            ttl // 60,
+        )
     )
 
 

@@ -203,7 +203,8 @@ def test_five_failures_lock_the_account_for_fifteen_minutes(api, applicant):
     # the right password is refused while locked, from any address
     right = api.post("/api/v1/auth/login", {"username": applicant.phone, "password": PASSWORD}, ip="10.2.2.2")
     problem(right, 429, "locked_out")
-    assert AuditEntry.objects.filter(action="auth.login_locked").count() == 1
+    failures = AuditEntry.objects.filter(action="auth.login_failed").order_by("seq")
+    assert [e.details["locked"] for e in failures] == [False, False, False, False, True]
 
 
 def test_lock_counts_per_account_whether_phone_or_id_number_is_typed(api, collected_person):
@@ -340,7 +341,12 @@ def test_change_phone_with_a_code_sent_to_the_new_phone(api, sms_file, applicant
         == 202
     )
     code = sms_file.last_code("13655556666", "change_phone")
-    response = api.post("/api/v1/me/phone", {"new_phone": "13655556666", "sms_code": code}, token=token)
+    wrong = api.post(
+        "/api/v1/me/phone", {"password": "Wrong2026x", "new_phone": "13655556666", "sms_code": code}, token=token
+    )
+    problem(wrong, 400, "wrong_password")
+    body = {"password": PASSWORD, "new_phone": "13655556666", "sms_code": code}
+    response = api.post("/api/v1/me/phone", body, token=token)
     assert response.status_code == 200 and response.json()["phone"] == "13655556666"
     assert api.post("/api/v1/auth/login", {"username": "13655556666", "password": PASSWORD}).status_code == 200
     assert AuditEntry.objects.filter(action="account.phone_change", actor=applicant).exists()
@@ -358,17 +364,15 @@ def test_change_phone_to_a_taken_number(api, sms_file, applicant):
 
 def test_change_password(api, applicant):
     token = api.login(applicant.phone)
-    problem(
-        api.post("/api/v1/me/password", {"old_password": "nope1234", "new_password": NEW_PASSWORD}, token=token),
-        400,
-        "wrong_password",
-    )
-    assert (
-        api.post(
-            "/api/v1/me/password", {"old_password": PASSWORD, "new_password": NEW_PASSWORD}, token=token
-        ).status_code
-        == 204
-    )
+    wrong = api.post("/api/v1/me/password", {"old_password": "nope1234", "new_password": NEW_PASSWORD}, token=token)
+    problem(wrong, 400, "wrong_password")
+    weak = api.post("/api/v1/me/password", {"old_password": PASSWORD, "new_password": "short1"}, token=token)
+    assert problem(weak, 400, "weak_password")["errors"][0]["field"] == "new_password"
+    second = api.login(applicant.phone)
+    body = {"old_password": PASSWORD, "new_password": NEW_PASSWORD}
+    assert api.post("/api/v1/me/password", body, token=second).status_code == 204
+    assert api.get("/api/v1/me", token=second).status_code == 200  # the caller's token stays
+    problem(api.get("/api/v1/me", token=token), 401, "not_authenticated")  # every other one ends
     assert api.post("/api/v1/auth/login", {"username": applicant.phone, "password": NEW_PASSWORD}).status_code == 200
     assert AuditEntry.objects.filter(action="auth.password_change", actor=applicant).exists()
 
@@ -447,3 +451,104 @@ def test_reset_for_an_account_not_yet_collected_needs_only_phone_and_code(api, s
     response, _ = reset(api, sms_file, id_number="", phone=applicant.phone)
     assert response.status_code == 204
     assert api.post("/api/v1/auth/login", {"username": applicant.phone, "password": NEW_PASSWORD}).status_code == 200
+
+
+def test_wrong_current_passwords_count_toward_the_lockout(api, applicant):
+    token = api.login(applicant.phone)
+    body = {"old_password": "Guess2026x", "new_password": NEW_PASSWORD}
+    for _ in range(4):
+        problem(api.post("/api/v1/me/password", body, token=token), 400, "wrong_password")
+    problem(api.post("/api/v1/me/password", body, token=token), 429, "locked_out")
+    problem(api.post("/api/v1/auth/login", {"username": applicant.phone, "password": PASSWORD}), 429, "locked_out")
+
+
+def test_reset_answer_does_not_depend_on_the_stored_account(api, sms_file, applicant):
+    """A password containing the typed ID number is weak for a known phone and an unknown one alike."""
+    body = {"id_number": "11010519491231002X", "sms_code": "123456", "new_password": "a11010519491231002Xb"}
+    known = api.post("/api/v1/auth/password-reset", {**body, "phone": applicant.phone})
+    unknown = api.post("/api/v1/auth/password-reset", {**body, "phone": "13600000000"})
+    assert (known.status_code, known.content) == (unknown.status_code, unknown.content)
+    assert problem(known, 400, "weak_password")["errors"][0]["field"] == "new_password"
+
+
+def test_staff_cannot_reset_by_sms(api, sms_file, chaoyang_reviewer):
+    response, _ = reset(api, sms_file, id_number="", phone=chaoyang_reviewer.phone)
+    problem(response, 400, "sms_code_invalid")
+    assert (
+        api.post("/api/v1/auth/login", {"username": chaoyang_reviewer.phone, "password": PASSWORD}).status_code == 200
+    )
+
+
+def test_reviewer_cannot_recover_a_staff_account(api, chaoyang_reviewer, municipal_admin):
+    from registry.records.services import record_apply
+
+    data = {"basic": {"name": "管理员", "id_number": "440524188001010014"}}
+    record_apply(user=municipal_admin, district_code="110105", data=data, source="import")
+    token = api.login(chaoyang_reviewer.phone)
+    body = {"id_number": "440524188001010014", "new_phone": "13677778888", "identity_check": "本人到场核验"}
+    problem(api.post("/api/v1/staff/phone-recovery", body, token=token), 404, "not_found")
+
+
+def test_phone_recovery_ends_the_persons_sessions(api, client, collected_person, chaoyang_reviewer):
+    client.force_login(collected_person)
+    assert client.get("/account/").status_code == 200
+    token = api.login(chaoyang_reviewer.phone)
+    body = {"id_number": "11010519491231002X", "new_phone": "13677778888", "identity_check": "本人到场核验身份证"}
+    assert api.post("/api/v1/staff/phone-recovery", body, token=token).status_code == 200
+    assert client.get("/account/").status_code == 302
+
+
+def test_a_burst_of_guesses_gets_at_most_the_limit_checked(collected_person, settings):
+    """Attempts are recorded before the password is checked, so each guess sees the earlier ones."""
+    from registry.accounts import auth
+    from registry.accounts.models import LoginAttempt
+    from registry.core.errors import ServiceError
+
+    checked = []
+    key = f"user:{collected_person.pk}"
+    for _ in range(8):
+        try:
+            auth._attempt(key=key, ip="10.9.9.9", check=lambda: checked.append(1) and False)
+        except ServiceError as exc:
+            assert exc.code == "locked_out"
+    assert len(checked) == settings.LOGIN_FAILURE_LIMIT
+    assert LoginAttempt.objects.filter(account_key=key).count() == settings.LOGIN_FAILURE_LIMIT
+
+
+def test_sms_requests_per_address_count_refused_ones(api, sms_file, settings):
+    settings.SMS_IP_HOURLY_LIMIT = 3
+    for i in range(3):
+        UserFactory(phone=f"1391111000{i}")
+        problem(
+            api.post("/api/v1/auth/sms-codes", {"phone": f"1391111000{i}", "purpose": "register"}), 409, "phone_taken"
+        )
+    problem(api.post("/api/v1/auth/sms-codes", {"phone": "13911110009", "purpose": "register"}), 429, "rate_limited")
+
+
+def test_bearer_clients_get_401_not_a_csrf_403(collected_person):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    for path in ["/api/v1/auth/logout", "/api/v1/me/password", "/api/v1/staff/phone-recovery"]:
+        response = strict.post(path, "{}", content_type="application/json", HTTP_AUTHORIZATION="Bearer rt_expired")
+        assert response.status_code == 401, (path, response.content)
+        response = strict.post(path, "{}", content_type="application/json")
+        assert response.status_code == 401, (path, response.content)
+
+
+def test_browser_session_posts_need_the_csrf_token(applicant):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(applicant)
+    response = strict.post("/api/v1/me/password", "{}", content_type="application/json")
+    assert response.status_code == 403
+
+
+def test_nul_characters_are_refused_with_400(api):
+    problem(api.post("/api/v1/auth/login", {"username": "138\x00", "password": "x"}), 400, "invalid_input")
+
+
+def test_full_width_digits_are_the_same_phone(api, sms_file, applicant):
+    full_width = "".join(chr(ord(c) + 0xFEE0) for c in applicant.phone)
+    problem(api.post("/api/v1/auth/sms-codes", {"phone": full_width, "purpose": "register"}), 409, "phone_taken")

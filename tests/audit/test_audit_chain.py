@@ -159,3 +159,23 @@ def test_entry_rolls_back_with_the_action_it_records(applicant):
         raise RuntimeError("the action failed")
     assert AuditEntry.objects.count() == 0
     assert verify_chain().ok
+
+
+def test_addresses_and_numbers_the_database_would_rewrite_keep_the_chain_valid(applicant):
+    """PostgreSQL rewrites ::ffff:a.b.c.d and jsonb floats; the hash must cover what is stored."""
+    audit_record(action="t", actor=applicant, ip="::ffff:1.2.3.4", details={"big": 1e20, "neg": -0.0, "nul": "a\x00b"})
+    audit_record(action="t", actor=applicant, ip="::1.2.3.4", details={"x": 1.5})
+    audit_record(action="t", actor=applicant, ip="not an address")
+    entries = list(AuditEntry.objects.order_by("seq"))
+    assert entries[0].ip == "1.2.3.4" and entries[2].ip == ""
+    assert entries[0].details == {"big": "1e+20", "neg": "-0.0", "nul": "ab"}
+    assert verify_chain().ok
+
+
+def test_client_ip_believes_forwarded_for_only_from_trusted_proxies(rf, settings):
+    from registry.audit.services import client_ip
+
+    request = rf.get("/", REMOTE_ADDR="10.0.0.2", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
+    assert client_ip(request) == "10.0.0.2"
+    settings.REGISTRY_TRUSTED_PROXIES = ["10.0.0.2"]
+    assert client_ip(request) == "203.0.113.7"

@@ -158,7 +158,7 @@ def test_profile_shows_the_account_and_changes_the_phone(
         client,
         django_capture_on_commit_callbacks,
         "/account/",
-        {"phone-new_phone": "13966660000", "phone-sms_code": code},
+        {"phone-password": PASSWORD, "phone-new_phone": "13966660000", "phone-sms_code": code},
     )
     assert response.status_code == 302
     applicant.refresh_from_db()

@@ -37,7 +37,7 @@ class Migration(migrations.Migration):
                 ('target_type', models.CharField(blank=True, max_length=60, verbose_name='对象类型')),
                 ('target_id', models.CharField(blank=True, max_length=64, verbose_name='对象标识')),
                 ('district', models.CharField(blank=True, db_index=True, max_length=6, verbose_name='所属区')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='IP地址')),
+                ('ip', models.CharField(blank=True, max_length=45, verbose_name='IP地址')),
                 ('details', models.JSONField(blank=True, default=dict, verbose_name='详情')),
                 ('prev_hash', models.CharField(max_length=64, verbose_name='上一条哈希')),
                 ('hash', models.CharField(max_length=64, unique=True, verbose_name='哈希')),
