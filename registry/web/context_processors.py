@@ -14,6 +14,8 @@ def site(request):
             nav.append(("admin:index", "管理后台"))
         nav.append(("web:contacts", "各区联系方式"))
     else:
+        if user is not None and user.is_authenticated:
+            nav += [("web:apply", "信息采集"), ("web:my_record", "我的信息")]
         nav.append(("web:contacts", "咨询电话"))
     if user is not None and user.is_authenticated:
         nav.append(("web:profile", "我的账号"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, staff_views, views
+from . import account_views, applicant_views, staff_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -13,6 +13,22 @@ urlpatterns = [
     path("sms-code/", views.sms_code_view, name="sms_code"),
     path("account/", account_views.profile, name="profile"),
     path("account/password/", account_views.password_change, name="password_change"),
+    path("apply/", applicant_views.start, name="apply"),
+    path("apply/regions/", applicant_views.region_options, name="region_options"),
+    path("apply/<uuid:application_id>/", applicant_views.status, name="apply_status"),
+    path("apply/<uuid:application_id>/materials/", applicant_views.materials, name="apply_materials"),
+    path("apply/<uuid:application_id>/materials/upload/", applicant_views.material_upload, name="apply_upload"),
+    path(
+        "apply/<uuid:application_id>/materials/<uuid:attachment_id>/delete/",
+        applicant_views.material_delete,
+        name="apply_material_delete",
+    ),
+    path("apply/<uuid:application_id>/review/", applicant_views.review, name="apply_review"),
+    path("apply/<uuid:application_id>/submit/", applicant_views.submit, name="apply_submit"),
+    path("apply/<uuid:application_id>/withdraw/", applicant_views.withdraw, name="apply_withdraw"),
+    path("apply/<uuid:application_id>/<slug:slug>/", applicant_views.step_view, name="apply_step"),
+    path("apply/<uuid:application_id>/<slug:slug>/autosave/", applicant_views.autosave, name="apply_autosave"),
+    path("record/", applicant_views.my_record, name="my_record"),
     path("staff/phone-recovery/", staff_views.phone_recovery, name="staff_phone_recovery"),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
 ]

@@ -1,0 +1,386 @@
+"""The applicant's web pages: the step-by-step collection form, materials, review and status."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from registry.accounts.access import get_visible_or_404
+from registry.applications import selectors, services
+from registry.applications.form import normalize_form
+from registry.applications.models import Application, ApplicationStatus, ApplicationType, AttachmentKind
+from registry.applications.validation import required_materials
+from registry.core.errors import ServiceError
+from registry.core.models import Code
+
+from . import collection_steps as cs
+
+
+def _own(request, application_id) -> Application:
+    return get_visible_or_404(Application.objects.filter(applicant=request.user), request.user, pk=application_id)
+
+
+def _open_application(user):
+    return selectors.applications_of(user).open().first()
+
+
+@never_cache
+@login_required
+def start(request):
+    """Pick the business type (or continue the open application)."""
+    current = _open_application(request.user)
+    if current is not None:
+        if current.is_editable:
+            return redirect("web:apply_step", current.pk, "basic")
+        return redirect("web:apply_status", current.pk)
+    record = selectors.record_of(request.user)
+    if request.method == "POST":
+        try:
+            application = services.application_create(
+                applicant=request.user,
+                type=request.POST.get("type", ""),
+                transfer_code=request.POST.get("transfer_code", ""),
+            )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            return redirect("web:apply_step", application.pk, "basic")
+    history = selectors.applications_of(request.user)[:10]
+    return render(request, "applicant/start.html", {"record": record, "history": history, "types": ApplicationType})
+
+
+def _step_context(request, application: Application, step: cs.Step, problems=None) -> dict:
+    form = normalize_form(application.form)
+    codes = cs.code_choices()
+    units = cs.unit_choices()
+    problems = problems if problems is not None else []
+    errors: dict[str, list[str]] = {}
+    for p in problems:
+        errors.setdefault(p.field, []).append(p.message)
+    sections = []
+    for section in step.sections:
+        if section.repeat:
+            entries = [
+                [
+                    _render_field(f, f"{section.key}.{i}.{f.name}", entry.get(f.name), codes, units, errors)
+                    for f in section.fields
+                ]
+                for i, entry in enumerate(form[section.key])
+            ]
+            sections.append(
+                {"section": section, "entries": entries, "count": len(entries), "errors": errors.get(section.key, [])}
+            )
+        else:
+            values = form if not section.key else form[section.key]
+            prefix = f"{section.key}." if section.key else ""
+            fields = [
+                _render_field(f, prefix + f.name, values.get(f.name), codes, units, errors) for f in section.fields
+            ]
+            sections.append({"section": section, "fields": fields})
+    district = selectors.derived_district(application)
+    return {
+        "application": application,
+        "step": step,
+        "steps": cs.STEPS,
+        "sections": sections,
+        "district": selectors.district_contact(district),
+        "next_step": _neighbour(step, +1),
+        "previous_step": _neighbour(step, -1),
+    }
+
+
+def _neighbour(step: cs.Step, offset: int):
+    index = cs.STEP_SLUGS.index(step.slug) + offset
+    return cs.STEPS[index] if 0 <= index < len(cs.STEPS) else None
+
+
+def _render_field(f: cs.Field, path: str, value, codes, units, errors) -> dict:
+    choices = cs.choices_for(f, codes=codes)
+    if f.widget == "unit":
+        choices = units
+    region = {}
+    if f.widget == "region":
+        province = (value or "")[:2] + "0000" if value else ""
+        region = {
+            "provinces": cs.province_choices(),
+            "province": province,
+            "counties": cs.counties_of(province) if province else [],
+        }
+    return {
+        "spec": f,
+        "path": path,
+        "dom_id": "f-" + path.replace(".", "-"),
+        "value": "" if value is None else value,
+        "choices": choices,
+        "region": region,
+        "errors": errors.get(path, []),
+    }
+
+
+@never_cache
+@login_required
+def step_view(request, application_id, slug):
+    application = _own(request, application_id)
+    step = cs.step_by_slug(slug)
+    if step is None or slug in ("materials", "review"):
+        raise Http404
+    if not application.is_editable:
+        return redirect("web:apply_status", application.pk)
+    if request.method == "POST":
+        form = cs.merge_step(application.form, step, request.POST)
+        if request.POST.get("_add"):
+            form = cs.add_entry(form, request.POST["_add"])
+        try:
+            services.application_save_form(application=application, actor=request.user, form=form)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+            return redirect("web:apply_step", application.pk, slug)
+        if request.POST.get("_add") or request.POST.get("_stay") or any(k.endswith(".removed") for k in request.POST):
+            return redirect("web:apply_step", application.pk, slug)
+        target = request.POST.get("_goto") or (_neighbour(step, +1).slug if _neighbour(step, +1) else "review")
+        return redirect(_step_url(application, target))
+    problems = _visible_problems(application, step)
+    return render(request, "applicant/step.html", _step_context(request, application, step, problems))
+
+
+def _step_url(application, slug):
+    from django.urls import reverse
+
+    if slug == "materials":
+        return reverse("web:apply_materials", args=[application.pk])
+    if slug == "review":
+        return reverse("web:apply_review", args=[application.pk])
+    return reverse("web:apply_step", args=[application.pk, slug])
+
+
+# Shown on the review page only: "required" (an unfinished draft is normal while typing) and the
+# scope checks, which depend on steps the applicant may not have reached yet.
+REVIEW_ONLY_CODES = {"required", "out_of_scope", "category_mismatch"}
+
+
+def _visible_problems(application, step):
+    """Problems of this step's fields that concern what was typed, as the applicant types."""
+    problems = services.problems_for(application, check_attachments=False)
+    return [p for p in problems if cs.step_of_field(p.field) == step.slug and p.code not in REVIEW_ONLY_CODES]
+
+
+@require_POST
+@login_required
+def autosave(request, application_id, slug):
+    """HTMX: save the step as it is typed, answer with a saved-at line and every field's current
+    problems (out-of-band swaps into each field's error slot)."""
+    application = _own(request, application_id)
+    step = cs.step_by_slug(slug)
+    if step is None or not application.is_editable:
+        return HttpResponse(format_html('<span class="field-error">{}</span>', "申请已提交，不能再修改。"))
+    form = cs.merge_step(application.form, step, request.POST)
+    try:
+        application = services.application_save_form(application=application, actor=request.user, form=form)
+    except ServiceError as exc:
+        return HttpResponse(format_html('<span class="field-error">{}</span>', exc.message))
+    problems = _visible_problems(application, step)
+    by_field: dict[str, list[str]] = {}
+    for p in problems:
+        by_field.setdefault(p.field, []).append(p.message)
+    slots = []
+    for section in step.sections:
+        paths = []
+        if section.repeat:
+            for i in range(len(normalize_form(application.form)[section.key])):
+                paths += [f"{section.key}.{i}.{f.name}" for f in section.fields]
+        else:
+            prefix = f"{section.key}." if section.key else ""
+            paths += [prefix + f.name for f in section.fields]
+        for path in paths:
+            slots.append((("err-" + path.replace(".", "-")), " ".join(by_field.get(path, []))))
+    status = format_html('<span class="ok">已自动保存 {}</span>', timezone.localtime().strftime("%H:%M:%S"))
+    oob = format_html_join("", '<p id="{}" class="field-error" hx-swap-oob="true" role="alert">{}</p>', slots)
+    return HttpResponse(status + oob)
+
+
+@require_GET
+@login_required
+def region_options(request):
+    province = request.GET.get("province", "")
+    options = [("", "请选择区县")] + (cs.counties_of(province) if province else [])
+    return HttpResponse(format_html_join("", '<option value="{}">{}</option>', options))
+
+
+# --- Materials ----------------------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def materials(request, application_id):
+    application = _own(request, application_id)
+    form = normalize_form(application.form)
+    current = services.current_attachments(application)
+    by_slot = {}
+    for a in current:
+        by_slot.setdefault((a.kind, a.ref), []).append(a)
+    items = [
+        {"kind": kind, "ref": ref, "label": label, "files": by_slot.get((kind, ref), []), "photo": kind == "photo"}
+        for kind, ref, label in required_materials(form)
+    ]
+    others = by_slot.get(("other", None), []) + [a for a in current if a.kind == "other" and a.ref is not None]
+    missing = selectors.missing_for(application)
+    return render(
+        request,
+        "applicant/materials.html",
+        {
+            "application": application,
+            "steps": cs.STEPS,
+            "step": cs.step_by_slug("materials"),
+            "items": items,
+            "others": others,
+            "missing": missing,
+            "editable": application.is_editable,
+        },
+    )
+
+
+@require_POST
+@login_required
+def material_upload(request, application_id):
+    application = _own(request, application_id)
+    kind = request.POST.get("kind", "")
+    ref = request.POST.get("ref") or None
+    uploaded = request.FILES.get("file")
+    label = AttachmentKind(kind).label if kind in AttachmentKind.values else "材料"
+    if uploaded is None:
+        messages.error(request, f"{label}：请先选择文件。")
+    else:
+        try:
+            services.attachment_add(
+                application=application,
+                actor=request.user,
+                kind=kind,
+                ref=int(ref) if ref is not None and str(ref).isdigit() else None,
+                uploaded=uploaded,
+            )
+        except ServiceError as exc:
+            messages.error(request, f"{label}未上传：{exc.message}")
+        else:
+            messages.success(request, f"{label}已上传。")
+    return redirect("web:apply_materials", application.pk)
+
+
+@require_POST
+@login_required
+def material_delete(request, application_id, attachment_id):
+    application = _own(request, application_id)
+    attachment = get_visible_or_404(application.attachments.current(), request.user, pk=attachment_id)
+    try:
+        services.attachment_remove(attachment=attachment, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已删除{attachment.get_kind_display()}。")
+    return redirect("web:apply_materials", application.pk)
+
+
+# --- Review, submit, status ---------------------------------------------------------------------
+
+
+@never_cache
+@login_required
+def review(request, application_id):
+    application = _own(request, application_id)
+    if not application.is_editable:
+        return redirect("web:apply_status", application.pk)
+    problems = services.problems_for(application)
+    grouped = {}
+    for p in problems:
+        grouped.setdefault(cs.step_of_field(p.field), []).append(p)
+    return render(
+        request,
+        "applicant/review.html",
+        {
+            "application": application,
+            "steps": cs.STEPS,
+            "step": cs.step_by_slug("review"),
+            "form": normalize_form(application.form),
+            "problems": problems,
+            "grouped": [(cs.step_by_slug(slug), items) for slug, items in grouped.items()],
+            "district": selectors.district_contact(selectors.derived_district(application)),
+            "labels": _code_labels(),
+            "attachments": services.current_attachments(application),
+        },
+    )
+
+
+def _code_labels() -> dict[str, dict[str, str]]:
+    labels: dict[str, dict[str, str]] = {}
+    for code in Code.objects.active():
+        labels.setdefault(code.kind, {})[code.code] = code.name
+    return labels
+
+
+@require_POST
+@login_required
+def submit(request, application_id):
+    application = _own(request, application_id)
+    try:
+        services.application_submit(application=application, actor=request.user)
+    except services.FormProblems as exc:
+        messages.error(request, exc.message)
+        return redirect("web:apply_review", application.pk)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:apply_status", application.pk)
+    messages.success(request, "已提交，等待所属区财政局审核。审核进度可在本页查看，结果也会短信通知您。")
+    return redirect("web:apply_status", application.pk)
+
+
+@require_POST
+@login_required
+def withdraw(request, application_id):
+    application = _own(request, application_id)
+    try:
+        services.application_withdraw(application=application, actor=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "申请已撤回。")
+    return redirect("web:apply_status", application.pk)
+
+
+@never_cache
+@login_required
+def status(request, application_id):
+    application = _own(request, application_id)
+    opinion = selectors.latest_opinion(application)
+    reasons = _code_labels().get("rejection_reason", {})
+    return render(
+        request,
+        "applicant/status.html",
+        {
+            "application": application,
+            "events": application.events.all(),
+            "opinion": opinion,
+            "opinion_reasons": [reasons.get(r, r) for r in (opinion or {}).get("reasons", [])],
+            "district": selectors.district_contact(selectors.derived_district(application)),
+            "can_withdraw": application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED),
+        },
+    )
+
+
+@never_cache
+@login_required
+def my_record(request):
+    record = selectors.record_of(request.user)
+    version = record.versions.order_by("-version").first() if record else None
+    return render(
+        request,
+        "applicant/record.html",
+        {
+            "record": record,
+            "form": normalize_form(version.data) if version else None,
+            "labels": _code_labels(),
+            "district": selectors.district_contact(record.district_id) if record else None,
+        },
+    )
