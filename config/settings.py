@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "registry.sms",
     "registry.records",
     "registry.applications",
+    "registry.review",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -223,6 +224,7 @@ UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, "Largest accepte
 UPLOAD_MAX_PIXELS = env_int(
     "UPLOAD_MAX_PIXELS", 40_000_000, "Largest accepted image (pixels): decompression-bomb guard."
 )
+REVIEW_SLA_WORKING_DAYS = env_int("REVIEW_SLA_WORKING_DAYS", 15, "Working days a district has to decide.")
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, "Lifetime of a bearer token from /auth/login.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")

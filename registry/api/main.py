@@ -4,6 +4,7 @@ from .applicant import router as applicant_router
 from .auth import router as auth_router
 from .errors import install_handlers
 from .reference import router as reference_router
+from .review import router as review_router
 from .staff import router as staff_router
 
 api = NinjaAPI(
@@ -18,4 +19,5 @@ install_handlers(api)
 api.add_router("/", auth_router)
 api.add_router("/", applicant_router)
 api.add_router("/", staff_router)
+api.add_router("/", review_router)
 api.add_router("/", reference_router)

@@ -56,6 +56,19 @@ class Application(models.Model):
     form = models.JSONField("采集表（当前）", default=dict)
     round = models.PositiveIntegerField("提交轮次", default=0)
     transfer_code = models.CharField("调转编号", max_length=40, blank=True)
+    # Denormalised at each submission for the review queue's search (indexed, exact match).
+    applicant_name = models.CharField("姓名", max_length=50, blank=True)
+    id_number = models.CharField("证件号码", max_length=18, blank=True, db_index=True)
+    due_on = models.DateField("审核期限", null=True, blank=True)
+    claimed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="受理人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    claimed_at = models.DateTimeField(null=True, blank=True)
     first_submitted_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField("最近提交", null=True, blank=True)
     decided_at = models.DateTimeField(null=True, blank=True)
@@ -72,7 +85,13 @@ class Application(models.Model):
                 fields=["applicant"], condition=Q(status__in=OPEN_STATUSES), name="one_open_application_per_person"
             )
         ]
-        indexes = [models.Index(fields=["district", "status", "submitted_at"], name="application_queue")]
+        indexes = [
+            # The review queue: by district and status, oldest first, keyset on (submitted_at, id).
+            models.Index(fields=["district", "status", "submitted_at", "id"], name="application_queue"),
+            models.Index(fields=["status", "submitted_at", "id"], name="application_queue_all"),
+            models.Index(fields=["district", "status", "due_on"], name="application_overdue"),
+            models.Index(fields=["applicant_name"], name="application_name"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_type_display()} {self.get_status_display()} {self.applicant_id}"
@@ -214,3 +233,14 @@ class Attachment(models.Model):
     @property
     def access_district_code(self):
         return self.application.district_id
+
+
+class ApplicationCertificate(models.Model):
+    """Certificate numbers of a submitted application, for the queue's search and the reviewer's
+    "same certificate on another person" warning."""
+
+    application = models.ForeignKey(Application, on_delete=models.CASCADE, related_name="certificates")
+    number = models.CharField(max_length=60, db_index=True)
+
+    def __str__(self) -> str:
+        return self.number

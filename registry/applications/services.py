@@ -1,5 +1,6 @@
 """Applicant-side use cases: create, save the form, upload materials, submit, withdraw, export."""
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -8,6 +9,7 @@ from pydantic import ValidationError as PydanticError
 
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
+from registry.core.workdays import add_working_days
 from registry.records.models import Record
 
 from . import states
@@ -16,6 +18,7 @@ from .materials import MaterialRejected, check_material, read_limited, storage_n
 from .models import (
     KINDS_WITH_REF,
     Application,
+    ApplicationCertificate,
     ApplicationEvent,
     ApplicationRound,
     ApplicationStatus,
@@ -109,6 +112,7 @@ def application_submit(*, application: Application, actor) -> Application:
     district = managing_district(form)
     now = timezone.now()
     resubmission = application.status == ApplicationStatus.REJECTED
+    due_on = add_working_days(timezone.localdate(now), settings.REVIEW_SLA_WORKING_DAYS)
     with transaction.atomic():
         application = states.move(
             application,
@@ -118,6 +122,16 @@ def application_submit(*, application: Application, actor) -> Application:
             round=application.round + 1,
             submitted_at=now,
             first_submitted_at=application.first_submitted_at or now,
+            due_on=due_on,
+            applicant_name=form["basic"]["name"][:50],
+            id_number=form["basic"]["id_number"].strip().upper()[:18],
+            claimed_by=None,
+            claimed_at=None,
+        )
+        application.certificates.all().delete()
+        numbers = {q["certificate_number"].strip().upper() for q in form["qualifications"] + form["practicing"]}
+        ApplicationCertificate.objects.bulk_create(
+            ApplicationCertificate(application=application, number=n) for n in sorted(numbers) if n
         )
         ApplicationRound.objects.create(
             application=application,

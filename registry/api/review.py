@@ -1,0 +1,222 @@
+"""The district's review API (API.md "Review"): queue, detail, claim, decision."""
+
+import datetime as dt
+
+from ninja import Router, Schema
+
+from registry.accounts import access
+from registry.accounts.models import User
+from registry.applications.form import CollectionForm
+from registry.audit.services import client_ip
+from registry.core.masking import mask_id_number
+from registry.review import selectors, services
+from registry.review.details import review_details
+
+from .applicant import AttachmentOut, EventOut, attachment_out
+from .errors import ApiError
+from .security import account_auth
+
+router = Router(tags=["审核"], auth=account_auth)
+
+
+def _staff(request):
+    if not access.is_staff_member(request.auth):
+        raise ApiError(403, "forbidden", "仅区财政局审核员和市财政局管理员可以使用审核功能。")
+    return request.auth
+
+
+class QueueItem(Schema):
+    id: str
+    type: str
+    status: str
+    district: str
+    applicant_name: str
+    id_number: str
+    round: int
+    submitted_at: dt.datetime
+    due_on: dt.date | None
+    overdue: bool
+    claimed_by: str | None
+
+
+class QueueOut(Schema):
+    results: list[QueueItem]
+    next: str | None
+    counts: dict[str, int]
+
+
+class RoundOut(Schema):
+    number: int
+    submitted_at: dt.datetime
+    decision: str
+    reasons: list[str]
+    comment: str
+    decided_at: dt.datetime | None
+
+
+class DiffOut(Schema):
+    field: str
+    old: object | None
+    new: object | None
+
+
+class VersionOut(Schema):
+    version: int
+    district: str
+    source: str
+    created_at: dt.datetime
+
+
+class WarningOut(Schema):
+    code: str
+    message: str
+    ok: bool | None = None
+
+
+class ReviewDetailOut(Schema):
+    id: str
+    type: str
+    status: str
+    district: str
+    round: int
+    applicant_id: str
+    form: CollectionForm
+    attachments: list[AttachmentOut]
+    history: list[EventOut]
+    rounds: list[RoundOut]
+    diff: list[DiffOut]
+    record_versions: list[VersionOut]
+    warnings: list[WarningOut]
+    due_on: dt.date | None
+    overdue: bool
+    claimed_by: str | None
+
+
+class DecisionIn(Schema):
+    decision: str
+    reasons: list[str] = []
+    comment: str = ""
+
+
+class ReassignIn(Schema):
+    reviewer_id: str
+
+
+class StatusOut(Schema):
+    status: str
+
+
+def _name(user) -> str | None:
+    return (user.name or user.phone) if user else None
+
+
+@router.get("/review/applications", response=QueueOut, summary="审核队列（仅本人负责的区）")
+def queue(
+    request,
+    status: str | None = None,
+    type: str | None = None,
+    district: str | None = None,
+    overdue: bool = False,
+    q: str = "",
+    cursor: str | None = None,
+):
+    user = _staff(request)
+    try:
+        page = selectors.review_queue(
+            user=user, status=status, type=type, district=district, overdue=overdue, q=q, cursor=cursor
+        )
+    except selectors.BadCursor:
+        raise ApiError(400, "invalid_cursor", "分页游标无效，请从第一页重新开始。") from None
+    return {
+        "results": [
+            QueueItem(
+                id=str(a.pk),
+                type=a.type,
+                status=a.status,
+                district=a.district_id,
+                applicant_name=a.applicant_name,
+                id_number=mask_id_number(a.id_number),
+                round=a.round,
+                submitted_at=a.submitted_at,
+                due_on=a.due_on,
+                overdue=selectors.is_overdue(a),
+                claimed_by=_name(a.claimed_by),
+            )
+            for a in page.results
+        ],
+        "next": page.next,
+        "counts": page.counts,
+    }
+
+
+@router.get("/review/applications/{application_id}", response=ReviewDetailOut, summary="审核详情（记入审计日志）")
+def detail(request, application_id: str):
+    application = services.review_open(user=_staff(request), application_id=application_id, ip=client_ip(request))
+    data = review_details(application)
+    return ReviewDetailOut(
+        id=str(application.pk),
+        type=application.type,
+        status=application.status,
+        district=application.district_id,
+        round=application.round,
+        applicant_id=str(application.applicant_id),
+        form=data["form"],
+        attachments=[attachment_out(a) for a in data["attachments"]],
+        history=[
+            EventOut(at=e.at, kind=e.kind, label=e.get_kind_display(), round=e.round, note=e.note)
+            for e in data["events"]
+        ],
+        rounds=[
+            RoundOut(
+                number=r.number,
+                submitted_at=r.submitted_at,
+                decision=r.decision,
+                reasons=r.reasons,
+                comment=r.comment,
+                decided_at=r.decided_at,
+            )
+            for r in data["rounds"]
+        ],
+        diff=data["diff"],
+        record_versions=[
+            VersionOut(version=v.version, district=v.district_id, source=v.source, created_at=v.created_at)
+            for v in data["record_versions"]
+        ],
+        warnings=data["warnings"],
+        due_on=application.due_on,
+        overdue=data["overdue"],
+        claimed_by=_name(application.claimed_by),
+    )
+
+
+@router.post("/review/applications/{application_id}/claim", response=StatusOut, summary="受理")
+def claim(request, application_id: str):
+    user = _staff(request)
+    application = services.application_for_staff(user=user, application_id=application_id)
+    return {"status": services.review_claim(application=application, actor=user, ip=client_ip(request)).status}
+
+
+@router.post("/review/applications/{application_id}/decision", response=StatusOut, summary="审核决定")
+def decision(request, application_id: str, payload: DecisionIn):
+    user = _staff(request)
+    application = services.application_for_staff(user=user, application_id=application_id)
+    application = services.review_decide(
+        application=application,
+        actor=user,
+        decision=payload.decision,
+        reasons=payload.reasons,
+        comment=payload.comment,
+        ip=client_ip(request),
+    )
+    return {"status": application.status}
+
+
+@router.post("/review/applications/{application_id}/reassign", response=StatusOut, summary="改派（市管理员）")
+def reassign(request, application_id: str, payload: ReassignIn):
+    user = _staff(request)
+    application = services.application_for_staff(user=user, application_id=application_id)
+    target = User.objects.filter(pk=payload.reviewer_id if payload.reviewer_id.isdigit() else None).first()
+    if target is None:
+        raise ApiError(400, "invalid_reviewer", "没有这个审核员。")
+    application = services.review_reassign(application=application, actor=user, to_user=target, ip=client_ip(request))
+    return {"status": application.status}

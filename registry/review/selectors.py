@@ -1,0 +1,106 @@
+"""The review queue: scoped to the reviewer's districts, filtered, searched, oldest first, keyset-paginated."""
+
+import base64
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from registry.accounts import access
+from registry.applications.models import Application, ApplicationCertificate, ApplicationStatus
+
+REVIEW_STATUSES = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW]
+PAGE_SIZE = 50
+
+
+class BadCursor(ValueError):
+    pass
+
+
+@dataclass
+class QueuePage:
+    results: list[Application]
+    next: str | None
+    counts: dict[str, int]
+
+
+def staff_applications(user):
+    """Applications a staff member may see: submitted at least once, in their districts (admins: all)."""
+    queryset = Application.objects.exclude(district__isnull=True)
+    if access.is_admin(user):
+        return queryset
+    if access.is_reviewer(user):
+        return queryset.filter(district_id__in=sorted(access.district_codes(user)))
+    return queryset.none()
+
+
+def encode_cursor(application: Application) -> str:
+    raw = f"{application.submitted_at.isoformat()}|{application.pk}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        moment, pk = raw.split("|", 1)
+        return dt.datetime.fromisoformat(moment), pk
+    except (ValueError, UnicodeDecodeError):
+        raise BadCursor("cursor") from None
+
+
+def _search(queryset, q: str):
+    """Exact matches on indexed columns: an ID number, a certificate number, or a name."""
+    name = q.strip()
+    number = name.upper()
+    if not name:
+        return queryset
+    if re.fullmatch(r"[0-9]{17}[0-9X]", number):
+        return queryset.filter(id_number=number)
+    certificate_ids = ApplicationCertificate.objects.filter(number=number).values("application_id")
+    return queryset.filter(Q(applicant_name=name) | Q(id_number=number) | Q(pk__in=certificate_ids))
+
+
+def review_queue(
+    *,
+    user,
+    status: str | None = None,
+    type: str | None = None,
+    district: str | None = None,
+    overdue: bool = False,
+    q: str = "",
+    cursor: str | None = None,
+    page_size: int = PAGE_SIZE,
+    today: dt.date | None = None,
+) -> QueuePage:
+    base = staff_applications(user)
+    if district:
+        base = base.filter(district_id=district)
+    if type:
+        base = base.filter(type=type)
+    base = _search(base, q)
+    counts = dict(
+        base.filter(status__in=REVIEW_STATUSES + [ApplicationStatus.REJECTED, ApplicationStatus.APPROVED])
+        .values_list("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    queryset = base.filter(status=status) if status else base.filter(status__in=REVIEW_STATUSES)
+    if overdue:
+        queryset = queryset.filter(due_on__lt=today or timezone.localdate(), status__in=REVIEW_STATUSES)
+    if cursor:
+        moment, pk = decode_cursor(cursor)
+        queryset = queryset.filter(Q(submitted_at__gt=moment) | Q(submitted_at=moment, pk__gt=pk))
+    rows = list(queryset.select_related("district", "claimed_by").order_by("submitted_at", "pk")[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return QueuePage(results=rows, next=encode_cursor(rows[-1]) if more else None, counts=counts)
+
+
+def is_overdue(application: Application, today: dt.date | None = None) -> bool:
+    return bool(
+        application.due_on
+        and application.status in REVIEW_STATUSES
+        and application.due_on < (today or timezone.localdate())
+    )

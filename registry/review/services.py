@@ -1,0 +1,178 @@
+"""District-side use cases: open (audited), claim, reassign, decide. Approval applies the record."""
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from registry.accounts import access
+from registry.accounts.models import Role, User
+from registry.applications import states
+from registry.applications.form import normalize_form
+from registry.applications.models import (
+    Application,
+    ApplicationEvent,
+    ApplicationStatus,
+    ApplicationType,
+    EventKind,
+)
+from registry.audit.services import audit_record
+from registry.core.errors import Conflict, ServiceError
+from registry.core.models import Code
+from registry.records.models import Record
+from registry.records.services import record_apply
+from registry.sms.services import sms_enqueue
+
+from .selectors import staff_applications
+
+
+def _role(user) -> str:
+    return states.ADMIN if access.is_admin(user) else states.REVIEWER
+
+
+def application_for_staff(*, user, application_id) -> Application:
+    """The application if this staff member's districts cover it; 404 (ServiceError) otherwise."""
+    if not access.is_staff_member(user):
+        raise ServiceError("not_found", "未找到该申请，或不属于您负责的区。", status=404)
+    try:
+        return staff_applications(user).select_related("applicant", "district", "claimed_by").get(pk=application_id)
+    except (Application.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
+        raise ServiceError("not_found", "未找到该申请，或不属于您负责的区。", status=404) from exc
+
+
+def review_open(*, user, application_id, ip=None) -> Application:
+    """A reviewer reads an application: a read of personal data, so it is audited."""
+    application = application_for_staff(user=user, application_id=application_id)
+    audit_record(
+        action="review.open",
+        actor=user,
+        target=application,
+        district=application.district_id,
+        ip=ip,
+        details={"status": application.status, "round": application.round},
+    )
+    return application
+
+
+def review_claim(*, application: Application, actor, ip=None) -> Application:
+    with transaction.atomic():
+        application = states.move(application, "claim", _role(actor), claimed_by_id=actor.pk, claimed_at=timezone.now())
+        ApplicationEvent.objects.create(
+            application=application, kind=EventKind.CLAIMED, round=application.round, actor=actor
+        )
+        audit_record(action="review.claim", actor=actor, target=application, district=application.district_id, ip=ip)
+    return application
+
+
+def review_reassign(*, application: Application, actor, to_user: User, ip=None) -> Application:
+    """An admin hands a claimed application to another reviewer of its district."""
+    if not access.is_admin(actor):
+        raise ServiceError("forbidden", "只有市财政局管理员可以改派。", status=403)
+    if not (to_user.role == Role.REVIEWER and application.district_id in access.district_codes(to_user)):
+        raise ServiceError("invalid_reviewer", "只能改派给负责该区的审核员。", field="reviewer")
+    if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW):
+        raise Conflict("already_decided", "该申请已经作出审核决定。")
+    with transaction.atomic():
+        updated = Application.objects.filter(pk=application.pk, status__in=["submitted", "in_review"]).update(
+            status=ApplicationStatus.IN_REVIEW, claimed_by=to_user, claimed_at=timezone.now()
+        )
+        if not updated:
+            raise Conflict("already_decided", "该申请已经作出审核决定。")
+        application.refresh_from_db()
+        ApplicationEvent.objects.create(
+            application=application, kind=EventKind.CLAIMED, round=application.round, actor=actor, note="管理员改派"
+        )
+        audit_record(
+            action="review.reassign",
+            actor=actor,
+            target=application,
+            district=application.district_id,
+            ip=ip,
+            details={"to": to_user.pk},
+        )
+    return application
+
+
+DECISION_TEXTS = {
+    "approve": "【会计人员信息管理系统】您的{type}申请已审核通过。",
+    "reject": "【会计人员信息管理系统】您的{type}申请未通过审核，请登录系统查看审核意见并修改后重新提交。",
+}
+
+
+def review_decide(
+    *, application: Application, actor, decision: str, reasons: list[str] | None = None, comment: str = "", ip=None
+) -> Application:
+    """Approve or reject. Exactly one of two concurrent decisions wins (conditional UPDATE in
+    states.move); the other gets 409 already_decided. Approval applies the record in the same
+    transaction."""
+    reasons = [r for r in dict.fromkeys(reasons or []) if r]
+    comment = (comment or "").strip()
+    if decision not in ("approve", "reject"):
+        raise ServiceError("invalid_decision", "审核结论只能是 approve（通过）或 reject（不通过）。", field="decision")
+    if decision == "reject":
+        if not reasons:
+            raise ServiceError("reason_required", "不通过时请至少选择一项标准驳回原因。", field="reasons")
+        known = set(Code.objects.active().of("rejection_reason").values_list("code", flat=True))
+        unknown = [r for r in reasons if r not in known]
+        if unknown:
+            raise ServiceError("unknown_code", f"驳回原因不在代码表中：{', '.join(unknown)}", field="reasons")
+    if application.status != ApplicationStatus.IN_REVIEW:
+        if application.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
+            raise Conflict("already_decided", "该申请已经作出审核决定。")
+        raise Conflict("not_claimed", "请先受理该申请再作出审核决定。")
+    if application.claimed_by_id != actor.pk and not access.is_admin(actor):
+        raise Conflict("claimed_by_other", "该申请已由其他审核员受理。")
+    now = timezone.now()
+    with transaction.atomic():
+        application = states.move(application, decision, _role(actor), decided_at=now)
+        application.rounds.filter(number=application.round).update(
+            decision="approved" if decision == "approve" else "rejected",
+            reasons=reasons,
+            comment=comment,
+            decided_by=actor,
+            decided_at=now,
+        )
+        ApplicationEvent.objects.create(
+            application=application,
+            kind=EventKind.APPROVED if decision == "approve" else EventKind.REJECTED,
+            round=application.round,
+            actor=actor,
+            note=comment,
+        )
+        if decision == "approve":
+            _apply_record(application, actor)
+        audit_record(
+            action=f"review.{decision}",
+            actor=actor,
+            target=application,
+            district=application.district_id,
+            ip=ip,
+            details={"round": application.round, "reasons": reasons, "comment": comment},
+        )
+        sms_enqueue(
+            phone=application.applicant.phone,
+            text=DECISION_TEXTS[decision].format(type=application.get_type_display()),
+            purpose=f"review_{decision}",
+        )
+    return application
+
+
+def _apply_record(application: Application, actor) -> None:
+    form = normalize_form(application.rounds.get(number=application.round).form)
+    id_number = form["basic"]["id_number"].strip().upper()
+    if (
+        User.objects.filter(id_number=id_number).exclude(pk=application.applicant_id).exists()
+        or Record.objects.filter(id_number=id_number).exclude(user_id=application.applicant_id).exists()
+    ):
+        # One person, one account: the same ID number is already collected under another account.
+        raise Conflict(
+            "id_number_taken",
+            "该证件号码已在其他账号下采集，不能通过。请驳回并说明，或由本人通过原账号办理（手机号停用可申请更换）。",
+        )
+    source = {
+        ApplicationType.FIRST_COLLECTION: "first_collection",
+        ApplicationType.CHANGE: "change",
+        ApplicationType.TRANSFER_IN: "transfer_in",
+    }[application.type]
+    record_apply(
+        user=application.applicant, district_code=application.district_id, data=form, source=source, actor=actor
+    )
