@@ -53,8 +53,8 @@ class Api:
                 **self._headers(token),
             )
 
-    def get(self, path, *, token=None):
-        return self.client.get(path, **self._headers(token))
+    def get(self, path, params=None, *, token=None):
+        return self.client.get(path, params or {}, **self._headers(token))
 
     def login(self, username, password=PASSWORD):
         response = self.post("/api/v1/auth/login", {"username": username, "password": password})
