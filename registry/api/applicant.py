@@ -271,6 +271,9 @@ def serve_attachment(request, attachment) -> FileResponse:
     filename = f"{attachment.kind}.{attachment.file.name.rsplit('.', 1)[-1]}"
     response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if attachment.content_type != "application/pdf":
+        # Images never need a document context; PDFs (checked for scripts and web pages at upload)
+        # must stay viewable in the browser's PDF viewer, which refuses sandboxed documents.
+        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response

@@ -16,6 +16,7 @@ from registry.applications.models import Application, ApplicationStatus, Applica
 from registry.applications.validation import required_materials
 from registry.core.errors import ServiceError
 from registry.core.models import Code
+from registry.review.selectors import is_overdue
 
 from . import collection_steps as cs
 
@@ -34,7 +35,7 @@ def start(request):
     """Pick the business type (or continue the open application)."""
     current = _open_application(request.user)
     if current is not None:
-        if current.is_editable:
+        if current.status == ApplicationStatus.DRAFT:
             return redirect("web:apply_step", current.pk, "basic")
         return redirect("web:apply_status", current.pk)
     record = selectors.record_of(request.user)
@@ -365,6 +366,8 @@ def status(request, application_id):
             "opinion_reasons": [reasons.get(r, r) for r in (opinion or {}).get("reasons", [])],
             "district": selectors.district_contact(selectors.derived_district(application)),
             "can_withdraw": application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED),
+            "waiting": application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW),
+            "overdue": is_overdue(application),
         },
     )
 

@@ -7,9 +7,10 @@ def site(request):
     user = getattr(request, "user", None)
     nav = [("web:home", "首页")]
     if access.is_staff_member(user):
+        nav.append(("web:review_queue", "审核队列"))
         nav.append(("web:staff_phone_recovery", "手机号停用处理"))
         if access.is_admin(user):
-            nav.append(("web:staff_users", "审核员管理"))
+            nav += [("web:review_districts", "各区审核情况"), ("web:staff_users", "审核员管理")]
         if user.is_staff:
             nav.append(("admin:index", "管理后台"))
         nav.append(("web:contacts", "各区联系方式"))

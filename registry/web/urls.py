@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, applicant_views, staff_views, views
+from . import account_views, applicant_views, review_views, staff_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -29,6 +29,11 @@ urlpatterns = [
     path("apply/<uuid:application_id>/<slug:slug>/", applicant_views.step_view, name="apply_step"),
     path("apply/<uuid:application_id>/<slug:slug>/autosave/", applicant_views.autosave, name="apply_autosave"),
     path("record/", applicant_views.my_record, name="my_record"),
+    path("staff/queue/", review_views.queue, name="review_queue"),
+    path("staff/review/<uuid:application_id>/", review_views.review_page, name="review_page"),
+    path("staff/review/<uuid:application_id>/claim/", review_views.claim, name="review_claim"),
+    path("staff/review/<uuid:application_id>/decide/", review_views.decide, name="review_decide"),
+    path("staff/districts/", review_views.districts, name="review_districts"),
     path("staff/phone-recovery/", staff_views.phone_recovery, name="staff_phone_recovery"),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
 ]

@@ -6,7 +6,9 @@ from tests.applications.conftest import draft, person, ready, submitted, upload_
 from tests.factories import UserFactory
 
 
-def make_submitted(*, district="110105", phone=None, name="李明", id_number="110105199003070033", cert="Z11010516000123", form=None):
+def make_submitted(
+    *, district="110105", phone=None, name="李明", id_number="110105199003070033", cert="Z11010516000123", form=None
+):
     """A submitted first collection by a fresh applicant, managed by `district`."""
     import copy
 
@@ -20,7 +22,11 @@ def make_submitted(*, district="110105", phone=None, name="李明", id_number="1
 
     resident = validate_resident_id(id_number)
     data["basic"].update(
-        phone=user.phone, name=name, id_number=id_number, birth_date=resident.birth_date.isoformat(), gender=resident.gender
+        phone=user.phone,
+        name=name,
+        id_number=id_number,
+        birth_date=resident.birth_date.isoformat(),
+        gender=resident.gender,
     )
     data["qualifications"][0]["certificate_number"] = cert
     application = services.application_create(applicant=user, type="first_collection")
@@ -39,4 +45,6 @@ def haidian_app(db):
     from stdnum.cn import ric
 
     body = "11010819850612004"
-    return make_submitted(district="110108", name="王芳", id_number=body + ric.calc_check_digit(body + "0"), cert="Z11010816000999")
+    return make_submitted(
+        district="110108", name="王芳", id_number=body + ric.calc_check_digit(body + "0"), cert="Z11010816000999"
+    )

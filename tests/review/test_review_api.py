@@ -3,8 +3,8 @@
 import datetime as dt
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from registry.applications.models import Application
 from registry.audit.models import AuditEntry
@@ -57,7 +57,9 @@ def test_claim_reject_resubmit_approve(api, chaoyang_app, chaoyang_reviewer, dja
     assert api.post(f"{base}/claim").json() == {"status": "in_review"}
     problem(api.post(f"{base}/decision", {"decision": "reject", "reasons": []}), 400, "reason_required")
     problem(api.post(f"{base}/decision", {"decision": "reject", "reasons": ["nonsense"]}), 400, "unknown_code")
-    rejected = api.post(f"{base}/decision", {"decision": "reject", "reasons": ["photo_noncompliant"], "comment": "背景偏灰"})
+    rejected = api.post(
+        f"{base}/decision", {"decision": "reject", "reasons": ["photo_noncompliant"], "comment": "背景偏灰"}
+    )
     assert rejected.json() == {"status": "rejected"}
     problem(api.post(f"{base}/decision", {"decision": "approve"}), 409, "already_decided")
 
@@ -107,7 +109,9 @@ def test_admin_reassigns(api, chaoyang_app, chaoyang_reviewer, municipal_admin):
     assert api.post(f"/api/v1/review/applications/{chaoyang_app.pk}/reassign", body).status_code == 200
     assert Application.objects.get(pk=chaoyang_app.pk).claimed_by == colleague
     api.login(colleague.phone)
-    assert api.post(f"/api/v1/review/applications/{chaoyang_app.pk}/decision", {"decision": "approve"}).status_code == 200
+    assert (
+        api.post(f"/api/v1/review/applications/{chaoyang_app.pk}/decision", {"decision": "approve"}).status_code == 200
+    )
 
 
 def test_change_shows_a_diff_and_approval_adds_a_version(api, chaoyang_app, chaoyang_reviewer):

@@ -1,0 +1,47 @@
+"""Per-district figures for the municipal admin's back office."""
+
+import statistics
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from registry.applications.models import Application, ApplicationStatus
+from registry.core.models import Region
+
+OPEN = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW]
+
+
+def district_overview(*, province: str, decided_since_days: int = 90) -> list[dict]:
+    today = timezone.localdate()
+    counts = {
+        row["district_id"]: row
+        for row in Application.objects.filter(district__isnull=False)
+        .values("district_id")
+        .annotate(
+            queue=Count("pk", filter=Q(status__in=OPEN)),
+            overdue=Count("pk", filter=Q(status__in=OPEN, due_on__lt=today)),
+        )
+    }
+    since = timezone.now() - timezone.timedelta(days=decided_since_days)
+    durations: dict[str, list[float]] = {}
+    decided = Application.objects.filter(decided_at__gte=since, submitted_at__isnull=False).values_list(
+        "district_id", "submitted_at", "decided_at"
+    )
+    for district, submitted, decided_at in decided.iterator(chunk_size=2000):
+        durations.setdefault(district, []).append((decided_at - submitted).total_seconds() / 86400)
+    rows = []
+    for unit in Region.objects.reviewing_units().in_province(province).order_by("sort_order"):
+        row = counts.get(unit.code, {})
+        days = durations.get(unit.code, [])
+        rows.append(
+            {
+                "code": unit.code,
+                "name": unit.name,
+                "queue": row.get("queue", 0),
+                "overdue": row.get("overdue", 0),
+                "median_days": round(statistics.median(days), 1) if days else None,
+                "decided": len(days),
+                "reviewers": unit.reviewers.filter(is_active=True).count(),
+            }
+        )
+    return rows

@@ -1,0 +1,157 @@
+"""The district's review workspace: queue, review page, claim and decide."""
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from registry.accounts import access
+from registry.applications.models import ApplicationStatus, ApplicationType
+from registry.audit.services import client_ip
+from registry.core.errors import ServiceError
+from registry.core.masking import mask_id_number
+from registry.core.models import Code, Region
+from registry.review import selectors, services
+from registry.review.details import review_details
+from registry.review.stats import district_overview
+
+from .applicant_views import _code_labels
+
+
+def _staff(request):
+    if not access.is_staff_member(request.user):
+        raise PermissionDenied
+    return request.user
+
+
+@never_cache
+@login_required
+def queue(request):
+    user = _staff(request)
+    params = {
+        "status": request.GET.get("status") or None,
+        "type": request.GET.get("type") or None,
+        "district": request.GET.get("district") or None,
+        "overdue": request.GET.get("overdue") == "1",
+        "q": request.GET.get("q", ""),
+        "cursor": request.GET.get("cursor") or None,
+    }
+    try:
+        page = selectors.review_queue(user=user, **params)
+    except selectors.BadCursor:
+        messages.error(request, "分页参数无效，已回到第一页。")
+        return redirect("web:review_queue")
+    if access.is_admin(user):
+        districts = Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
+    else:
+        districts = user.districts.order_by("sort_order")
+    rows = [
+        {"app": a, "id_masked": mask_id_number(a.id_number), "overdue": selectors.is_overdue(a)} for a in page.results
+    ]
+    query = request.GET.copy()
+    query.pop("cursor", None)
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "rows": rows,
+            "page": page,
+            "params": params,
+            "districts": districts,
+            "statuses": ApplicationStatus,
+            "types": ApplicationType,
+            "next_query": _with_cursor(query, page.next),
+        },
+    )
+
+
+def _with_cursor(query, cursor: str | None) -> str:
+    if not cursor:
+        return ""
+    query = query.copy()
+    query["cursor"] = cursor
+    return query.urlencode()
+
+
+@never_cache
+@login_required
+def review_page(request, application_id):
+    user = _staff(request)
+    try:
+        application = services.review_open(user=user, application_id=application_id, ip=client_ip(request))
+    except ServiceError:
+        raise Http404 from None
+    data = review_details(application)
+    reasons = list(Code.objects.active().of("rejection_reason").order_by("sort_order").values_list("code", "name"))
+    labels = _code_labels()
+    reason_names = labels.get("rejection_reason", {})
+    return render(
+        request,
+        "review/review.html",
+        {
+            "application": application,
+            "form": data["form"],
+            "data": data,
+            "labels": labels,
+            "reasons": reasons,
+            "reason_names": reason_names,
+            "can_claim": application.status == ApplicationStatus.SUBMITTED,
+            "can_decide": application.status == ApplicationStatus.IN_REVIEW
+            and (application.claimed_by_id == user.pk or access.is_admin(user)),
+            "id_masked": mask_id_number(application.id_number),
+        },
+    )
+
+
+@require_POST
+@login_required
+def claim(request, application_id):
+    user = _staff(request)
+    try:
+        application = services.application_for_staff(user=user, application_id=application_id)
+        services.review_claim(application=application, actor=user, ip=client_ip(request))
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已受理，请审核后作出决定。")
+    return redirect("web:review_page", application_id)
+
+
+@require_POST
+@login_required
+def decide(request, application_id):
+    user = _staff(request)
+    try:
+        application = services.application_for_staff(user=user, application_id=application_id)
+        application = services.review_decide(
+            application=application,
+            actor=user,
+            decision=request.POST.get("decision", ""),
+            reasons=request.POST.getlist("reasons"),
+            comment=request.POST.get("comment", ""),
+            ip=client_ip(request),
+        )
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+        return redirect("web:review_page", application_id)
+    messages.success(
+        request, f"已{'通过' if application.status == 'approved' else '驳回'}：{application.applicant_name}。"
+    )
+    return redirect("web:review_queue")
+
+
+@never_cache
+@login_required
+def districts(request):
+    if not access.is_admin(request.user):
+        raise PermissionDenied
+    rows = district_overview(province=settings.REGISTRY_JURISDICTION)
+    return render(request, "review/districts.html", {"rows": rows})
