@@ -255,3 +255,29 @@ def generate_initial_password() -> str:
         candidate = "".join(secrets.choice(alphabet) for _ in range(12))
         if any(c.isdigit() for c in candidate) and any(c.isalpha() for c in candidate):
             return candidate
+
+
+@transaction.atomic
+def staff_set_districts(*, actor: User, staff: User, district_codes: list[str], active: bool = True) -> User:
+    """A municipal admin changes which districts a reviewer covers (or disables the account)."""
+    if staff.role != Role.REVIEWER:
+        raise ServiceError("invalid_role", "只有区财政局审核员需要设置负责的区。")
+    if active and not district_codes:
+        raise ServiceError("required", "审核员至少需要负责一个区。", field="districts")
+    try:
+        units = _reviewing_units(district_codes)
+    except ValidationError as exc:
+        raise ServiceError("unknown_code", exc.messages[0], field="districts") from None
+    before = sorted(staff.districts.values_list("code", flat=True))
+    staff.districts.set(units)
+    staff.is_active = active
+    staff.save(update_fields=["is_active"])
+    if not active:
+        auth.tokens_revoke_all(user=staff)
+    audit_record(
+        action="staff.districts",
+        actor=actor,
+        target=staff,
+        details={"before": before, "after": sorted(u.code for u in units), "active": active},
+    )
+    return staff

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
@@ -80,4 +81,29 @@ def staff_list(request):
         .prefetch_related("districts")
         .order_by("role", "phone")
     )
-    return render(request, "staff/staff_list.html", {"form": form, "staff": staff, "issued": issued})
+    return render(
+        request, "staff/staff_list.html", {"form": form, "staff": staff, "issued": issued, "units": jurisdiction}
+    )
+
+
+@login_required
+def staff_districts(request, user_id):
+    """Admins change a reviewer's districts or disable the account (POST from the staff list)."""
+    _require(access.is_admin, request.user)
+    if request.method != "POST":
+        return redirect("web:staff_users")
+    staff = User.objects.filter(pk=user_id, role=Role.REVIEWER).first()
+    if staff is None:
+        raise Http404
+    try:
+        services.staff_set_districts(
+            actor=request.user,
+            staff=staff,
+            district_codes=request.POST.getlist("districts"),
+            active=request.POST.get("active") == "1",
+        )
+    except ServiceError as exc:
+        messages.error(request, f"{staff.name or staff.phone}：{exc.message}")
+    else:
+        messages.success(request, f"已更新 {staff.name or staff.phone} 负责的区。")
+    return redirect("web:staff_users")

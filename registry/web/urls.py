@@ -36,4 +36,5 @@ urlpatterns = [
     path("staff/districts/", review_views.districts, name="review_districts"),
     path("staff/phone-recovery/", staff_views.phone_recovery, name="staff_phone_recovery"),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
+    path("staff/users/<int:user_id>/districts/", staff_views.staff_districts, name="staff_districts"),
 ]

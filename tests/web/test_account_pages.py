@@ -163,3 +163,19 @@ def test_profile_shows_the_account_and_changes_the_phone(
     assert response.status_code == 302
     applicant.refresh_from_db()
     assert applicant.phone == "13966660000"
+
+
+def test_admin_changes_a_reviewers_districts_and_disables_the_account(client, municipal_admin, chaoyang_reviewer):
+    client.force_login(municipal_admin)
+    url = f"/staff/users/{chaoyang_reviewer.pk}/districts/"
+    client.post(url, {"districts": ["110105", "110108"], "active": "1"})
+    assert sorted(chaoyang_reviewer.districts.values_list("code", flat=True)) == ["110105", "110108"]
+    html = client.post(url, {"districts": [], "active": "1"}, follow=True).content.decode()
+    assert "至少需要负责一个区" in html
+    client.post(url, {"districts": ["110108"]})
+    chaoyang_reviewer.refresh_from_db()
+    assert not chaoyang_reviewer.is_active
+    entry = AuditEntry.objects.filter(action="staff.districts").order_by("seq").last()
+    assert entry.details["after"] == ["110108"] and entry.details["active"] is False
+    client.force_login(chaoyang_reviewer)
+    assert client.post(url, {"districts": ["110105"], "active": "1"}).status_code in (302, 403)
