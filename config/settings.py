@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "registry.records",
     "registry.applications",
     "registry.review",
+    "registry.transfers",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -229,6 +230,13 @@ UPLOAD_MAX_PIXELS = env_int(
     "UPLOAD_MAX_PIXELS", 40_000_000, "Largest accepted image (pixels): decompression-bomb guard."
 )
 REVIEW_SLA_WORKING_DAYS = env_int("REVIEW_SLA_WORKING_DAYS", 15, "Working days a district has to decide.")
+TRANSFER_CODE_DAYS = env_int("TRANSFER_CODE_DAYS", 90, "Days a transfer code (调转编号) stays valid.")
+TRANSFER_KEY_PATH = env_str(
+    "TRANSFER_KEY_PATH", str(VAR_DIR / "transfer_ed25519.pem"), "This deployment's Ed25519 signing key (PEM)."
+)
+REGISTRY_DEPLOYMENT_NAME = env_str(
+    "REGISTRY_DEPLOYMENT_NAME", "北京市会计人员信息管理系统", "Name written into signed transfer documents."
+)
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, "Lifetime of a bearer token from /auth/login.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")

@@ -75,6 +75,7 @@ class WorkHistory(Section):
 
 
 class Other(Section):
+    change_event_date: str = ""  # 信息变更: when the change happened (to be filed within 3 months)
     party_member: bool = False
     titles: str = ""
     honors: str = ""

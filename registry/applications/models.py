@@ -13,6 +13,7 @@ class ApplicationType(models.TextChoices):
     FIRST_COLLECTION = "first_collection", "首次采集"
     CHANGE = "change", "信息变更"
     TRANSFER_IN = "transfer_in", "调入"
+    TRANSFER_OUT = "transfer_out", "调出"
 
 
 class ApplicationStatus(models.TextChoices):
@@ -56,6 +57,10 @@ class Application(models.Model):
     form = models.JSONField("采集表（当前）", default=dict)
     round = models.PositiveIntegerField("提交轮次", default=0)
     transfer_code = models.CharField("调转编号", max_length=40, blank=True)
+    destination_region = models.CharField("调往省份", max_length=6, blank=True)  # transfer_out
+    # transfer_in from another system without a signed document: the reviewer checks by hand.
+    origin_region = models.CharField("调出省份", max_length=6, blank=True)
+    origin_reference = models.CharField("原地调转编号", max_length=60, blank=True)
     # Denormalised at each submission for the review queue's search (indexed, exact match).
     applicant_name = models.CharField("姓名", max_length=50, blank=True)
     id_number = models.CharField("证件号码", max_length=18, blank=True, db_index=True)

@@ -9,8 +9,9 @@ from pydantic import ValidationError as PydanticError
 
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
+from registry.core.models import Region
 from registry.core.workdays import add_working_days
-from registry.records.models import Record
+from registry.records.models import Record, RecordStatus
 
 from . import states
 from .form import normalize_form
@@ -42,25 +43,117 @@ def _not_editable() -> Conflict:
     return Conflict("not_editable", "申请已提交，审核结果出来前不能修改；如需修改，请在审核员受理前撤回")
 
 
-def application_create(*, applicant, type: str, transfer_code: str = "") -> Application:
-    if type not in ApplicationType.values:
-        raise ServiceError("invalid_type", "业务类型只能是 first_collection、change 或 transfer_in", field="type")
+def _latest_data(record: Record) -> dict:
+    return normalize_form(record.versions.order_by("-version").first().data)
+
+
+def application_create(
+    *, applicant, type: str, transfer_code: str = "", origin_region: str = "", origin_reference: str = ""
+) -> Application:
+    """Start a first collection, a change (pre-filled from the approved record) or a transfer in
+    (with a transfer code, pre-filled from the transferred record; or, from a system without codes,
+    with the origin's transfer number for the reviewer to confirm by hand)."""
+    creatable = [ApplicationType.FIRST_COLLECTION, ApplicationType.CHANGE, ApplicationType.TRANSFER_IN]
+    if type not in creatable:
+        raise ServiceError(
+            "invalid_type",
+            "业务类型只能是 first_collection、change 或 transfer_in（调出请用 transfer-out）",
+            field="type",
+        )
     record = Record.objects.filter(user=applicant).first()
     if type == ApplicationType.FIRST_COLLECTION and record is not None:
         raise Conflict("already_collected", "您已完成信息采集，信息有变化请办理“信息变更”。")
-    if type == ApplicationType.CHANGE and record is None:
-        raise Conflict("no_record", "您尚未完成信息采集，请先办理“首次采集”或“调入”。")
     if type == ApplicationType.CHANGE:
-        form = normalize_form(record.versions.order_by("-version").first().data)
-    else:
-        form = normalize_form({})
+        if record is None:
+            raise Conflict("no_record", "您尚未完成信息采集，请先办理“首次采集”或“调入”。")
+        if record.status != RecordStatus.NORMAL:
+            raise Conflict(
+                "record_not_normal", f"您的信息当前状态为“{record.get_status_display()}”，不能办理信息变更。"
+            )
+    transfer_code = (transfer_code or "").strip()
+    if type == ApplicationType.TRANSFER_IN and not transfer_code:
+        if not (origin_region and (origin_reference or "").strip()):
+            raise ServiceError(
+                "transfer_code_required",
+                "办理调入请填写原地区出具的调转编号；原地区系统未出具编号的，请填写调出省份和原地调转编号。",
+                field="transfer_code",
+            )
+        if record is not None:
+            raise Conflict("already_collected", "您已在本系统采集，如从外省调回请使用调转编号。")
+    form = _latest_data(record) if type == ApplicationType.CHANGE else normalize_form({})
     form["basic"]["phone"] = applicant.phone
     try:
         with transaction.atomic():
             application = Application.objects.create(
-                applicant=applicant, type=type, form=form, transfer_code=(transfer_code or "").strip()
+                applicant=applicant,
+                type=type,
+                form=form,
+                transfer_code=transfer_code,
+                origin_region=origin_region if not transfer_code else "",
+                origin_reference=(origin_reference or "").strip()[:60] if not transfer_code else "",
+            )
+            if type == ApplicationType.TRANSFER_IN and transfer_code:
+                from registry.transfers.services import transfer_code_claim
+
+                code = transfer_code_claim(code=transfer_code, applicant=applicant, application=application)
+                form = _latest_data(code.record)
+                form["basic"]["phone"] = applicant.phone
+                form["employment"]["unit_district"] = ""  # the new unit is in this city: the applicant fills it in
+                form["basic"]["residence_district"] = ""
+                Application.objects.filter(pk=application.pk).update(form=form, transfer_code=code.code)
+                application.refresh_from_db()
+            ApplicationEvent.objects.create(application=application, kind=EventKind.CREATED, actor=applicant)
+    except IntegrityError:
+        raise _open_exists() from None
+    return application
+
+
+def transfer_out_request(*, applicant, destination_region: str) -> Application:
+    """调出: goes straight to the source district's queue; approval issues a transfer code."""
+    record = Record.objects.filter(user=applicant).first()
+    if record is None:
+        raise Conflict("no_record", "您尚未完成信息采集，无需办理调出。")
+    if record.status != RecordStatus.NORMAL:
+        raise Conflict("record_not_normal", f"您的信息当前状态为“{record.get_status_display()}”，不能办理调出。")
+    destination = Region.objects.filter(code=destination_region, level="province").first()
+    if destination is None:
+        raise ServiceError(
+            "unknown_code", "调往地区须为省级行政区划代码，如 130000（河北省）。", field="destination_region"
+        )
+    if destination.province_code == record.district_id[:2]:
+        raise ServiceError(
+            "same_province", "在本省（市）内变更管理区请办理“信息变更”，无需调出。", field="destination_region"
+        )
+    form = _latest_data(record)
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            application = Application.objects.create(
+                applicant=applicant,
+                type=ApplicationType.TRANSFER_OUT,
+                status=ApplicationStatus.SUBMITTED,
+                form=form,
+                district_id=record.district_id,
+                destination_region=destination.code,
+                round=1,
+                submitted_at=now,
+                first_submitted_at=now,
+                due_on=add_working_days(timezone.localdate(now), settings.REVIEW_SLA_WORKING_DAYS),
+                applicant_name=record.name,
+                id_number=record.id_number,
+            )
+            ApplicationRound.objects.create(
+                application=application, number=1, form=form, district_id=record.district_id, submitted_at=now
             )
             ApplicationEvent.objects.create(application=application, kind=EventKind.CREATED, actor=applicant)
+            ApplicationEvent.objects.create(application=application, kind=EventKind.SUBMITTED, round=1, actor=applicant)
+            audit_record(
+                action="application.transfer_out",
+                actor=applicant,
+                target=application,
+                district=record.district_id,
+                details={"destination": destination.code},
+            )
     except IntegrityError:
         raise _open_exists() from None
     return application
@@ -99,6 +192,7 @@ def problems_for(application: Application, *, check_attachments: bool = True) ->
         attachments=attachments,
         account_phone=application.applicant.phone,
         check_attachments=check_attachments,
+        application_type=application.type,
     )
 
 
@@ -163,6 +257,10 @@ def application_submit(*, application: Application, actor) -> Application:
 def application_withdraw(*, application: Application, actor) -> Application:
     with transaction.atomic():
         application = states.move(application, "withdraw", states.APPLICANT)
+        if application.type == ApplicationType.TRANSFER_IN:
+            from registry.transfers.services import transfer_code_release
+
+            transfer_code_release(application=application)
         ApplicationEvent.objects.create(
             application=application, kind=EventKind.WITHDRAWN, round=application.round, actor=actor
         )

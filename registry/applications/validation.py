@@ -118,6 +118,7 @@ def validate_form(
     today: dt.date | None = None,
     tables: CodeTables | None = None,
     check_attachments: bool = True,
+    application_type: str = "first_collection",
 ) -> list[Problem]:
     """All problems of a (normalized) form and its current attachments ([{"kind", "ref"}])."""
     c = _Checker(form, tables or CodeTables(), today or dt.date.today(), account_phone)
@@ -127,6 +128,9 @@ def validate_form(
     _check_practicing(c, form["practicing"])
     _check_employment(c, form)
     _check_scope(c, form)
+    if application_type == "change":
+        # 信息变更 asks when the change happened; late filing is flagged to the reviewer, not refused.
+        c.date("other.change_event_date", form["other"]["change_event_date"], "变更事项发生日期")
     if check_attachments:
         _check_attachments(c, form, attachments or [])
     return c.problems

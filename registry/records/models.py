@@ -71,3 +71,21 @@ class RecordVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.record_id} v{self.version}"
+
+
+class RecordMove(models.Model):
+    """A record changed managing district (a move inside the city, or a transfer in). The old
+    district is told (its staff home page lists recent moves) and keeps no access to new data."""
+
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="moves")
+    from_district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    to_district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    version = models.PositiveIntegerField()
+    source = models.CharField(max_length=40)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["from_district", "at"], name="recordmove_from")]
+
+    def __str__(self) -> str:
+        return f"{self.record_id} {self.from_district_id}→{self.to_district_id}"

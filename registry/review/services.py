@@ -138,7 +138,11 @@ def review_decide(
             actor=actor,
             note=comment,
         )
-        if decision == "approve":
+        if decision == "approve" and application.type == ApplicationType.TRANSFER_OUT:
+            from registry.transfers.services import transfer_code_issue
+
+            transfer_code_issue(application=application, actor=actor)
+        elif decision == "approve":
             _apply_record(application, actor)
         audit_record(
             action=f"review.{decision}",
@@ -168,11 +172,7 @@ def _apply_record(application: Application, actor) -> None:
             "id_number_taken",
             "该证件号码已在其他账号下采集，不能通过。请驳回并说明，或由本人通过原账号办理（手机号停用可申请更换）。",
         )
-    source = {
-        ApplicationType.FIRST_COLLECTION: "first_collection",
-        ApplicationType.CHANGE: "change",
-        ApplicationType.TRANSFER_IN: "transfer_in",
-    }[application.type]
+    source = application.type
     record_apply(
         user=application.applicant, district_code=application.district_id, data=form, source=source, actor=actor
     )

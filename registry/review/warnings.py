@@ -39,6 +39,7 @@ def review_warnings(application: Application) -> list[dict]:
                     "message": f"证件号码 {mask_id_number(id_number)} 已在另一个账号下采集（一人只能有一个账号）",
                 }
             )
+    warnings += _transfer_and_change_warnings(application)
     photo = application.attachments.current().filter(kind="photo").first()
     if photo is not None:
         try:
@@ -55,3 +56,45 @@ def review_warnings(application: Application) -> list[dict]:
             }
         )
     return warnings
+
+
+def _transfer_and_change_warnings(application: Application) -> list[dict]:
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from registry.core.models import Region
+
+    found = []
+    if application.type == "change":
+        raw = (application.form.get("other") or {}).get("change_event_date") or ""
+        try:
+            event = dt.date.fromisoformat(raw)
+        except ValueError:
+            event = None
+        submitted = timezone.localtime(application.submitted_at).date() if application.submitted_at else None
+        if event and submitted and (submitted - event).days > 92:
+            found.append(
+                {
+                    "code": "late_change",
+                    "message": f"变更事项发生于 {event:%Y-%m-%d}，超过3个月才申请变更（规定须在3个月内办理）",
+                }
+            )
+    if application.type == "transfer_in" and not application.transfer_code:
+        origin = Region.objects.filter(code=application.origin_region).first()
+        found.append(
+            {
+                "code": "manual_transfer_check",
+                "message": f"无本系统调转编号：请与{origin.name if origin else '原地区'}核对原地调转编号 {application.origin_reference}",
+            }
+        )
+    if application.type == "transfer_out":
+        destination = Region.objects.filter(code=application.destination_region).first()
+        found.append(
+            {
+                "code": "transfer_out",
+                "message": f"申请调往：{destination.name if destination else application.destination_region}",
+                "ok": True,
+            }
+        )
+    return found

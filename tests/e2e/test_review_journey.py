@@ -88,6 +88,7 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     applicant.click("button:has-text('办理信息变更')")
     applicant.click("text=4 工作单位")
     applicant.fill("#f-employment-unit_name", "北京新单位有限公司")
+    applicant.fill("#f-other-change_event_date", "2026-11-01")
     applicant.click("button:has-text('保存，下一步')")
     applicant.wait_for_selector("h1:has-text('上传材料')")
     change = application.applicant.applications.get(type="change")
@@ -96,5 +97,6 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     page.goto(f"{url}/staff/review/{change.pk}/")
     row = page.locator("tr[data-field='employment.unit_name']")
     assert "北京示例科技有限公司" in row.inner_text() and "北京新单位有限公司" in row.inner_text()
+    assert page.locator("tr[data-field='other.change_event_date']").count() == 1
     shot(page, folder, "06-change-diff")
     applicant_context.close()

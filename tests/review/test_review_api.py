@@ -126,6 +126,7 @@ def test_change_shows_a_diff_and_approval_adds_a_version(api, chaoyang_app, chao
     form = change.form
     form["employment"]["unit_name"] = "北京新单位有限公司"
     form["basic"]["email"] = "new@example.com"
+    form["other"]["change_event_date"] = "2026-11-01"
     change = services.application_save_form(application=change, actor=person, form=form)
     from tests.applications.conftest import upload_all_materials
 
@@ -136,6 +137,7 @@ def test_change_shows_a_diff_and_approval_adds_a_version(api, chaoyang_app, chao
     assert changed == {
         "basic.email": ("liming@example.com", "new@example.com"),
         "employment.unit_name": ("北京示例科技有限公司", "北京新单位有限公司"),
+        "other.change_event_date": ("", "2026-11-01"),
     }
     assert [v["version"] for v in detail["record_versions"]] == [1]
     api.post(f"/api/v1/review/applications/{change.pk}/claim")

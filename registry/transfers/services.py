@@ -1,0 +1,118 @@
+"""Transfer codes: issued when the source district approves a transfer out, claimed by one
+transfer-in application of the same person, revocable by the source district."""
+
+import datetime as dt
+import secrets
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from registry.accounts import access
+from registry.audit.services import audit_record
+from registry.core.errors import Conflict, ServiceError
+from registry.records.models import Record, RecordStatus
+from registry.records.services import record_set_status
+
+from .models import TransferCode
+
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone without mistakes
+
+
+def new_code() -> str:
+    """ZR + 12 characters (~59 bits): unguessable, short enough to type."""
+    body = "".join(secrets.choice(ALPHABET) for _ in range(12))
+    return f"ZR{body[:4]}-{body[4:8]}-{body[8:]}"
+
+
+def normalize_code(code: str | None) -> str:
+    raw = "".join(c for c in (code or "").upper() if c.isalnum())
+    return f"{raw[:6]}-{raw[6:10]}-{raw[10:]}" if len(raw) == 14 else (code or "").strip().upper()
+
+
+def transfer_code_issue(*, application, actor) -> TransferCode:
+    """Called inside the approval of a transfer out: the record is marked 调出中 and a code issued."""
+    record = Record.objects.select_for_update().get(user=application.applicant)
+    now = timezone.now()
+    code = TransferCode.objects.create(
+        code=new_code(),
+        record=record,
+        person=application.applicant,
+        source_district_id=record.district_id,
+        destination_region_id=application.destination_region,
+        transfer_out=application,
+        issued_at=now,
+        issued_by=actor,
+        expires_at=now + dt.timedelta(days=settings.TRANSFER_CODE_DAYS),
+    )
+    record_set_status(record=record, status=RecordStatus.TRANSFERRING_OUT, actor=actor, reason="transfer_out")
+    audit_record(
+        action="transfer.code_issued",
+        actor=actor,
+        target=record,
+        district=record.district_id,
+        details={"destination": application.destination_region, "expires_at": code.expires_at.isoformat()},
+    )
+    return code
+
+
+def _invalid() -> ServiceError:
+    return ServiceError(
+        "transfer_code_invalid",
+        "调转编号不正确，或不是您本人的调转编号。请核对原地区出具的编号。",
+        field="transfer_code",
+    )
+
+
+def transfer_code_claim(*, code: str, applicant, application) -> TransferCode:
+    """Reserve the code for this transfer-in application. Works once, only for its person, only
+    before expiry; of two concurrent claims exactly one succeeds (conditional UPDATE)."""
+    found = TransferCode.objects.filter(code=normalize_code(code)).select_related("record").first()
+    if found is None or found.person_id != applicant.pk:
+        raise _invalid()
+    now = timezone.now()
+    if found.revoked_at:
+        raise ServiceError(
+            "transfer_code_revoked", "该调转编号已被原地区财政部门撤销，请联系原地区。", field="transfer_code"
+        )
+    if found.expires_at <= now:
+        raise ServiceError(
+            "transfer_code_expired",
+            f"该调转编号已于 {timezone.localtime(found.expires_at):%Y-%m-%d} 过期（有效期90天），请向原地区重新申请调出。",
+            field="transfer_code",
+        )
+    claimed = TransferCode.objects.filter(pk=found.pk, used_at__isnull=True, revoked_at__isnull=True).update(
+        used_at=now, used_by=application
+    )
+    if not claimed:
+        raise Conflict("transfer_code_used", "该调转编号已经使用过。", field="transfer_code")
+    found.used_at, found.used_by = now, application
+    return found
+
+
+def transfer_code_release(*, application) -> None:
+    """A withdrawn transfer-in gives its code back (it has not moved anyone)."""
+    TransferCode.objects.filter(used_by=application).update(used_at=None, used_by=None)
+
+
+@transaction.atomic
+def transfer_code_revoke(*, actor, code: str) -> TransferCode:
+    """The source district takes a code back; the record returns to 正常 in its district."""
+    found = TransferCode.objects.select_for_update().filter(code=normalize_code(code)).first()
+    if found is None or not access.can_act_for_district(actor, found.source_district_id):
+        raise ServiceError("not_found", "未找到该调转编号，或不属于您负责的区。", status=404)
+    if found.revoked_at:
+        raise Conflict("transfer_code_revoked", "该调转编号已撤销。")
+    if found.used_at:
+        raise Conflict("transfer_code_used", "该调转编号已被调入申请使用，不能撤销；请与调入地联系。")
+    found.revoked_at, found.revoked_by = timezone.now(), actor
+    found.save(update_fields=["revoked_at", "revoked_by"])
+    record = found.record
+    if record.status == RecordStatus.TRANSFERRING_OUT:
+        record_set_status(record=record, status=RecordStatus.NORMAL, actor=actor, reason="transfer_code_revoked")
+    audit_record(action="transfer.code_revoked", actor=actor, target=record, district=found.source_district_id)
+    return found
+
+
+def codes_of(person) -> list[TransferCode]:
+    return list(TransferCode.objects.filter(person=person).select_related("destination_region").order_by("-issued_at"))
