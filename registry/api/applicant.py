@@ -24,6 +24,21 @@ router = Router(tags=["申请人"], auth=account_auth)
 class CreateIn(Schema):
     type: str
     transfer_code: str | None = None
+    origin_region: str | None = None  # transfer_in from a system without transfer codes
+    origin_reference: str | None = None
+
+
+class TransferOutIn(Schema):
+    destination_region: str
+
+
+class TransferCodeOut(Schema):
+    code: str
+    destination_region: str
+    source_district: str
+    issued_at: dt.datetime
+    expires_at: dt.datetime
+    status: str
 
 
 class AttachmentOut(Schema):
@@ -186,9 +201,36 @@ def my_applications(request):
 @router.post("/me/applications", response={201: ApplicationOut}, summary="新建申请")
 def create_application(request, payload: CreateIn):
     application = services.application_create(
-        applicant=request.auth, type=payload.type, transfer_code=payload.transfer_code or ""
+        applicant=request.auth,
+        type=payload.type,
+        transfer_code=payload.transfer_code or "",
+        origin_region=payload.origin_region or "",
+        origin_reference=payload.origin_reference or "",
     )
     return Status(201, application_out(application))
+
+
+@router.post("/me/transfer-out", response={201: ApplicationOut}, summary="申请调出")
+def transfer_out(request, payload: TransferOutIn):
+    application = services.transfer_out_request(applicant=request.auth, destination_region=payload.destination_region)
+    return Status(201, application_out(application))
+
+
+@router.get("/me/transfer-codes", response=list[TransferCodeOut], summary="我的调转编号")
+def my_transfer_codes(request):
+    from registry.transfers.services import code_state, codes_of
+
+    return [
+        TransferCodeOut(
+            code=c.code,
+            destination_region=c.destination_region_id,
+            source_district=c.source_district_id,
+            issued_at=c.issued_at,
+            expires_at=c.expires_at,
+            status=code_state(c),
+        )
+        for c in codes_of(request.auth)
+    ]
 
 
 @router.get("/me/applications/{application_id}", response=ApplicationOut, summary="申请详情")

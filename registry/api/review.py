@@ -220,3 +220,11 @@ def reassign(request, application_id: str, payload: ReassignIn):
         raise ApiError(400, "invalid_reviewer", "没有这个审核员。")
     application = services.review_reassign(application=application, actor=user, to_user=target, ip=client_ip(request))
     return {"status": application.status}
+
+
+@router.post("/review/transfer-codes/{code}/revoke", response=StatusOut, summary="撤销调转编号（原管理区）")
+def revoke_transfer_code(request, code: str):
+    from registry.transfers.services import transfer_code_revoke
+
+    transfer_code_revoke(actor=_staff(request), code=code)
+    return {"status": "revoked"}

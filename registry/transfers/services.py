@@ -116,3 +116,13 @@ def transfer_code_revoke(*, actor, code: str) -> TransferCode:
 
 def codes_of(person) -> list[TransferCode]:
     return list(TransferCode.objects.filter(person=person).select_related("destination_region").order_by("-issued_at"))
+
+
+def code_state(code: TransferCode) -> str:
+    if code.revoked_at:
+        return "revoked"
+    if code.used_at:
+        return "used"
+    if code.expires_at <= timezone.now():
+        return "expired"
+    return "valid"

@@ -140,7 +140,12 @@ OTHER = Section(
     "other",
     "其他信息",
     (
-        Field("change_event_date", "变更事项发生日期", "date", help="办理信息变更时填写：单位、学历、资格等变化的日期（须在3个月内办理）"),
+        Field(
+            "change_event_date",
+            "变更事项发生日期",
+            "date",
+            help="办理信息变更时填写：单位、学历、资格等变化的日期（须在3个月内办理）",
+        ),
         Field("party_member", "中共党员", "checkbox"),
         Field("titles", "聘任职称"),
         Field("honors", "荣誉"),
