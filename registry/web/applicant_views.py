@@ -45,13 +45,33 @@ def start(request):
                 applicant=request.user,
                 type=request.POST.get("type", ""),
                 transfer_code=request.POST.get("transfer_code", ""),
+                origin_region=request.POST.get("origin_region", ""),
+                origin_reference=request.POST.get("origin_reference", ""),
             )
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
             return redirect("web:apply_step", application.pk, "basic")
     history = selectors.applications_of(request.user)[:10]
-    return render(request, "applicant/start.html", {"record": record, "history": history, "types": ApplicationType})
+    return render(
+        request,
+        "applicant/start.html",
+        {"record": record, "history": history, "types": ApplicationType, "provinces": cs.province_choices()},
+    )
+
+
+@require_POST
+@login_required
+def transfer_out(request):
+    try:
+        application = services.transfer_out_request(
+            applicant=request.user, destination_region=request.POST.get("destination_region", "")
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("web:my_record")
+    messages.success(request, "调出申请已提交，等待原管理区审核；审核通过后会出具调转编号。")
+    return redirect("web:apply_status", application.pk)
 
 
 def _step_context(request, application: Application, step: cs.Step, problems=None) -> dict:
@@ -377,10 +397,18 @@ def status(request, application_id):
 def my_record(request):
     record = selectors.record_of(request.user)
     version = record.versions.order_by("-version").first() if record else None
+    from registry.transfers.services import code_state, codes_of
+
+    codes = [{"code": c, "state": code_state(c)} for c in codes_of(request.user)]
+    provinces = [
+        (code, name) for code, name in cs.province_choices() if not record or code[:2] != record.district_id[:2]
+    ]
     return render(
         request,
         "applicant/record.html",
         {
+            "codes": codes,
+            "provinces": provinces,
             "record": record,
             "form": normalize_form(version.data) if version else None,
             "labels": _code_labels(),

@@ -89,6 +89,9 @@ def review_page(request, application_id):
     reasons = list(Code.objects.active().of("rejection_reason").order_by("sort_order").values_list("code", "name"))
     labels = _code_labels()
     reason_names = labels.get("rejection_reason", {})
+    from registry.transfers.models import TransferCode
+
+    transfer_code = TransferCode.objects.filter(transfer_out=application).first()
     return render(
         request,
         "review/review.html",
@@ -103,6 +106,7 @@ def review_page(request, application_id):
             "can_decide": application.status == ApplicationStatus.IN_REVIEW
             and (application.claimed_by_id == user.pk or access.is_admin(user)),
             "id_masked": mask_id_number(application.id_number),
+            "transfer_code": transfer_code,
         },
     )
 
@@ -155,3 +159,24 @@ def districts(request):
         raise PermissionDenied
     rows = district_overview(province=settings.REGISTRY_JURISDICTION)
     return render(request, "review/districts.html", {"rows": rows})
+
+
+@require_POST
+@login_required
+def revoke_code(request, application_id):
+    from registry.transfers.models import TransferCode
+    from registry.transfers.services import transfer_code_revoke
+
+    user = _staff(request)
+    code = TransferCode.objects.filter(transfer_out_id=application_id).first()
+    if code is None:
+        raise Http404
+    try:
+        transfer_code_revoke(actor=user, code=code.code)
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"已撤销调转编号 {code.code}，该人员信息恢复为正常状态。")
+    return redirect("web:review_page", application_id)

@@ -35,7 +35,15 @@ def home(request):
     if access.is_admin(request.user):
         context["missing_calendar_years"] = workdays.years_without_calendar()
     if access.is_reviewer(request.user):
+        from registry.records.models import RecordMove
+
         context["my_districts"] = request.user.districts.order_by("sort_order")
+        # The old district is told when someone it managed moves away (it keeps no access to new data).
+        context["moved_away"] = (
+            RecordMove.objects.filter(from_district__in=access.district_codes(request.user))
+            .select_related("record", "to_district", "from_district")
+            .order_by("-at")[:20]
+        )
     return render(request, "web/home.html", context)
 
 

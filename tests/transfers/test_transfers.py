@@ -202,3 +202,38 @@ def test_move_inside_the_city_is_reviewed_by_the_receiving_district(chaoyang_app
     assert not Record.objects.visible_to(chaoyang_reviewer).filter(pk=record.pk).exists()
     move = RecordMove.objects.get(record=record)
     assert (move.from_district_id, move.to_district_id) == ("110105", "110108")
+
+
+def test_web_transfer_out_code_shown_and_old_district_told(client, hebei_person, hebei_reviewer, chaoyang_reviewer):
+    client.force_login(hebei_person)
+    assert "申请调出" in client.get("/record/").content.decode()
+    response = client.post("/record/transfer-out/", {"destination_region": "110000"}, follow=True)
+    assert "调出申请已提交" in response.content.decode()
+    application = Application.objects.get(applicant=hebei_person, type="transfer_out")
+    approve(application, hebei_reviewer)
+    code = TransferCode.objects.get(person=hebei_person).code
+    assert code in client.get("/record/").content.decode()
+    client.force_login(hebei_reviewer)
+    assert code in client.get(f"/staff/review/{application.pk}/").content.decode()
+    client.post(f"/staff/review/{application.pk}/revoke-code/")
+    assert TransferCode.objects.get(code=code).revoked_at is not None
+    client.force_login(chaoyang_reviewer)
+    assert client.post(f"/staff/review/{application.pk}/revoke-code/").status_code == 404
+
+
+def test_old_district_home_lists_people_who_moved_away(client, chaoyang_app, chaoyang_reviewer, haidian_reviewer):
+    approve(chaoyang_app, chaoyang_reviewer)
+    person = chaoyang_app.applicant
+    change = app_services.application_create(applicant=person, type="change")
+    form = change.form
+    form["employment"]["unit_district"] = "110108"
+    form["other"]["change_event_date"] = timezone.localdate().isoformat()
+    app_services.application_save_form(application=change, actor=person, form=form)
+    upload_all_materials(change, person)
+    approve(
+        app_services.application_submit(application=Application.objects.get(pk=change.pk), actor=person),
+        haidian_reviewer,
+    )
+    client.force_login(chaoyang_reviewer)
+    html = client.get("/").content.decode()
+    assert "近期调离本区的人员" in html and "朝阳区 → 海淀区" in html
