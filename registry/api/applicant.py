@@ -26,6 +26,7 @@ class CreateIn(Schema):
     transfer_code: str | None = None
     origin_region: str | None = None  # transfer_in from a system without transfer codes
     origin_reference: str | None = None
+    transfer_document: dict | None = None  # transfer_in from another deployment: its signed document
 
 
 class TransferOutIn(Schema):
@@ -206,6 +207,7 @@ def create_application(request, payload: CreateIn):
         transfer_code=payload.transfer_code or "",
         origin_region=payload.origin_region or "",
         origin_reference=payload.origin_reference or "",
+        transfer_document=payload.transfer_document,
     )
     return Status(201, application_out(application))
 
@@ -319,3 +321,18 @@ def serve_attachment(request, attachment) -> FileResponse:
         response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@router.get("/me/transfer-codes/{code}/document", summary="下载调转文件（带签名，供调入地系统导入）")
+def transfer_document(request, code: str):
+    from registry.transfers.documents import export_document
+    from registry.transfers.models import TransferCode
+    from registry.transfers.services import code_state, normalize_code
+
+    found = TransferCode.objects.filter(code=normalize_code(code), person=request.auth).first()
+    if found is None:
+        raise ApiError(404, "not_found", "没有这个调转编号。")
+    if code_state(found) != "valid":
+        raise ApiError(409, f"transfer_code_{code_state(found)}", "该调转编号已失效，不能再导出调转文件。")
+    audit_record(action="transfer.document_export", actor=request.auth, target=found.record, ip=client_ip(request))
+    return export_document(code=found)

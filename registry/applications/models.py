@@ -61,6 +61,8 @@ class Application(models.Model):
     # transfer_in from another system without a signed document: the reviewer checks by hand.
     origin_region = models.CharField("调出省份", max_length=6, blank=True)
     origin_reference = models.CharField("原地调转编号", max_length=60, blank=True)
+    # transfer_in from another deployment: the verified signed document (record and history).
+    transfer_document = models.JSONField("调转文件", null=True, blank=True)
     # Denormalised at each submission for the review queue's search (indexed, exact match).
     applicant_name = models.CharField("姓名", max_length=50, blank=True)
     id_number = models.CharField("证件号码", max_length=18, blank=True, db_index=True)

@@ -48,7 +48,13 @@ def _latest_data(record: Record) -> dict:
 
 
 def application_create(
-    *, applicant, type: str, transfer_code: str = "", origin_region: str = "", origin_reference: str = ""
+    *,
+    applicant,
+    type: str,
+    transfer_code: str = "",
+    origin_region: str = "",
+    origin_reference: str = "",
+    transfer_document: dict | None = None,
 ) -> Application:
     """Start a first collection, a change (pre-filled from the approved record) or a transfer in
     (with a transfer code, pre-filled from the transferred record; or, from a system without codes,
@@ -71,7 +77,7 @@ def application_create(
                 "record_not_normal", f"您的信息当前状态为“{record.get_status_display()}”，不能办理信息变更。"
             )
     transfer_code = (transfer_code or "").strip()
-    if type == ApplicationType.TRANSFER_IN and not transfer_code:
+    if type == ApplicationType.TRANSFER_IN and not transfer_code and not transfer_document:
         if not (origin_region and (origin_reference or "").strip()):
             raise ServiceError(
                 "transfer_code_required",
@@ -101,6 +107,21 @@ def application_create(
                 form["employment"]["unit_district"] = ""  # the new unit is in this city: the applicant fills it in
                 form["basic"]["residence_district"] = ""
                 Application.objects.filter(pk=application.pk).update(form=form, transfer_code=code.code)
+                application.refresh_from_db()
+            elif type == ApplicationType.TRANSFER_IN and transfer_document:
+                from registry.transfers.services import document_claim
+
+                payload = document_claim(document=transfer_document, applicant=applicant, application=application)
+                form = normalize_form(payload["record"]["versions"][-1]["data"])
+                form["basic"]["phone"] = applicant.phone
+                form["employment"]["unit_district"] = ""
+                form["basic"]["residence_district"] = ""
+                Application.objects.filter(pk=application.pk).update(
+                    form=form,
+                    transfer_document=transfer_document,
+                    origin_region=payload["issuer"]["region"],
+                    origin_reference=payload["transfer_code"],
+                )
                 application.refresh_from_db()
             ApplicationEvent.objects.create(application=application, kind=EventKind.CREATED, actor=applicant)
     except IntegrityError:
@@ -200,6 +221,12 @@ def application_submit(*, application: Application, actor) -> Application:
     if application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.REJECTED):
         raise Conflict("invalid_transition", "当前状态不能提交")
     problems = problems_for(application)
+    if application.transfer_document:
+        expected = application.transfer_document["payload"]["person"]["id_number"]
+        if normalize_form(application.form)["basic"]["id_number"].strip().upper() != expected:
+            problems.append(
+                Problem("basic.id_number", "id_mismatch", "证件号码须与调转文件中的身份证号码一致（调入的是同一个人）")
+            )
     if problems:
         raise FormProblems(problems)
     form = normalize_form(application.form)
@@ -261,6 +288,9 @@ def application_withdraw(*, application: Application, actor) -> Application:
             from registry.transfers.services import transfer_code_release
 
             transfer_code_release(application=application)
+            from registry.transfers.services import document_release
+
+            document_release(application=application)
         ApplicationEvent.objects.create(
             application=application, kind=EventKind.WITHDRAWN, round=application.round, actor=actor
         )

@@ -76,3 +76,39 @@ def record_set_status(*, record: Record, status: str, actor=None, reason: str = 
         details={"from": old, "to": status, "reason": reason},
     )
     return record
+
+
+@transaction.atomic
+def record_import_history(*, user, payload: dict, actor=None) -> Record:
+    """A record transferred from another deployment: its versions arrive as they were there (with
+    the origin's districts); the approval then adds this deployment's version on top."""
+    versions = payload["record"]["versions"]
+    last = versions[-1]
+    basic = last["data"].get("basic", {})
+    record = Record.objects.create(
+        user=user,
+        district_id=last["district"],
+        name=basic.get("name", ""),
+        id_number=payload["person"]["id_number"],
+        status=RecordStatus.TRANSFERRED_OUT,
+        version=len(versions),
+    )
+    RecordVersion.objects.bulk_create(
+        RecordVersion(
+            record=record,
+            version=i,
+            district_id=v["district"],
+            data=v["data"],
+            source=f"imported:{v.get('source', '')}"[:40],
+            created_by=actor,
+        )
+        for i, v in enumerate(versions, start=1)
+    )
+    audit_record(
+        action="record.imported",
+        actor=actor,
+        target=record,
+        district=last["district"],
+        details={"issuer": payload["issuer"], "transfer_code": payload["transfer_code"], "versions": len(versions)},
+    )
+    return record

@@ -173,6 +173,14 @@ def _apply_record(application: Application, actor) -> None:
             "该证件号码已在其他账号下采集，不能通过。请驳回并说明，或由本人通过原账号办理（手机号停用可申请更换）。",
         )
     source = application.type
+    if application.transfer_document and not Record.objects.filter(user_id=application.applicant_id).exists():
+        from registry.records.services import record_import_history
+
+        record_import_history(
+            user=application.applicant,
+            payload=application.transfer_document["payload"],
+            actor=actor,
+        )
     record_apply(
         user=application.applicant, district_code=application.district_id, data=form, source=source, actor=actor
     )

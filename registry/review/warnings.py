@@ -80,7 +80,16 @@ def _transfer_and_change_warnings(application: Application) -> list[dict]:
                     "message": f"变更事项发生于 {event:%Y-%m-%d}，超过3个月才申请变更（规定须在3个月内办理）",
                 }
             )
-    if application.type == "transfer_in" and not application.transfer_code:
+    if application.type == "transfer_in" and application.transfer_document:
+        payload = application.transfer_document["payload"]
+        found.append(
+            {
+                "code": "signed_document",
+                "message": f"调转文件签名已核验：{payload['issuer']['name']}，原调转编号 {payload['transfer_code']}",
+                "ok": True,
+            }
+        )
+    elif application.type == "transfer_in" and not application.transfer_code:
         origin = Region.objects.filter(code=application.origin_region).first()
         found.append(
             {

@@ -50,3 +50,18 @@ class PeerKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}（{self.key_id}）"
+
+
+class ImportedDocument(models.Model):
+    """A peer's transfer document used here: each (signer, code) once, even under concurrency."""
+
+    key_id = models.CharField(max_length=64)
+    transfer_code = models.CharField(max_length=40)
+    application = models.ForeignKey("applications.Application", on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["key_id", "transfer_code"], name="document_used_once")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id}:{self.transfer_code}"

@@ -126,3 +126,43 @@ def code_state(code: TransferCode) -> str:
     if code.expires_at <= timezone.now():
         return "expired"
     return "valid"
+
+
+def document_claim(*, document, applicant, application) -> dict:
+    """Verify a peer's signed document and reserve it for this application (once per deployment).
+    The person must be who the document is about: the account's ID number, if it has one, must
+    match, and no other account here may hold that ID number."""
+    from django.db import IntegrityError
+
+    from registry.accounts.models import User
+
+    from .documents import verify_document
+    from .models import ImportedDocument
+
+    payload = verify_document(document)
+    id_number = payload["person"]["id_number"]
+    if applicant.id_number and applicant.id_number != id_number:
+        raise ServiceError(
+            "document_wrong_person", "调转文件中的身份证号码与您账号的身份证号码不一致。", field="transfer_document"
+        )
+    if (
+        User.objects.filter(id_number=id_number).exclude(pk=applicant.pk).exists()
+        or Record.objects.filter(id_number=id_number).exists()
+    ):
+        raise Conflict(
+            "already_collected", "该身份证号码已在本系统采集，请用原账号办理（手机号停用可到区财政局更换）。"
+        )
+    try:
+        with transaction.atomic():
+            ImportedDocument.objects.create(
+                key_id=payload["issuer"]["key_id"], transfer_code=payload["transfer_code"], application=application
+            )
+    except IntegrityError:
+        raise Conflict("transfer_code_used", "该调转文件已在本系统使用过。", field="transfer_document") from None
+    return payload
+
+
+def document_release(*, application) -> None:
+    from .models import ImportedDocument
+
+    ImportedDocument.objects.filter(application=application).delete()
