@@ -96,6 +96,18 @@ class Application(models.Model):
             # The review queue: by district and status, oldest first, keyset on (submitted_at, id).
             models.Index(fields=["district", "status", "submitted_at", "id"], name="application_queue"),
             models.Index(fields=["status", "submitted_at", "id"], name="application_queue_all"),
+            # The default queue view (待审核 + 审核中) is an IN over two statuses, which cannot walk
+            # the composite index in order; these partial indexes can (keyset pages stay O(page)).
+            models.Index(
+                fields=["district", "submitted_at", "id"],
+                condition=Q(status__in=["submitted", "in_review"]),
+                name="application_waiting_district",
+            ),
+            models.Index(
+                fields=["submitted_at", "id"],
+                condition=Q(status__in=["submitted", "in_review"]),
+                name="application_waiting",
+            ),
             models.Index(fields=["district", "status", "due_on"], name="application_overdue"),
             models.Index(fields=["applicant_name"], name="application_name"),
         ]

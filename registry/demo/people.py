@@ -9,7 +9,7 @@ import datetime as dt
 import random
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import reset_queries, transaction
 from django.utils import timezone
 
 from registry.accounts.models import User
@@ -216,6 +216,7 @@ def seed_people(
                 for q in a.form["qualifications"]
             )
         added += stop - start
+        reset_queries()  # with DEBUG on, Django keeps every (huge) bulk INSERT in memory otherwise
         if progress:
             progress(stop - start)
     return added
