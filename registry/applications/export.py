@@ -5,8 +5,9 @@ from django.db.models import Q
 from registry.accounts.models import LoginAttempt
 from registry.audit.models import AuditEntry
 from registry.records.models import Record
+from registry.transfers.models import TransferCode
 
-from .models import Application
+from .models import Application, Attachment
 
 
 def personal_data_export(*, user) -> dict:
@@ -17,6 +18,10 @@ def personal_data_export(*, user) -> dict:
         targets |= Q(target_type="records.record", target_id=str(record.pk))
     for application in applications:
         targets |= Q(target_type="applications.application", target_id=str(application.pk))
+    attachment_ids = [
+        str(pk) for pk in Attachment.objects.filter(application__in=applications).values_list("pk", flat=True)
+    ]
+    targets |= Q(target_type="applications.attachment", target_id__in=attachment_ids)
     return {
         "account": {
             "id": str(user.pk),
@@ -83,6 +88,23 @@ def personal_data_export(*, user) -> dict:
                 ],
             }
             for a in applications
+        ],
+        "transfer_codes": [
+            {
+                "code": c.code,
+                "destination_region": c.destination_region_id,
+                "issued_at": c.issued_at,
+                "expires_at": c.expires_at,
+                "used_at": c.used_at,
+                "revoked_at": c.revoked_at,
+            }
+            for c in TransferCode.objects.filter(person=user).order_by("issued_at")
+        ],
+        "district_moves": []
+        if record is None
+        else [
+            {"at": m.at, "from": m.from_district_id, "to": m.to_district_id, "version": m.version}
+            for m in record.moves.order_by("at")
         ],
         "logins": [
             {"at": attempt.at, "ip": attempt.ip, "success": attempt.success}

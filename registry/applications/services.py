@@ -1,5 +1,7 @@
 """Applicant-side use cases: create, save the form, upload materials, submit, withdraw, export."""
 
+import uuid
+
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -37,6 +39,16 @@ class FormProblems(ServiceError):
     def __init__(self, problems: list[Problem]):
         super().__init__("invalid_form", f"采集表有 {len(problems)} 处需要修改，请逐项修改后再提交。")
         self.problems = problems
+
+
+def _lock_editable(application: Application) -> Application:
+    """Lock the application row, check it is still editable, and bump its version: a submission that
+    validated an older state then fails its conditional update instead of freezing the wrong files."""
+    locked = Application.objects.select_for_update().get(pk=application.pk)
+    if not locked.is_editable:
+        raise _not_editable()
+    Application.objects.filter(pk=locked.pk).update(version=F("version") + 1)
+    return locked
 
 
 def _not_editable() -> Conflict:
@@ -84,7 +96,7 @@ def application_create(
                 "办理调入请填写原地区出具的调转编号；原地区系统未出具编号的，请填写调出省份和原地调转编号。",
                 field="transfer_code",
             )
-        if record is not None:
+        if record is not None and record.status not in (RecordStatus.TRANSFERRING_OUT, RecordStatus.TRANSFERRED_OUT):
             raise Conflict("already_collected", "您已在本系统采集，如从外省调回请使用调转编号。")
     form = _latest_data(record) if type == ApplicationType.CHANGE else normalize_form({})
     form["basic"]["phone"] = applicant.phone
@@ -123,6 +135,15 @@ def application_create(
                     origin_reference=payload["transfer_code"],
                 )
                 application.refresh_from_db()
+            if type == ApplicationType.CHANGE:
+                approved = (
+                    Application.objects.filter(applicant=applicant, status=ApplicationStatus.APPROVED)
+                    .exclude(type=ApplicationType.TRANSFER_OUT)
+                    .order_by("-decided_at")
+                    .first()
+                )
+                if approved is not None:
+                    _copy_approved_materials(source=approved, target=application, actor=applicant)
             ApplicationEvent.objects.create(application=application, kind=EventKind.CREATED, actor=applicant)
     except IntegrityError:
         raise _open_exists() from None
@@ -218,6 +239,10 @@ def problems_for(application: Application, *, check_attachments: bool = True) ->
 
 
 def application_submit(*, application: Application, actor) -> Application:
+    # Work on the stored state: what is validated is what the version check at the move protects.
+    application = Application.objects.select_related("applicant").get(pk=application.pk)
+    if application.type == ApplicationType.TRANSFER_OUT:
+        raise Conflict("invalid_transition", "调出申请被驳回后请撤回，再重新申请调出。")
     if application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.REJECTED):
         raise Conflict("invalid_transition", "当前状态不能提交")
     problems = problems_for(application)
@@ -353,6 +378,7 @@ def attachment_add(*, application: Application, actor, kind: str, uploaded, ref:
     attachment.file.save(storage_name(application.pk, checked), ContentFile(checked.content), save=False)
     try:
         with transaction.atomic():
+            _lock_editable(application)
             if kind != AttachmentKind.OTHER:
                 now = timezone.now()
                 for old in application.attachments.current().filter(kind=kind, ref=ref):
@@ -368,7 +394,48 @@ _SECTION_LABELS = {"education": "学历", "qualifications": "专业技术资格"
 
 
 def attachment_remove(*, attachment: Attachment, actor) -> None:
-    if not attachment.application.is_editable:
-        raise _not_editable()
     with transaction.atomic():
+        _lock_editable(attachment.application)
         _retire(attachment, timezone.now())
+
+
+def attachments_follow_removed_entries(*, application: Application, section: str, removed: list[int]) -> None:
+    """After entries of a repeatable section are deleted, materials keyed by position follow: those
+    of deleted entries are retired, later ones move up, so a diploma never attaches to the wrong degree."""
+    kinds = [kind for kind, owner in KINDS_WITH_REF.items() if owner == section]
+    if not removed or not kinds:
+        return
+    now = timezone.now()
+    with transaction.atomic():
+        _lock_editable(application)
+        for attachment in application.attachments.current().filter(kind__in=kinds, ref__isnull=False):
+            if attachment.ref in removed:
+                _retire(attachment, now)
+            else:
+                shift = sum(1 for r in removed if r < attachment.ref)
+                if shift:
+                    Attachment.objects.filter(pk=attachment.pk).update(ref=attachment.ref - shift)
+
+
+def _copy_approved_materials(*, source: Application, target: Application, actor) -> None:
+    """A change starts with the materials of the approved application (copied: each application
+    owns its files), so only what changed needs a new upload."""
+    for attachment in source.attachments.current():
+        with attachment.file.open("rb") as fh:
+            content = fh.read()
+        copy = Attachment(
+            application=target,
+            kind=attachment.kind,
+            ref=attachment.ref,
+            original_name=attachment.original_name,
+            content_type=attachment.content_type,
+            size=attachment.size,
+            sha256=attachment.sha256,
+            width=attachment.width,
+            height=attachment.height,
+            uploaded_by=actor,
+        )
+        extension = attachment.file.name.rsplit(".", 1)[-1]
+        token = uuid.uuid4().hex
+        copy.file.save(f"materials/{token[:2]}/{token}.{extension}", ContentFile(content), save=False)
+        copy.save()

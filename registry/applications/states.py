@@ -24,6 +24,9 @@ TRANSITIONS: dict[tuple[str, str], Move] = {
     (S.REJECTED, "submit"): Move(S.SUBMITTED, frozenset({APPLICANT})),
     (S.DRAFT, "withdraw"): Move(S.WITHDRAWN, frozenset({APPLICANT})),
     (S.SUBMITTED, "withdraw"): Move(S.WITHDRAWN, frozenset({APPLICANT})),
+    (S.REJECTED, "withdraw"): Move(S.WITHDRAWN, frozenset({APPLICANT})),
+    (S.SUBMITTED, "reassign"): Move(S.IN_REVIEW, frozenset({ADMIN})),
+    (S.IN_REVIEW, "reassign"): Move(S.IN_REVIEW, frozenset({ADMIN})),
     (S.SUBMITTED, "claim"): Move(S.IN_REVIEW, frozenset({REVIEWER, ADMIN})),
     (S.IN_REVIEW, "release"): Move(S.SUBMITTED, frozenset({ADMIN})),
     (S.IN_REVIEW, "approve"): Move(S.APPROVED, frozenset({REVIEWER, ADMIN})),
@@ -35,10 +38,16 @@ MESSAGES = {
     "withdraw": "审核员已受理，不能撤回；如需修改请等待审核结果",
     "claim": "该申请已被其他审核员受理",
     "release": "该申请不在审核中",
+    "reassign": "该申请已经作出审核决定",
     "approve": "该申请已经作出审核决定",
     "reject": "该申请已经作出审核决定",
 }
-CONFLICT_CODES = {"claim": "already_claimed", "approve": "already_decided", "reject": "already_decided"}
+CONFLICT_CODES = {
+    "claim": "already_claimed",
+    "approve": "already_decided",
+    "reject": "already_decided",
+    "reassign": "already_decided",
+}
 
 
 def allowed(status: str, action: str, role: str) -> bool:

@@ -12,7 +12,15 @@ from .warnings import review_warnings
 def review_details(application: Application) -> dict:
     record = Record.objects.filter(user_id=application.applicant_id).first()
     versions = list(record.versions.order_by("-version")) if record else []
-    form = normalize_form(application.form)
+    # Staff see what was submitted (the latest round), never the applicant's edits in progress after
+    # a rejection — those may be meant for another district.
+    latest = application.rounds.order_by("-number").first()
+    form = normalize_form(latest.form if latest else application.form)
+    if latest is not None:
+        submitted_ids = [a["id"] for a in latest.attachments]
+        attachments = list(application.attachments.filter(pk__in=submitted_ids).order_by("kind", "ref", "created_at"))
+    else:
+        attachments = list(application.attachments.current().order_by("kind", "ref", "created_at"))
     diff = []
     if application.type == ApplicationType.CHANGE and versions:
         diff = form_diff(normalize_form(versions[0].data), form)
@@ -20,7 +28,7 @@ def review_details(application: Application) -> dict:
         "form": form,
         "rounds": list(application.rounds.select_related("decided_by").order_by("number")),
         "events": list(application.events.select_related("actor")),
-        "attachments": list(application.attachments.current().order_by("kind", "ref", "created_at")),
+        "attachments": attachments,
         "record": record,
         "record_versions": versions,
         "diff": diff,

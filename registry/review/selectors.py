@@ -3,6 +3,7 @@
 import base64
 import datetime as dt
 import re
+import uuid
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -45,7 +46,7 @@ def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         moment, pk = raw.split("|", 1)
-        return dt.datetime.fromisoformat(moment), pk
+        return dt.datetime.fromisoformat(moment), str(uuid.UUID(pk))
     except (ValueError, UnicodeDecodeError):
         raise BadCursor("cursor") from None
 

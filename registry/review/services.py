@@ -1,7 +1,7 @@
 """District-side use cases: open (audited), claim, reassign, decide. Approval applies the record."""
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registry.accounts import access
@@ -69,15 +69,8 @@ def review_reassign(*, application: Application, actor, to_user: User, ip=None) 
         raise ServiceError("forbidden", "只有市财政局管理员可以改派。", status=403)
     if not (to_user.role == Role.REVIEWER and application.district_id in access.district_codes(to_user)):
         raise ServiceError("invalid_reviewer", "只能改派给负责该区的审核员。", field="reviewer")
-    if application.status not in (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW):
-        raise Conflict("already_decided", "该申请已经作出审核决定。")
     with transaction.atomic():
-        updated = Application.objects.filter(pk=application.pk, status__in=["submitted", "in_review"]).update(
-            status=ApplicationStatus.IN_REVIEW, claimed_by=to_user, claimed_at=timezone.now()
-        )
-        if not updated:
-            raise Conflict("already_decided", "该申请已经作出审核决定。")
-        application.refresh_from_db()
+        application = states.move(application, "reassign", states.ADMIN, claimed_by=to_user, claimed_at=timezone.now())
         ApplicationEvent.objects.create(
             application=application, kind=EventKind.CLAIMED, round=application.round, actor=actor, note="管理员改派"
         )
@@ -108,6 +101,8 @@ def review_decide(
     comment = (comment or "").strip()
     if decision not in ("approve", "reject"):
         raise ServiceError("invalid_decision", "审核结论只能是 approve（通过）或 reject（不通过）。", field="decision")
+    if application.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
+        raise Conflict("already_decided", "该申请已经作出审核决定。")
     if decision == "reject":
         if not reasons:
             raise ServiceError("reason_required", "不通过时请至少选择一项标准驳回原因。", field="reasons")
@@ -143,7 +138,12 @@ def review_decide(
 
             transfer_code_issue(application=application, actor=actor)
         elif decision == "approve":
-            _apply_record(application, actor)
+            try:
+                with transaction.atomic():
+                    _apply_record(application, actor)
+            except IntegrityError:
+                # Another account with the same ID number was approved at the same moment elsewhere.
+                raise Conflict("id_number_taken", "该证件号码已在其他账号下采集，不能通过。") from None
         audit_record(
             action=f"review.{decision}",
             actor=actor,

@@ -5,7 +5,7 @@ import statistics
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from registry.applications.models import Application, ApplicationStatus
+from registry.applications.models import Application, ApplicationRound, ApplicationStatus
 from registry.core.models import Region
 
 OPEN = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW]
@@ -24,13 +24,20 @@ def district_overview(*, province: str, decided_since_days: int = 90) -> list[di
     }
     since = timezone.now() - timezone.timedelta(days=decided_since_days)
     durations: dict[str, list[float]] = {}
-    decided = Application.objects.filter(decided_at__gte=since, submitted_at__isnull=False).values_list(
+    # Per round: a resubmitted application's second round is timed from its own submission.
+    decided = ApplicationRound.objects.filter(decided_at__gte=since).values_list(
         "district_id", "submitted_at", "decided_at"
     )
     for district, submitted, decided_at in decided.iterator(chunk_size=2000):
         durations.setdefault(district, []).append((decided_at - submitted).total_seconds() / 86400)
     rows = []
-    for unit in Region.objects.reviewing_units().in_province(province).order_by("sort_order"):
+    units = (
+        Region.objects.reviewing_units()
+        .in_province(province)
+        .annotate(active_reviewers=Count("reviewers", filter=Q(reviewers__is_active=True)))
+        .order_by("sort_order")
+    )
+    for unit in units:
         row = counts.get(unit.code, {})
         days = durations.get(unit.code, [])
         rows.append(
@@ -41,7 +48,7 @@ def district_overview(*, province: str, decided_since_days: int = 90) -> list[di
                 "overdue": row.get("overdue", 0),
                 "median_days": round(statistics.median(days), 1) if days else None,
                 "decided": len(days),
-                "reviewers": unit.reviewers.filter(is_active=True).count(),
+                "reviewers": unit.active_reviewers,
             }
         )
     return rows

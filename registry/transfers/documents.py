@@ -122,6 +122,8 @@ def verify_document(document) -> dict:
         raise _refuse(
             "document_bad_signature", "调转文件签名校验失败：文件内容被修改过，或不是对端系统签发的。"
         ) from None
+    if str((payload.get("issuer") or {}).get("region", ""))[:2] != peer.region_id[:2]:
+        raise _refuse("document_wrong_issuer", f"调转文件声称来自其他省份，但签名密钥登记为{peer.region.name}的系统。")
     if payload.get("destination_region", "")[:2] != settings.REGISTRY_JURISDICTION[:2]:
         raise _refuse("document_wrong_destination", "该调转文件不是调往本地区的。")
     expires = dt.datetime.fromisoformat(payload["code_expires_at"])

@@ -70,6 +70,10 @@ def transfer_code_claim(*, code: str, applicant, application) -> TransferCode:
     found = TransferCode.objects.filter(code=normalize_code(code)).select_related("record").first()
     if found is None or found.person_id != applicant.pk:
         raise _invalid()
+    if found.destination_region_id[:2] != settings.REGISTRY_JURISDICTION[:2]:
+        raise ServiceError(
+            "transfer_code_wrong_destination", "该调转编号不是调往本地区的，请到调入地系统办理。", field="transfer_code"
+        )
     now = timezone.now()
     if found.revoked_at:
         raise ServiceError(
@@ -147,7 +151,10 @@ def document_claim(*, document, applicant, application) -> dict:
         )
     if (
         User.objects.filter(id_number=id_number).exclude(pk=applicant.pk).exists()
-        or Record.objects.filter(id_number=id_number).exists()
+        # The applicant's own record, left here when they moved away earlier, does not count.
+        or Record.objects.filter(id_number=id_number)
+        .exclude(user=applicant, status__in=[RecordStatus.TRANSFERRING_OUT, RecordStatus.TRANSFERRED_OUT])
+        .exists()
     ):
         raise Conflict(
             "already_collected", "该身份证号码已在本系统采集，请用原账号办理（手机号停用可到区财政局更换）。"

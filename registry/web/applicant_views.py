@@ -41,12 +41,14 @@ def start(request):
     record = selectors.record_of(request.user)
     if request.method == "POST":
         try:
+            document = _uploaded_document(request)
             application = services.application_create(
                 applicant=request.user,
                 type=request.POST.get("type", ""),
                 transfer_code=request.POST.get("transfer_code", ""),
                 origin_region=request.POST.get("origin_region", ""),
                 origin_reference=request.POST.get("origin_reference", ""),
+                transfer_document=document,
             )
         except ServiceError as exc:
             messages.error(request, exc.message)
@@ -58,6 +60,21 @@ def start(request):
         "applicant/start.html",
         {"record": record, "history": history, "types": ApplicationType, "provinces": cs.province_choices()},
     )
+
+
+def _uploaded_document(request) -> dict | None:
+    """A signed transfer document (JSON) from another province's system, if one was uploaded."""
+    import json
+
+    uploaded = request.FILES.get("transfer_document")
+    if uploaded is None:
+        return None
+    if uploaded.size > 5 * 1024 * 1024:
+        raise ServiceError("document_invalid", "调转文件过大，请确认上传的是原地区系统导出的调转文件。")
+    try:
+        return json.loads(uploaded.read().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ServiceError("document_invalid", "调转文件格式不正确：请上传原地区系统导出的调转文件（JSON）。") from None
 
 
 @require_POST
@@ -156,7 +173,9 @@ def step_view(request, application_id, slug):
         if request.POST.get("_add"):
             form = cs.add_entry(form, request.POST["_add"])
         try:
-            services.application_save_form(application=application, actor=request.user, form=form)
+            application = services.application_save_form(application=application, actor=request.user, form=form)
+            for section, removed in cs.removed_entries(step, request.POST).items():
+                services.attachments_follow_removed_entries(application=application, section=section, removed=removed)
         except ServiceError as exc:
             messages.error(request, exc.message)
             return redirect("web:apply_step", application.pk, slug)

@@ -193,9 +193,8 @@ def merge_step(form: dict, step: Step, post) -> dict:
                 raw = post.get(f.name, "")
                 form[f.name] = int(raw) if raw.isdigit() else None
         elif section.repeat:
-            count = int(post.get(f"{section.key}.count", "0") or 0)
             entries = []
-            for i in range(min(count, 30)):
+            for i in range(_count(post, section.key)):
                 if post.get(f"{section.key}.{i}.removed") == "1":
                     continue
                 entries.append({f.name: _posted(post, f"{section.key}.{i}.{f.name}", f) for f in section.fields})
@@ -206,6 +205,23 @@ def merge_step(form: dict, step: Step, post) -> dict:
                 **{f.name: _posted(post, f"{section.key}.{f.name}", f) for f in section.fields},
             }
     return normalize_form(form)
+
+
+def _count(post, key: str) -> int:
+    """How many entries the page posted for a section (a tampered count is clamped, never a 500)."""
+    raw = post.get(f"{key}.count", "0") or "0"
+    return max(0, min(int(raw), 10)) if raw.isdigit() else 0
+
+
+def removed_entries(step: Step, post) -> dict[str, list[int]]:
+    """Entries the applicant deleted on this page, per section (their materials must follow)."""
+    removed = {}
+    for section in step.sections:
+        if section.repeat:
+            gone = [i for i in range(_count(post, section.key)) if post.get(f"{section.key}.{i}.removed") == "1"]
+            if gone:
+                removed[section.key] = gone
+    return removed
 
 
 def _posted(post, path: str, f: Field):

@@ -10,13 +10,16 @@ from tests import files
 from tests.applications.conftest import upload
 
 pytestmark = pytest.mark.django_db
-ACTIONS = ["submit", "withdraw", "claim", "release", "approve", "reject"]
+ACTIONS = ["submit", "withdraw", "claim", "release", "reassign", "approve", "reject"]
 ROLES = [states.APPLICANT, states.REVIEWER, states.ADMIN]
 EXPECTED = {
     ("draft", "submit", "applicant"): "submitted",
     ("rejected", "submit", "applicant"): "submitted",
     ("draft", "withdraw", "applicant"): "withdrawn",
     ("submitted", "withdraw", "applicant"): "withdrawn",
+    ("rejected", "withdraw", "applicant"): "withdrawn",
+    ("submitted", "reassign", "admin"): "in_review",
+    ("in_review", "reassign", "admin"): "in_review",
     ("submitted", "claim", "reviewer"): "in_review",
     ("submitted", "claim", "admin"): "in_review",
     ("in_review", "release", "admin"): "submitted",

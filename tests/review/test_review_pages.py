@@ -60,9 +60,8 @@ def test_admin_district_overview(client, municipal_admin, chaoyang_reviewer):
     app = make_submitted()
     Application.objects.filter(pk=app.pk).update(due_on=dt.date(2020, 1, 1))
     decided = make_submitted(name="钱七", id_number="11010519491231002X", cert="C2")
-    Application.objects.filter(pk=decided.pk).update(
-        status="approved", decided_at=decided.submitted_at + timezone.timedelta(days=3)
-    )
+    Application.objects.filter(pk=decided.pk).update(status="approved")
+    decided.rounds.update(decision="approved", decided_at=decided.submitted_at + timezone.timedelta(days=3))
     client.force_login(municipal_admin)
     html = client.get("/staff/districts/").content.decode()
     row = html.split('data-district="110105"')[1].split("</tr>")[0]
