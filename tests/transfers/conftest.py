@@ -4,9 +4,8 @@ import pytest
 
 from registry.records.services import record_apply
 from tests.accounts.conftest import api  # noqa: F401
-from tests.applications.conftest import VALID_FORM, valid_uscc
+from tests.applications.conftest import VALID_FORM, draft, person, ready, valid_form, valid_uscc  # noqa: F401
 from tests.factories import UserFactory
-from tests.applications.conftest import draft, person, ready, valid_form  # noqa: F401
 from tests.review.conftest import chaoyang_app  # noqa: F401
 
 HEBEI = "130102"  # 石家庄市长安区

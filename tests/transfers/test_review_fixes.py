@@ -14,8 +14,8 @@ from registry.review import services as review_services
 from registry.transfers.documents import canonical, key_id_of, public_pem
 from registry.transfers.models import PeerKey, TransferCode
 from tests import files
-from tests.applications.conftest import upload, upload_all_materials
-from tests.transfers.test_transfers import approve, issued_code
+from tests.applications.conftest import upload
+from tests.transfers.test_transfers import approve
 
 pytestmark = pytest.mark.django_db
 
