@@ -58,6 +58,24 @@ def _fresh_caches():
 
 
 @pytest.fixture
+def api(client, django_capture_on_commit_callbacks):
+    """JSON API calls through the test client (see tests.helpers.Api)."""
+    from tests.helpers import Api
+
+    return Api(client, django_capture_on_commit_callbacks)
+
+
+@pytest.fixture
+def sms_file(settings, tmp_path):
+    """SMS go to a JSON-lines file this test reads codes from."""
+    from tests.helpers import SmsFile
+
+    settings.SMS_BACKEND = "file"
+    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+    return SmsFile(tmp_path / "sms.jsonl")
+
+
+@pytest.fixture
 def code_tables(db):
     from registry.core.loaders import load_all
     from registry.core.models import CalendarDay, CalendarYear, Code, Region

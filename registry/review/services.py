@@ -111,8 +111,6 @@ def review_decide(
         if unknown:
             raise ServiceError("unknown_code", f"驳回原因不在代码表中：{', '.join(unknown)}", field="reasons")
     if application.status != ApplicationStatus.IN_REVIEW:
-        if application.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
-            raise Conflict("already_decided", "该申请已经作出审核决定。")
         raise Conflict("not_claimed", "请先受理该申请再作出审核决定。")
     if application.claimed_by_id != actor.pk and not access.is_admin(actor):
         raise Conflict("claimed_by_other", "该申请已由其他审核员受理。")

@@ -8,18 +8,11 @@ from django.utils import timezone
 from registry.accounts.models import ApiToken, SmsCode, User
 from registry.audit.models import AuditEntry
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import problem
 
 pytestmark = pytest.mark.django_db
 PHONE = "13912345678"
 NEW_PASSWORD = "Xinmima2026"
-
-
-def problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status and body["code"] == code
-    return body
 
 
 def register(api, sms_file, phone=PHONE, password=NEW_PASSWORD):

@@ -5,7 +5,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from registry.applications import services
 from tests import files
-from tests.accounts.conftest import Api, api, sms_file  # noqa: F401  (fixtures shared with accounts tests)
 from tests.factories import UserFactory
 
 ID_NUMBER = "110105199003070033"  # male, born 1990-03-07, 朝阳区 — checksum-valid

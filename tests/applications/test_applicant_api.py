@@ -10,15 +10,9 @@ from registry.audit.models import AuditEntry
 from tests import files
 from tests.applications.conftest import upload_all_materials
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import problem
 
 pytestmark = pytest.mark.django_db
-
-
-def problem(response, status, code):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert body["code"] == code
-    return body
 
 
 def put_form(api, application_id, form):

@@ -2,34 +2,17 @@
 
 import pytest
 
-from tests.accounts.conftest import SmsFile
+from tests.helpers import register_in_browser, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = "13912348888"
 
 
-def shot(page, name):
-    page.screenshot(path=str(page.screenshots / f"{name}.png"), full_page=True)
-
-
-def test_register_login_lockout_reset(page, live_server, settings, tmp_path):
-    settings.SMS_BACKEND = "file"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
+def test_register_login_lockout_reset(page, live_server, settings, sms_file):
     settings.SMS_PHONE_INTERVAL_SECONDS = 0  # the journey asks for two codes within a minute
-    sms = SmsFile(tmp_path / "sms.jsonl")
     url = live_server.url
 
-    # Register
-    page.goto(f"{url}/register/")
-    page.fill("#id_phone", PHONE)
-    page.click("text=获取验证码")
-    page.wait_for_selector("text=验证码已发送至 139****8888")
-    page.fill("#id_sms_code", sms.last_code(PHONE, "register"))
-    page.fill("#id_password", "Zhuce2026a")
-    page.fill("#id_password2", "Zhuce2026a")
-    shot(page, "01-register")
-    page.click("button:has-text('注册')")
-    page.wait_for_selector("text=注册成功")
+    register_in_browser(page, url, sms_file, PHONE, "Zhuce2026a", screenshot="01-register")
     shot(page, "02-registered")
 
     # Log out, log in with the phone
@@ -59,7 +42,7 @@ def test_register_login_lockout_reset(page, live_server, settings, tmp_path):
     page.fill("#id_phone", PHONE)
     page.click("text=获取验证码")
     page.wait_for_selector("text=验证码已发送至 139****8888")
-    page.fill("#id_sms_code", sms.last_code(PHONE, "reset_password"))
+    page.fill("#id_sms_code", sms_file.last_code(PHONE, "reset_password"))
     page.fill("#id_password", "Xinmima2026")
     page.fill("#id_password2", "Xinmima2026")
     shot(page, "05-reset")

@@ -5,15 +5,11 @@ import re
 import pytest
 
 from tests import files
-from tests.accounts.conftest import SmsFile
 from tests.applications.conftest import ID_NUMBER, valid_uscc
+from tests.helpers import register_in_browser, shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = "13912346666"
-
-
-def shot(page, name):
-    page.screenshot(path=str(page.screenshots / f"{name}.png"), full_page=True)
 
 
 def missing_count(page) -> int:
@@ -22,21 +18,9 @@ def missing_count(page) -> int:
     return int(found.group(1)) if found else 0
 
 
-def test_register_and_complete_a_first_collection(page, live_server, settings, tmp_path, code_tables):
-    settings.SMS_BACKEND = "file"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
-    sms = SmsFile(tmp_path / "sms.jsonl")
+def test_register_and_complete_a_first_collection(page, live_server, sms_file, tmp_path, code_tables):
     url = live_server.url
-
-    page.goto(f"{url}/register/")
-    page.fill("#id_phone", PHONE)
-    page.click("text=获取验证码")
-    page.wait_for_selector("text=验证码已发送至")
-    page.fill("#id_sms_code", sms.last_code(PHONE, "register"))
-    page.fill("#id_password", "Zhuce2026a")
-    page.fill("#id_password2", "Zhuce2026a")
-    page.click("button:has-text('注册')")
-    page.wait_for_selector("text=注册成功")
+    register_in_browser(page, url, sms_file, PHONE, "Zhuce2026a")
 
     page.click("text=办理信息采集")
     page.click("button:has-text('开始首次采集')")

@@ -7,13 +7,10 @@ from registry.applications import services
 from tests import files
 from tests.applications.conftest import upload_all_materials
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import shot
 from tests.review.conftest import make_submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def shot(page, folder, name):
-    page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def login(page, url, phone, password=PASSWORD):
@@ -37,26 +34,27 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     page.click("button:has-text('筛选')")
     assert page.locator("table.queue tbody tr").count() == 1
     assert "王芳" not in page.inner_text("table.queue")  # another district's applicant
-    shot(page, folder, "01-queue")
+    shot(page, "01-queue")
     page.click("table.queue >> text=李明")
     page.wait_for_selector("h1:has-text('李明')")
     page.click("button:has-text('受理')")
     page.wait_for_selector("text=已受理")
     page.check("input[name=reasons][value=photo_noncompliant]")
     page.fill("#comment", "照片背景不是纯白色，请重新拍摄。")
-    shot(page, folder, "02-reject")
+    shot(page, "02-reject")
     page.click("button:has-text('审核不通过')")
     page.wait_for_selector("text=已驳回")
 
     # The applicant sees the opinion, replaces the photo and resubmits
     applicant_context = browser.new_context(viewport={"width": 390, "height": 844})
     applicant = applicant_context.new_page()
+    applicant.screenshots = folder
     login(applicant, url, "13911119999")
     applicant.goto(f"{url}/apply/")
     applicant.wait_for_selector("[data-testid=status]:has-text('审核不通过')")
     assert "照片不符合要求" in applicant.inner_text(".opinion")
     assert "照片背景不是纯白色" in applicant.inner_text(".opinion")
-    shot(applicant, folder, "03-applicant-sees-opinion")
+    shot(applicant, "03-applicant-sees-opinion")
     applicant.click("text=更换材料")
     photo = tmp_path / "new-photo.jpg"
     photo.write_bytes(files.photo_jpeg(seed=42))
@@ -67,7 +65,7 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     applicant.click("text=下一步：核对提交")
     applicant.click("button:has-text('确认无误，提交审核')")
     applicant.wait_for_selector("[data-testid=status]:has-text('待审核')")
-    shot(applicant, folder, "04-resubmitted")
+    shot(applicant, "04-resubmitted")
 
     # The reviewer approves the second round
     page.goto(f"{url}/staff/queue/")
@@ -81,7 +79,7 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     applicant.goto(f"{url}/record/")
     applicant.wait_for_selector("text=正常")
     assert "北京示例科技有限公司" in applicant.inner_text("main")
-    shot(applicant, folder, "05-record")
+    shot(applicant, "05-record")
 
     # A later change: the reviewer sees a field-by-field diff
     applicant.goto(f"{url}/apply/")
@@ -98,5 +96,5 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     row = page.locator("tr[data-field='employment.unit_name']")
     assert "北京示例科技有限公司" in row.inner_text() and "北京新单位有限公司" in row.inner_text()
     assert page.locator("tr[data-field='other.change_event_date']").count() == 1
-    shot(page, folder, "06-change-diff")
+    shot(page, "06-change-diff")
     applicant_context.close()

@@ -1,7 +1,6 @@
 import pytest
 
 from registry.applications import services
-from tests.accounts.conftest import api  # noqa: F401
 from tests.applications.conftest import draft, person, ready, submitted, upload_all_materials, valid_form  # noqa: F401
 from tests.factories import UserFactory
 

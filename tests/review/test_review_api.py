@@ -10,15 +10,10 @@ from registry.applications.models import Application
 from registry.audit.models import AuditEntry
 from registry.core.workdays import add_working_days
 from registry.records.models import Record
+from tests.helpers import problem
 from tests.review.conftest import make_submitted
 
 pytestmark = pytest.mark.django_db
-
-
-def problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response.json()["code"] == code
-    return response.json()
 
 
 def test_queue_shows_only_the_reviewers_districts(api, chaoyang_app, haidian_app, chaoyang_reviewer, municipal_admin):

@@ -8,8 +8,8 @@ from django.db import transaction
 
 from registry.accounts.sms_codes import sms_code_request
 from registry.sms.models import SmsMessage, SmsStatus
-from tests.accounts.conftest import SmsFile
 from tests.conftest import require_service
+from tests.helpers import SmsFile
 
 BROKER = "redis://127.0.0.1:6379/15"
 

@@ -15,15 +15,10 @@ from registry.transfers.models import TransferCode
 from registry.transfers.services import transfer_code_revoke
 from tests.applications.conftest import upload_all_materials
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import problem
 from tests.transfers.conftest import HEBEI
 
 pytestmark = pytest.mark.django_db
-
-
-def problem(response, status, code):
-    assert response.status_code == status, response.content
-    assert response.json()["code"] == code
-    return response.json()
 
 
 def approve(application, reviewer):

@@ -2,17 +2,9 @@ import pytest
 
 from registry.accounts.models import User
 from registry.audit.models import AuditEntry
-from tests.accounts.conftest import SmsFile
 from tests.factories import PASSWORD, UserFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sms_file(settings, tmp_path):
-    settings.SMS_BACKEND = "file"
-    settings.SMS_FILE_PATH = str(tmp_path / "sms.jsonl")
-    return SmsFile(tmp_path / "sms.jsonl")
 
 
 def post(client, capture, path, data, **extra):
