@@ -80,12 +80,17 @@ def filter_visible(queryset: models.QuerySet, user, *, owner_field: str | None, 
     return queryset.filter(condition)
 
 
+def get_or_404(queryset: models.QuerySet, **lookup):
+    """One object of an already scoped queryset, or 404 — a malformed id is just "not found"."""
+    try:
+        return queryset.get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):
+        raise Http404 from None
+
+
 def get_visible_or_404(queryset: models.QuerySet, user, **lookup):
     """Fetch one object through the model's scoping, or 404 whether it is missing or not yours."""
-    try:
-        return queryset.visible_to(user).get(**lookup)
-    except (queryset.model.DoesNotExist, ValueError, TypeError, ValidationError):  # a malformed id is just "not found"
-        raise Http404 from None
+    return get_or_404(queryset.visible_to(user), **lookup)
 
 
 class ScopedQuerySet(models.QuerySet):

@@ -10,6 +10,7 @@ import hmac
 import secrets
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,8 +33,6 @@ def _digest(phone: str, purpose: str, code: str) -> str:
 
 
 def normalize_phone(phone: str) -> str:
-    from django.core.exceptions import ValidationError
-
     try:
         return validate_mobile(phone)
     except ValidationError as exc:

@@ -301,8 +301,8 @@ def attachment_content(request, attachment_id: str):
 def serve_attachment(request, attachment) -> FileResponse:
     """Stream a stored material with headers that stop a browser from treating it as anything else.
     Staff reads are reads of personal data: audited."""
-    user = request.user if request.user.is_authenticated else getattr(request, "auth", None)
-    if user is not None and user.pk != attachment.application.applicant_id and access.is_staff_member(user):
+    user = request.auth
+    if user.pk != attachment.application.applicant_id and access.is_staff_member(user):
         audit_record(
             action="attachment.read",
             actor=user,

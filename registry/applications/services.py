@@ -1,5 +1,6 @@
 """Applicant-side use cases: create, save the form, upload materials, submit, withdraw, export."""
 
+import datetime as dt
 import uuid
 
 from django.conf import settings
@@ -59,6 +60,21 @@ def _latest_data(record: Record) -> dict:
     return normalize_form(record.versions.order_by("-version").first().data)
 
 
+def due_on_for(submitted_on: dt.date) -> dt.date:
+    """The review deadline (SLA): REVIEW_SLA_WORKING_DAYS working days after submission."""
+    return add_working_days(submitted_on, settings.REVIEW_SLA_WORKING_DAYS)
+
+
+def _transfer_in_form(data: dict, applicant) -> dict:
+    """A transferred record as the start of a transfer-in form: the new unit and residence are in
+    this city, so the applicant fills their districts in."""
+    form = normalize_form(data)
+    form["basic"]["phone"] = applicant.phone
+    form["employment"]["unit_district"] = ""
+    form["basic"]["residence_district"] = ""
+    return form
+
+
 def application_create(
     *,
     applicant,
@@ -114,20 +130,14 @@ def application_create(
                 from registry.transfers.services import transfer_code_claim
 
                 code = transfer_code_claim(code=transfer_code, applicant=applicant, application=application)
-                form = _latest_data(code.record)
-                form["basic"]["phone"] = applicant.phone
-                form["employment"]["unit_district"] = ""  # the new unit is in this city: the applicant fills it in
-                form["basic"]["residence_district"] = ""
+                form = _transfer_in_form(_latest_data(code.record), applicant)
                 Application.objects.filter(pk=application.pk).update(form=form, transfer_code=code.code)
                 application.refresh_from_db()
             elif type == ApplicationType.TRANSFER_IN and transfer_document:
                 from registry.transfers.services import document_claim
 
                 payload = document_claim(document=transfer_document, applicant=applicant, application=application)
-                form = normalize_form(payload["record"]["versions"][-1]["data"])
-                form["basic"]["phone"] = applicant.phone
-                form["employment"]["unit_district"] = ""
-                form["basic"]["residence_district"] = ""
+                form = _transfer_in_form(payload["record"]["versions"][-1]["data"], applicant)
                 Application.objects.filter(pk=application.pk).update(
                     form=form,
                     transfer_document=transfer_document,
@@ -180,7 +190,7 @@ def transfer_out_request(*, applicant, destination_region: str) -> Application:
                 round=1,
                 submitted_at=now,
                 first_submitted_at=now,
-                due_on=add_working_days(timezone.localdate(now), settings.REVIEW_SLA_WORKING_DAYS),
+                due_on=due_on_for(timezone.localdate(now)),
                 applicant_name=record.name,
                 id_number=record.id_number,
             )
@@ -258,7 +268,7 @@ def application_submit(*, application: Application, actor) -> Application:
     district = managing_district(form)
     now = timezone.now()
     resubmission = application.status == ApplicationStatus.REJECTED
-    due_on = add_working_days(timezone.localdate(now), settings.REVIEW_SLA_WORKING_DAYS)
+    due_on = due_on_for(timezone.localdate(now))
     with transaction.atomic():
         application = states.move(
             application,

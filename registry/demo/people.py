@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from registry.accounts.models import User
 from registry.applications.models import Application, ApplicationCertificate, ApplicationRound
+from registry.applications.services import due_on_for
 from registry.core import generators
-from registry.core.workdays import add_working_days
 from registry.records.models import Record, RecordVersion
 
 PHONE_PREFIX = "170"  # generated people only; real numbers in this range are virtual-operator numbers
@@ -187,7 +187,7 @@ def seed_people(
                 submitted = now - dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 40))
                 day = timezone.localtime(submitted).date()
                 if day not in due_cache:
-                    due_cache[day] = add_working_days(day, 15)
+                    due_cache[day] = due_on_for(day)
                 applications.append(
                     Application(
                         applicant=user,

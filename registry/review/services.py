@@ -1,7 +1,7 @@
 """District-side use cases: open (audited), claim, reassign, decide. Approval applies the record."""
 
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils import timezone
 
 from registry.accounts import access
@@ -34,9 +34,11 @@ def application_for_staff(*, user, application_id) -> Application:
     if not access.is_staff_member(user):
         raise ServiceError("not_found", "未找到该申请，或不属于您负责的区。", status=404)
     try:
-        return staff_applications(user).select_related("applicant", "district", "claimed_by").get(pk=application_id)
-    except (Application.DoesNotExist, ValueError, TypeError, ValidationError) as exc:
-        raise ServiceError("not_found", "未找到该申请，或不属于您负责的区。", status=404) from exc
+        return access.get_or_404(
+            staff_applications(user).select_related("applicant", "district", "claimed_by"), pk=application_id
+        )
+    except Http404:
+        raise ServiceError("not_found", "未找到该申请，或不属于您负责的区。", status=404) from None
 
 
 def review_open(*, user, application_id, ip=None) -> Application:

@@ -48,7 +48,7 @@ def password_change(request):
                 ip=client_ip(request),
             )
         except ServiceError as exc:
-            show_service_error(form, exc, {"new_password": "password"})
+            show_service_error(form, exc)
             if exc.code == "locked_out":
                 return render(
                     request,

@@ -15,7 +15,6 @@ from registry.applications.form import normalize_form
 from registry.applications.models import Application, ApplicationStatus, ApplicationType, AttachmentKind
 from registry.applications.validation import required_materials
 from registry.core.errors import ServiceError
-from registry.core.models import Code
 from registry.review.selectors import is_overdue
 
 from . import collection_steps as cs
@@ -347,17 +346,10 @@ def review(request, application_id):
             "problems": problems,
             "grouped": [(cs.step_by_slug(slug), items) for slug, items in grouped.items()],
             "district": selectors.district_contact(selectors.derived_district(application)),
-            "labels": _code_labels(),
+            "labels": cs.code_labels(),
             "attachments": services.current_attachments(application),
         },
     )
-
-
-def _code_labels() -> dict[str, dict[str, str]]:
-    labels: dict[str, dict[str, str]] = {}
-    for code in Code.objects.active():
-        labels.setdefault(code.kind, {})[code.code] = code.name
-    return labels
 
 
 @require_POST
@@ -394,7 +386,7 @@ def withdraw(request, application_id):
 def status(request, application_id):
     application = _own(request, application_id)
     opinion = selectors.latest_opinion(application)
-    reasons = _code_labels().get("rejection_reason", {})
+    reasons = cs.code_labels().get("rejection_reason", {})
     return render(
         request,
         "applicant/status.html",
@@ -430,7 +422,7 @@ def my_record(request):
             "provinces": provinces,
             "record": record,
             "form": normalize_form(version.data) if version else None,
-            "labels": _code_labels(),
+            "labels": cs.code_labels(),
             "district": selectors.district_contact(record.district_id) if record else None,
         },
     )

@@ -249,10 +249,16 @@ def choices_for(f: Field, *, codes: dict) -> list[tuple[str, str]]:
 
 
 def code_choices() -> dict[str, list[tuple[str, str]]]:
+    """Every active code list, in display order: {kind: [(code, name), …]} (one query)."""
     table: dict[str, list[tuple[str, str]]] = {}
     for code in Code.objects.active().order_by("kind", "sort_order", "code"):
-        table.setdefault(code.kind, []).append((code.code, f"{code.name}" if code.kind != "ethnicity" else code.name))
+        table.setdefault(code.kind, []).append((code.code, code.name))
     return table
+
+
+def code_labels(choices: dict[str, list[tuple[str, str]]] | None = None) -> dict[str, dict[str, str]]:
+    """{kind: {code: name}} for showing stored codes by name."""
+    return {kind: dict(pairs) for kind, pairs in (choices if choices is not None else code_choices()).items()}
 
 
 def unit_choices() -> list[tuple[str, str]]:

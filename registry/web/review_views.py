@@ -14,12 +14,12 @@ from registry.applications.models import ApplicationStatus, ApplicationType
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
-from registry.core.models import Code, Region
+from registry.core.models import Region
 from registry.review import selectors, services
 from registry.review.details import review_details
 from registry.review.stats import district_overview
 
-from .applicant_views import _code_labels
+from . import collection_steps as cs
 
 
 def _staff(request):
@@ -86,8 +86,9 @@ def review_page(request, application_id):
     except ServiceError:
         raise Http404 from None
     data = review_details(application)
-    reasons = list(Code.objects.active().of("rejection_reason").order_by("sort_order").values_list("code", "name"))
-    labels = _code_labels()
+    choices = cs.code_choices()
+    reasons = choices.get("rejection_reason", [])
+    labels = cs.code_labels(choices)
     reason_names = labels.get("rejection_reason", {})
     from registry.transfers.models import TransferCode
 

@@ -23,10 +23,13 @@ from .forms import LoginForm, PasswordResetForm, RegisterForm
 BACKEND = "registry.accounts.backends.PhoneOrIdNumberBackend"
 
 
-def show_service_error(form, exc: ServiceError, field_map: dict[str, str] | None = None) -> None:
+# Service field names that our web forms call differently.
+FORM_FIELDS = {"new_password": "password"}
+
+
+def show_service_error(form, exc: ServiceError) -> None:
     """Put a service error on the form field it concerns (or on the form)."""
-    field_map = {"new_password": "password", **(field_map or {})}
-    field = field_map.get(exc.field, exc.field)
+    field = FORM_FIELDS.get(exc.field, exc.field)
     form.add_error(field if field in form.fields else None, exc.message)
 
 
