@@ -26,6 +26,20 @@ def test_settings_reference_is_current():
     assert documented == render(), "run: python manage.py settings_reference > docs/settings.md"
 
 
+def test_committed_openapi_schema_is_current():
+    from registry.api.management.commands.openapi_schema import render
+
+    committed = (ROOT / "docs" / "openapi.json").read_text(encoding="utf-8")
+    assert committed == render(), "run: python manage.py openapi_schema > docs/openapi.json"
+
+
+@pytest.mark.django_db
+def test_served_schema_is_the_committed_one(client):
+    import json
+
+    assert client.get("/api/v1/openapi.json").json() == json.loads((ROOT / "docs" / "openapi.json").read_text())
+
+
 SETUP = "import django, os; os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'config.settings'); django.setup()"
 
 
