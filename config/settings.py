@@ -231,6 +231,9 @@ UPLOAD_MAX_PIXELS = env_int(
 )
 REVIEW_SLA_WORKING_DAYS = env_int("REVIEW_SLA_WORKING_DAYS", 15, "Working days a district has to decide.")
 TRANSFER_CODE_DAYS = env_int("TRANSFER_CODE_DAYS", 90, "Days a transfer code (调转编号) stays valid.")
+TRANSFER_DOCUMENT_CODE_TRIES = env_int(
+    "TRANSFER_DOCUMENT_CODE_TRIES", 5, "Wrong transfer codes per signed transfer document per hour; then 429."
+)
 TRANSFER_KEY_PATH = env_str(
     "TRANSFER_KEY_PATH", str(VAR_DIR / "transfer_ed25519.pem"), "This deployment's Ed25519 signing key (PEM)."
 )

@@ -105,7 +105,15 @@ def application_create(
                 "record_not_normal", f"您的信息当前状态为“{record.get_status_display()}”，不能办理信息变更。"
             )
     transfer_code = (transfer_code or "").strip()
-    if type == ApplicationType.TRANSFER_IN and not transfer_code and not transfer_document:
+    payload = None
+    if type == ApplicationType.TRANSFER_IN and transfer_document is not None:
+        from registry.transfers.services import document_verify, normalize_code
+
+        # Before the transaction: a wrong code is counted even though nothing is created.
+        payload = document_verify(document=transfer_document, code=transfer_code, applicant=applicant)
+        # The code opened the document: it is the origin's reference, not one of ours to claim.
+        origin_code, transfer_code = normalize_code(transfer_code), ""
+    if type == ApplicationType.TRANSFER_IN and not transfer_code and payload is None:
         if not (origin_region and (origin_reference or "").strip()):
             raise ServiceError(
                 "transfer_code_required",
@@ -133,16 +141,16 @@ def application_create(
                 form = _transfer_in_form(_latest_data(code.record), applicant)
                 Application.objects.filter(pk=application.pk).update(form=form, transfer_code=code.code)
                 application.refresh_from_db()
-            elif type == ApplicationType.TRANSFER_IN and transfer_document:
+            elif payload is not None:
                 from registry.transfers.services import document_claim
 
-                payload = document_claim(document=transfer_document, applicant=applicant, application=application)
+                document_claim(payload=payload, applicant=applicant, application=application)
                 form = _transfer_in_form(payload["record"]["versions"][-1]["data"], applicant)
                 Application.objects.filter(pk=application.pk).update(
                     form=form,
                     transfer_document=transfer_document,
                     origin_region=payload["issuer"]["region"],
-                    origin_reference=payload["transfer_code"],
+                    origin_reference=origin_code,
                 )
                 application.refresh_from_db()
             if type == ApplicationType.CHANGE:

@@ -109,6 +109,10 @@ def record_import_history(*, user, payload: dict, actor=None) -> Record:
         actor=actor,
         target=record,
         district=last["district"],
-        details={"issuer": payload["issuer"], "transfer_code": payload["transfer_code"], "versions": len(versions)},
+        details={
+            "issuer": payload["issuer"],
+            "code_hash": payload["transfer_code_hash"]["hash"],
+            "versions": len(versions),
+        },
     )
     return record

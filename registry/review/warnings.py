@@ -85,7 +85,7 @@ def _transfer_and_change_warnings(application: Application) -> list[dict]:
         found.append(
             {
                 "code": "signed_document",
-                "message": f"调转文件签名已核验：{payload['issuer']['name']}，原调转编号 {payload['transfer_code']}",
+                "message": f"调转文件签名与调转编号已核验：{payload['issuer']['name']}，原调转编号 {application.origin_reference}",
                 "ok": True,
             }
         )

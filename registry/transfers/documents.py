@@ -2,12 +2,15 @@
 
 The source exports the record and its history as JSON, signed with its Ed25519 key; the
 destination accepts it only when the signature verifies against a peer key an admin configured,
-the document is addressed to this jurisdiction, and it has not been used here before.
+the person enters the transfer code the document is for (the document carries only a salted hash
+of it, so holding the file is not enough), the document is addressed to this jurisdiction, and it
+has not been used here before.
 """
 
 import base64
 import datetime as dt
 import hashlib
+import hmac
 import json
 from pathlib import Path
 
@@ -23,7 +26,10 @@ from registry.core.errors import ServiceError
 from .models import PeerKey, TransferCode
 
 FORMAT = "accountant-registry/transfer-document"
-VERSION = 1
+VERSION = 2  # 1 carried the transfer code itself; refused since the code became the second factor
+# The code's hash: scrypt makes an offline search of the ~59-bit code space from a stolen file
+# hopeless. The parameters belong to format version 2 (other values are not accepted).
+CODE_HASH = {"alg": "scrypt", "n": 2**14, "r": 8, "p": 1}
 
 
 def canonical(payload: dict) -> bytes:
@@ -73,7 +79,11 @@ def export_document(*, code: TransferCode) -> dict:
             "key_id": key_id_of(key.public_key()),
         },
         "issued_at": timezone.now().isoformat(),
-        "transfer_code": code.code,
+        "transfer_code_hash": {
+            **CODE_HASH,
+            "salt": code.document_salt,
+            "hash": code_hash(code.code, code.document_salt),
+        },
         "code_expires_at": code.expires_at.isoformat(),
         "destination_region": code.destination_region_id,
         "person": {"id_number": record.id_number, "name": record.name},
@@ -97,36 +107,82 @@ def export_document(*, code: TransferCode) -> dict:
     return {"payload": payload, "signature": signature, "key_id": payload["issuer"]["key_id"]}
 
 
+def code_hash(code: str, salt: str) -> str:
+    """The hash of a normalised transfer code (ZRxxxx-xxxx-xxxx) under a document's salt (hex)."""
+    params = {k: CODE_HASH[k] for k in ("n", "r", "p")}
+    return hashlib.scrypt(code.encode(), salt=bytes.fromhex(salt), dklen=32, **params).hex()
+
+
+def not_accepted() -> ServiceError:
+    """One answer for a forged or tampered document and for a missing or wrong code: whoever holds
+    someone else's file learns nothing from trying."""
+    return ServiceError(
+        "document_invalid",
+        "调转文件或调转编号不正确：请上传原地区系统为您本人导出的调转文件，并填写原地区出具给您的调转编号"
+        "（见原地区系统“我的信息”页面及短信）。如确认无误，请联系市财政局管理员核实对端系统是否已登记。",
+        field="transfer_document",
+    )
+
+
 def _refuse(code: str, message: str) -> ServiceError:
     return ServiceError(code, message, field="transfer_document")
 
 
-def verify_document(document) -> dict:
-    """The payload of a genuine document addressed to us; a clear error for anything else."""
-    if not isinstance(document, dict) or not isinstance(document.get("payload"), dict) or "signature" not in document:
-        raise _refuse("document_invalid", "调转文件格式不正确：请上传原地区系统导出的调转文件（JSON）。")
-    payload = document["payload"]
-    if payload.get("format") != FORMAT or payload.get("version") != VERSION:
-        raise _refuse("document_invalid", "调转文件格式或版本不受支持。")
-    key_id = str((payload.get("issuer") or {}).get("key_id") or document.get("key_id") or "")
-    peer = PeerKey.objects.filter(key_id=key_id, active=True).first()
-    if peer is None:
+def verify_signature(document) -> dict:
+    """The payload of a version-2 document signed by a registered peer; `not_accepted` for anything
+    else (an old version gets its own message: it is the person's to fix, not a forgery)."""
+    payload = document.get("payload") if isinstance(document, dict) else None
+    if not isinstance(payload, dict) or not isinstance(document.get("signature"), str):
+        raise not_accepted()
+    if payload.get("format") == FORMAT and payload.get("version") == 1:
         raise _refuse(
-            "document_unknown_signer",
-            "调转文件不是由已登记的对端系统签发的（未配置该系统的公钥），请联系市财政局管理员核实。",
+            "document_version_unsupported",
+            "这是旧版调转文件（第1版），本系统已不再接受：请在原地区系统重新下载调转文件，并与调转编号一并提交。",
         )
+    if payload.get("format") != FORMAT or payload.get("version") != VERSION:
+        raise not_accepted()
+    issuer = payload.get("issuer")
+    key_id = str(issuer.get("key_id") or "") if isinstance(issuer, dict) else ""
+    peer = PeerKey.objects.filter(key_id=key_id, active=True).select_related("region").first() if key_id else None
+    if peer is None:
+        raise not_accepted()
     try:
         public_key = serialization.load_pem_public_key(peer.public_key.encode())
-        public_key.verify(base64.b64decode(document["signature"]), canonical(payload))
+        public_key.verify(base64.b64decode(document["signature"], validate=True), canonical(payload))
     except (InvalidSignature, ValueError, TypeError):
-        raise _refuse(
-            "document_bad_signature", "调转文件签名校验失败：文件内容被修改过，或不是对端系统签发的。"
-        ) from None
-    if str((payload.get("issuer") or {}).get("region", ""))[:2] != peer.region_id[:2]:
+        raise not_accepted() from None
+    if str(issuer.get("region", ""))[:2] != peer.region_id[:2]:
         raise _refuse("document_wrong_issuer", f"调转文件声称来自其他省份，但签名密钥登记为{peer.region.name}的系统。")
-    if payload.get("destination_region", "")[:2] != settings.REGISTRY_JURISDICTION[:2]:
+    spec = payload.get("transfer_code_hash")
+    if not isinstance(spec, dict) or {k: spec.get(k) for k in CODE_HASH} != CODE_HASH:
+        raise not_accepted()
+    if not (_is_hex(spec.get("salt"), 32) and _is_hex(spec.get("hash"), 64)):
+        raise not_accepted()
+    return payload
+
+
+def _is_hex(value, length: int) -> bool:
+    return isinstance(value, str) and len(value) == length and all(c in "0123456789abcdef" for c in value)
+
+
+def identity(payload: dict) -> tuple[str, str]:
+    """What makes a verified document the same document: its signer and its code's hash."""
+    return payload["issuer"]["key_id"], payload["transfer_code_hash"]["hash"]
+
+
+def code_matches(payload: dict, code: str) -> bool:
+    """Whether the normalised `code` is the one the verified document was issued for."""
+    spec = payload["transfer_code_hash"]
+    return hmac.compare_digest(code_hash(code, spec["salt"]), spec["hash"])
+
+
+def check_addressed(payload: dict) -> None:
+    """A genuine document, opened with its code: is it for this jurisdiction and still valid?"""
+    if str(payload.get("destination_region", ""))[:2] != settings.REGISTRY_JURISDICTION[:2]:
         raise _refuse("document_wrong_destination", "该调转文件不是调往本地区的。")
-    expires = dt.datetime.fromisoformat(payload["code_expires_at"])
+    try:
+        expires = dt.datetime.fromisoformat(payload["code_expires_at"])
+    except (KeyError, TypeError, ValueError):
+        raise not_accepted() from None
     if expires <= timezone.now():
         raise _refuse("transfer_code_expired", "该调转文件对应的调转编号已过期，请向原地区重新申请调出。")
-    return payload

@@ -1,8 +1,14 @@
 """Transfer codes (调转编号) issued when a transfer out is approved, and the public keys of peer
 deployments whose signed transfer documents we accept."""
 
+import secrets
+
 from django.conf import settings
 from django.db import models
+
+
+def new_salt() -> str:
+    return secrets.token_hex(16)
 
 
 class TransferCode(models.Model):
@@ -25,6 +31,9 @@ class TransferCode(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
     )
+    # Salt of the code's hash in exported documents: fixed per code, so every download of the same
+    # code's document has the same identity (used once, wrong entries counted together).
+    document_salt = models.CharField(max_length=32, default=new_salt, editable=False)
 
     class Meta:
         verbose_name = verbose_name_plural = "调转编号"
@@ -53,15 +62,30 @@ class PeerKey(models.Model):
 
 
 class ImportedDocument(models.Model):
-    """A peer's transfer document used here: each (signer, code) once, even under concurrency."""
+    """A peer's transfer document used here: each (signer, code hash) once, even under concurrency."""
 
     key_id = models.CharField(max_length=64)
-    transfer_code = models.CharField(max_length=40)
+    code_hash = models.CharField(max_length=64)
     application = models.ForeignKey("applications.Application", on_delete=models.CASCADE, related_name="+")
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["key_id", "transfer_code"], name="document_used_once")]
+        constraints = [models.UniqueConstraint(fields=["key_id", "code_hash"], name="document_used_once")]
 
     def __str__(self) -> str:
-        return f"{self.key_id}:{self.transfer_code}"
+        return f"{self.key_id}:{self.code_hash[:12]}"
+
+
+class DocumentCodeAttempt(models.Model):
+    """A wrong transfer code entered with a peer's document (signer, code hash), counted per
+    document so that re-uploading the file or switching accounts does not reset the count."""
+
+    key_id = models.CharField(max_length=64)
+    code_hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key_id", "code_hash", "at"], name="document_code_attempts")]
+
+    def __str__(self) -> str:
+        return f"{self.key_id}:{self.code_hash[:12]} {self.at:%Y-%m-%d %H:%M}"

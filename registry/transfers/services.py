@@ -5,16 +5,18 @@ import datetime as dt
 import secrets
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registry.accounts import access
 from registry.audit.services import audit_record
-from registry.core.errors import Conflict, ServiceError
+from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.records.models import Record, RecordStatus
 from registry.records.services import record_set_status
+from registry.sms.services import sms_enqueue
 
-from .models import TransferCode
+from . import documents
+from .models import DocumentCodeAttempt, ImportedDocument, PeerKey, TransferCode
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: read over the phone without mistakes
 
@@ -46,6 +48,16 @@ def transfer_code_issue(*, application, actor) -> TransferCode:
         expires_at=now + dt.timedelta(days=settings.TRANSFER_CODE_DAYS),
     )
     record_set_status(record=record, status=RecordStatus.TRANSFERRING_OUT, actor=actor, reason="transfer_out")
+    # The code is the second factor of the transfer document: it reaches the person by SMS and on
+    # their own page, never inside the document.
+    sms_enqueue(
+        phone=application.applicant.phone,
+        text=(
+            f"您的调出申请已通过，调转编号 {code.code}（调往{code.destination_region.name}，"
+            f"{timezone.localtime(code.expires_at):%Y-%m-%d} 前有效）。办理调入时须填写此编号，请勿告知他人。"
+        ),
+        purpose="transfer_code",
+    )
     audit_record(
         action="transfer.code_issued",
         actor=actor,
@@ -132,18 +144,57 @@ def code_state(code: TransferCode) -> str:
     return "valid"
 
 
-def document_claim(*, document, applicant, application) -> dict:
-    """Verify a peer's signed document and reserve it for this application (once per deployment).
+def _count_wrong_code(*, key_id: str, hashed: str, now: dt.datetime) -> DocumentCodeAttempt:
+    """Count this try as a wrong one until the code proves right, or refuse it beyond the limit
+    (a refused try checks nothing and does not extend the wait)."""
+    window = dt.timedelta(hours=1)
+    tries = DocumentCodeAttempt.objects.filter(key_id=key_id, code_hash=hashed)
+    with transaction.atomic():
+        # Tries on one peer's documents are counted one at a time (a short lock on its key row),
+        # so guesses sent in parallel cannot get past the limit together.
+        PeerKey.objects.select_for_update().filter(key_id=key_id).first()
+        tries.filter(at__lte=now - window).delete()
+        earlier = tries.filter(at__gt=now - window)
+        if earlier.count() >= settings.TRANSFER_DOCUMENT_CODE_TRIES:
+            oldest = earlier.order_by("at").values_list("at", flat=True).first()
+            raise RateLimited(
+                "transfer_code_tries",
+                "该调转文件的调转编号输错次数过多，已暂停核验，请稍后再试。请核对原地区出具的调转编号（见原地区系统“我的信息”页面及短信）。",
+                retry_after=(oldest + window - now).total_seconds(),
+            )
+        return DocumentCodeAttempt.objects.create(key_id=key_id, code_hash=hashed, at=now)
+
+
+def document_verify(*, document, code: str, applicant) -> dict:
+    """A peer's signed document opened with its transfer code, before anything is created: the
+    payload, or one answer for a forged or tampered document and a missing or wrong code. Wrong
+    codes are counted per document (signer + code hash) and limited. Runs outside the transaction
+    that creates the application, so the count survives the refusal."""
+    payload = documents.verify_signature(document)
+    code = normalize_code(code)[:40]
+    if not code:
+        raise documents.not_accepted()
+    key_id, hashed = documents.identity(payload)
+    now = timezone.now()
+    attempt = _count_wrong_code(key_id=key_id, hashed=hashed, now=now)
+    if not documents.code_matches(payload, code):
+        audit_record(
+            action="transfer.document_code_refused",
+            actor=applicant,
+            details={"key_id": key_id, "code_hash": hashed, "issuer": payload["issuer"].get("name", "")},
+        )
+        raise documents.not_accepted()
+    attempt.delete()
+    documents.check_addressed(payload)
+    return payload
+
+
+def document_claim(*, payload: dict, applicant, application) -> dict:
+    """Reserve a verified document (`document_verify`) for this application, once per deployment.
     The person must be who the document is about: the account's ID number, if it has one, must
     match, and no other account here may hold that ID number."""
-    from django.db import IntegrityError
-
     from registry.accounts.models import User
 
-    from .documents import verify_document
-    from .models import ImportedDocument
-
-    payload = verify_document(document)
     id_number = payload["person"]["id_number"]
     if applicant.id_number and applicant.id_number != id_number:
         raise ServiceError(
@@ -159,17 +210,14 @@ def document_claim(*, document, applicant, application) -> dict:
         raise Conflict(
             "already_collected", "该身份证号码已在本系统采集，请用原账号办理（手机号停用可到区财政局更换）。"
         )
+    key_id, hashed = documents.identity(payload)
     try:
         with transaction.atomic():
-            ImportedDocument.objects.create(
-                key_id=payload["issuer"]["key_id"], transfer_code=payload["transfer_code"], application=application
-            )
+            ImportedDocument.objects.create(key_id=key_id, code_hash=hashed, application=application)
     except IntegrityError:
         raise Conflict("transfer_code_used", "该调转文件已在本系统使用过。", field="transfer_document") from None
     return payload
 
 
 def document_release(*, application) -> None:
-    from .models import ImportedDocument
-
     ImportedDocument.objects.filter(application=application).delete()

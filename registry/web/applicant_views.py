@@ -14,7 +14,7 @@ from registry.applications import selectors, services
 from registry.applications.form import normalize_form
 from registry.applications.models import Application, ApplicationStatus, ApplicationType, AttachmentKind
 from registry.applications.validation import required_materials
-from registry.core.errors import ServiceError
+from registry.core.errors import RateLimited, ServiceError
 from registry.review.selectors import is_overdue
 
 from . import collection_steps as cs
@@ -38,6 +38,7 @@ def start(request):
             return redirect("web:apply_step", current.pk, "basic")
         return redirect("web:apply_status", current.pk)
     record = selectors.record_of(request.user)
+    refused = None
     if request.method == "POST":
         try:
             document = _uploaded_document(request)
@@ -51,14 +52,19 @@ def start(request):
             )
         except ServiceError as exc:
             messages.error(request, exc.message)
+            refused = exc
         else:
             return redirect("web:apply_step", application.pk, "basic")
     history = selectors.applications_of(request.user)[:10]
-    return render(
+    response = render(
         request,
         "applicant/start.html",
         {"record": record, "history": history, "types": ApplicationType, "provinces": cs.province_choices()},
     )
+    if isinstance(refused, RateLimited):  # too many wrong transfer codes for a document
+        response.status_code = 429
+        response["Retry-After"] = str(refused.retry_after)
+    return response
 
 
 def _uploaded_document(request) -> dict | None:
