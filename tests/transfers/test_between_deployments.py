@@ -1,11 +1,13 @@
 """调转 between two running instances of the product: 河北's system (a second server process with its
-own database and signing key) exports a signed document; this instance (北京) verifies, imports and
-approves it. A tampered or foreign-signed document is refused."""
+own database and signing key) exports a signed document and texts the person the transfer code;
+this instance (北京) verifies the document with that code, imports and approves it. A tampered or
+foreign-signed document, or one without its code, is refused with one answer."""
 
 import base64
 import copy
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -91,7 +93,8 @@ def hebei_instance(tmp_path):
         "REGISTRY_DEPLOYMENT_NAME": "河北省会计人员信息管理系统",
         "REGISTRY_BUREAU_NAME": "河北省财政厅",
         "TRANSFER_KEY_PATH": str(home / "transfer.pem"),
-        "SMS_BACKEND": "console",
+        "SMS_BACKEND": "file",
+        "SMS_FILE_PATH": str(home / "sms.jsonl"),
     }
     manage = [sys.executable, str(ROOT / "manage.py")]
     for args in (["migrate", "-v0"], ["transfer_keys", "--create"], ["shell", "-c", SETUP_HEBEI]):
@@ -149,42 +152,37 @@ def test_export_at_one_instance_import_and_approve_at_the_other(
     status, codes = call(hebei, "GET", "/api/v1/me/transfer-codes", token=person_token)
     status, document = call(hebei, "GET", f"/api/v1/me/transfer-codes/{codes[0]['code']}/document", token=person_token)
     assert status == 200 and document["payload"]["person"]["id_number"] == "130102198805120020"
+    # The code reached the person's phone at 河北, and the document does not carry it
+    texts = [json.loads(line) for line in (hebei_instance["home"] / "sms.jsonl").read_text().splitlines()]
+    (code,) = [re.search(r"ZR\w{4}-\w{4}-\w{4}", m["text"])[0] for m in texts if m["purpose"] == "transfer_code"]
+    assert code == codes[0]["code"] and code not in json.dumps(document)
 
     # At 北京: a new account imports the document
     beijing = live_server.url
     newcomer = UserFactory(phone="13500000002")
     token = login(beijing, newcomer.phone, PASSWORD)
 
+    def create(document, code=None):
+        body = {"type": "transfer_in", "transfer_document": document}
+        return call(beijing, "POST", "/api/v1/me/applications", body | ({"transfer_code": code} if code else {}), token)
+
     tampered = copy.deepcopy(document)
     tampered["payload"]["record"]["versions"][0]["data"]["qualifications"][0]["level"] = "senior"
-    status, body = call(
-        beijing, "POST", "/api/v1/me/applications", {"type": "transfer_in", "transfer_document": tampered}, token
-    )
-    assert (status, body["code"]) == (400, "document_bad_signature")
-
     impostor = Ed25519PrivateKey.generate()
     foreign = {
         "payload": {**document["payload"], "issuer": {**document["payload"]["issuer"], "key_id": "0000000000000000"}}
     }
     foreign["signature"] = base64.b64encode(impostor.sign(canonical(foreign["payload"]))).decode()
-    status, body = call(
-        beijing, "POST", "/api/v1/me/applications", {"type": "transfer_in", "transfer_document": foreign}, token
-    )
-    assert (status, body["code"]) == (400, "document_unknown_signer")
-
     resigned = {
         "payload": document["payload"],
         "signature": base64.b64encode(impostor.sign(canonical(document["payload"]))).decode(),
     }
-    status, body = call(
-        beijing, "POST", "/api/v1/me/applications", {"type": "transfer_in", "transfer_document": resigned}, token
-    )
-    assert (status, body["code"]) == (400, "document_bad_signature")
+    answers = [create(tampered, code), create(foreign, code), create(resigned, code), create(document)]
+    assert answers[0][0] == 400 and answers[0][1]["code"] == "document_invalid"
+    assert all(answer == answers[0] for answer in answers), answers
     assert not Application.objects.filter(applicant=newcomer).exists()
 
-    status, created = call(
-        beijing, "POST", "/api/v1/me/applications", {"type": "transfer_in", "transfer_document": document}, token
-    )
+    status, created = create(document, code)
     assert status == 201, created
     assert created["form"]["basic"]["name"] == "孙会计" and created["form"]["employment"]["unit_district"] == ""
     form = created["form"]
@@ -208,7 +206,7 @@ def test_export_at_one_instance_import_and_approve_at_the_other(
     reviewer_token = login(beijing, reviewer.phone, PASSWORD)
     status, detail = call(beijing, "GET", f"/api/v1/review/applications/{created['id']}", token=reviewer_token)
     signed = next(w for w in detail["warnings"] if w["code"] == "signed_document")
-    assert "河北省会计人员信息管理系统" in signed["message"] and signed["ok"]
+    assert "河北省会计人员信息管理系统" in signed["message"] and code in signed["message"] and signed["ok"]
     assert "manual_transfer_check" not in {w["code"] for w in detail["warnings"]}
     call(beijing, "POST", f"/api/v1/review/applications/{created['id']}/claim", token=reviewer_token)
     status, body = call(
@@ -224,13 +222,13 @@ def test_export_at_one_instance_import_and_approve_at_the_other(
     history = list(record.versions.order_by("version").values_list("district_id", "source"))
     assert history == [("130102", "imported:first_collection"), ("110105", "transfer_in")]
 
-    # The same document cannot be used again here
+    # The same document cannot be used again here, not even with its code
     other = UserFactory()
     status, body = call(
         beijing,
         "POST",
         "/api/v1/me/applications",
-        {"type": "transfer_in", "transfer_document": document},
+        {"type": "transfer_in", "transfer_document": document, "transfer_code": code},
         login(beijing, other.phone, PASSWORD),
     )
     assert status == 409 and body["code"] in ("already_collected", "transfer_code_used")

@@ -11,7 +11,7 @@ from registry.applications.models import Application
 from registry.core.errors import ServiceError
 from registry.records.models import Record
 from registry.review import services as review_services
-from registry.transfers.documents import canonical, key_id_of, public_pem
+from registry.transfers.documents import CODE_HASH, canonical, code_hash, key_id_of, public_pem
 from registry.transfers.models import PeerKey, TransferCode
 from tests import files
 from tests.applications.conftest import upload
@@ -77,15 +77,19 @@ def peer_key(db):
     return key
 
 
-def document_for(person_record, key, *, issuer_region="120000"):
+TIANJIN_CODE = "ZRTJTJ-TJTJ-TJTJ"
+
+
+def document_for(person_record, key, *, issuer_region="120000", code=TIANJIN_CODE):
     version = person_record.versions.order_by("-version").first()
+    salt = "5a" * 16
     return signed(
         {
             "format": "accountant-registry/transfer-document",
-            "version": 1,
+            "version": 2,
             "issuer": {"name": "天津市系统", "region": issuer_region, "key_id": key_id_of(key.public_key())},
             "issued_at": "2026-11-26T10:00:00+08:00",
-            "transfer_code": "ZRTJTJ-TJTJ-TJTJ",
+            "transfer_code_hash": {**CODE_HASH, "salt": salt, "hash": code_hash(code, salt)},
             "code_expires_at": "2099-01-01T00:00:00+08:00",
             "destination_region": "110000",
             "person": {"id_number": person_record.id_number, "name": person_record.name},
@@ -111,7 +115,10 @@ def test_a_person_who_left_returns_with_a_signed_document(hebei_person, hebei_re
     approve(app_services.transfer_out_request(applicant=hebei_person, destination_region="120000"), hebei_reviewer)
     record = Record.objects.get(user=hebei_person)
     application = app_services.application_create(
-        applicant=hebei_person, type="transfer_in", transfer_document=document_for(record, peer_key)
+        applicant=hebei_person,
+        type="transfer_in",
+        transfer_document=document_for(record, peer_key),
+        transfer_code=TIANJIN_CODE,
     )
     assert application.origin_region == "120000"
 
@@ -123,7 +130,9 @@ def test_a_document_claiming_another_province_than_its_key_is_refused(
     record = Record.objects.get(user=chaoyang_app.applicant)
     document = document_for(record, peer_key, issuer_region="440000")
     with pytest.raises(ServiceError) as info:
-        app_services.application_create(applicant=applicant, type="transfer_in", transfer_document=document)
+        app_services.application_create(
+            applicant=applicant, type="transfer_in", transfer_document=document, transfer_code=TIANJIN_CODE
+        )
     assert info.value.code == "document_wrong_issuer"
 
 
