@@ -212,7 +212,8 @@ def test_a_version_1_document_is_refused_with_its_own_message(api, applicant, ti
     nothing_consumed()
 
 
-def test_the_web_form_takes_the_code_with_the_file(client, code_tables, tianjin_key):
+def test_the_web_form_takes_the_code_with_the_file(client, code_tables, settings, tianjin_key):
+    settings.TRANSFER_DOCUMENT_CODE_TRIES = 1
     raw = json.dumps(tianjin_document(tianjin_key)).encode()
 
     def upload(user, code):
@@ -225,7 +226,12 @@ def test_the_web_form_takes_the_code_with_the_file(client, code_tables, tianjin_
     thief = UserFactory()
     refused = upload(thief, "")
     assert refused.status_code == 200 and "调转文件或调转编号不正确" in refused.content.decode()
+    upload(thief, "ZR2345-6789-ABCE")  # the one wrong try allowed here
+    limited = upload(thief, "ZR2345-6789-ABCF")
+    assert limited.status_code == 429 and int(limited["Retry-After"]) > 3500
+    assert "输错次数过多" in limited.content.decode()
     nothing_consumed()
+    DocumentCodeAttempt.objects.update(at=timezone.now() - dt.timedelta(hours=2))
     person = UserFactory()
     accepted = upload(person, CODE)
     assert accepted.status_code == 302
