@@ -140,6 +140,7 @@ def run_schemathesis(base: str, token: str, report: Path, extra: list[str]) -> s
             str(report),
             *extra,
         ],
+        cwd=report.parent,  # its crash cache (.schemathesis/) goes there, not into the checkout
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
