@@ -39,6 +39,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "ninja",
+    "csp",
     "registry.core",
     "registry.audit",
     "registry.accounts",
@@ -61,9 +62,11 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "registry.web.middleware.NoStorePersonalDataMiddleware",
     "registry.web.middleware.ForcePasswordChangeMiddleware",
     "registry.api.middleware.RejectNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,7 +138,50 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# --- HTTPS (on by default in production) --------------------------------------------------------
+SECURE_SSL_REDIRECT = env_bool(
+    "DJANGO_SECURE_SSL_REDIRECT", PRODUCTION, "Redirect http:// to https:// (default: on in production)."
+)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe the health check over plain HTTP
+SECURE_HSTS_SECONDS = env_int(
+    "DJANGO_SECURE_HSTS_SECONDS",
+    365 * 24 * 3600 if PRODUCTION else 0,
+    "Strict-Transport-Security max-age on HTTPS answers (default: one year in production, 0 = off elsewhere).",
+)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool(
+    "DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    False,
+    "Add includeSubDomains to HSTS: only when every subdomain of the site's domain is served over HTTPS.",
+)
+_proxy_ssl_header = env_str(
+    "DJANGO_SECURE_PROXY_SSL_HEADER",
+    "X-Forwarded-Proto" if PRODUCTION else "off",
+    "Header by which the TLS-terminating proxy says the request came over HTTPS (value `https`); "
+    "`off` to trust no header. The proxy must set or strip it. Default in production: X-Forwarded-Proto.",
+)
+SECURE_PROXY_SSL_HEADER = (
+    None if _proxy_ssl_header.lower() == "off" else ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
+)
 X_FRAME_OPTIONS = "SAMEORIGIN"  # PDFs of materials are shown inline in our own review page
+# Content-Security-Policy on every response (django-csp): scripts and styles only from our own static
+# files — no inline script, no eval — so injected markup cannot run. PDFs of materials are embedded
+# (<object>) from our own attachment URL, which answers with its own sandboxing policy.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'self'"],
+        "frame-src": ["'self'"],
+        "frame-ancestors": ["'self'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+    }
+}
 
 # --- Locale -----------------------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -1,13 +1,12 @@
-from ninja import NinjaAPI
-
 from .applicant import router as applicant_router
 from .auth import router as auth_router
 from .errors import install_handlers
+from .openapi import RegistryApi
 from .reference import router as reference_router
 from .review import router as review_router
 from .staff import router as staff_router
 
-api = NinjaAPI(
+api = RegistryApi(
     title="会计人员信息管理系统 API",
     version="1",
     description="Accountant Registry JSON API (v1). 错误均以 application/problem+json 返回，见 API.md。",

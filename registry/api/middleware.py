@@ -1,22 +1,72 @@
+from django.http.multipartparser import MultiPartParser, MultiPartParserError
+from django.shortcuts import render
+
 from .errors import FieldProblem, problem_response
+
+NUL_MESSAGE = "请求中含有不允许的控制字符（NUL）。"
+UNREADABLE_MESSAGE = "请求内容无法解析，请检查格式后重试。"
+
+
+class NulInMultipart(MultiPartParserError):
+    pass
+
+
+class NulCheckingMultiPartParser(MultiPartParser):
+    """Django silently drops unprintable characters from upload file names; a NUL there is refused
+    instead, like everywhere else in the request."""
+
+    def sanitize_file_name(self, file_name):
+        if "\x00" in file_name:
+            raise NulInMultipart("NUL in an upload file name")
+        return super().sanitize_file_name(file_name)
+
+
+def _has_nul(querydict) -> bool:
+    return any("\x00" in key or any("\x00" in value for value in values) for key, values in querydict.lists())
+
+
+def _problem(request) -> str | None:
+    """Why this request is refused before any view sees it, or None."""
+    if "\x00" in request.path_info or "%00" in request.META.get("QUERY_STRING", ""):
+        return NUL_MESSAGE
+    if request.method not in {"POST", "PUT", "PATCH", "DELETE"}:
+        return None
+    if request.content_type == "multipart/form-data":
+        request.parse_file_upload = lambda meta, data: NulCheckingMultiPartParser(
+            meta, data, request.upload_handlers, request.encoding
+        ).parse()
+        try:
+            request.POST  # noqa: B018 — parse now (cached for the view) to check every field and file name
+        except NulInMultipart:
+            return NUL_MESSAGE
+        except MultiPartParserError:
+            return UNREADABLE_MESSAGE
+        return NUL_MESSAGE if _has_nul(request.POST) else None
+    if request.content_type == "application/x-www-form-urlencoded":
+        return NUL_MESSAGE if _has_nul(request.POST) else None
+    # JSON (ninja reads any other body as JSON) and everything else: a raw NUL or its JSON escape
+    return NUL_MESSAGE if b"\x00" in request.body or b"\\u0000" in request.body else None
 
 
 class RejectNulCharactersMiddleware:
-    """A NUL character in JSON or a query string is never meaningful here, and PostgreSQL refuses
-    it in text columns (a 500 deep inside a service). Refuse it at the door with a clear 400."""
+    """A NUL character is never meaningful in this product's input, and PostgreSQL refuses it in
+    text columns (a 500 deep inside a service). Refuse it at the door, whatever the content type
+    (path, query string, JSON, form fields, multipart fields and file names), with a clear 400:
+    problem+json for the API, a plain page for the web. An unparseable multipart body is refused
+    the same way rather than failing inside a view."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.path.startswith("/api/"):
-            query = request.META.get("QUERY_STRING", "")
-            body = request.body if request.content_type == "application/json" else b""
-            if "%00" in query or b"\\u0000" in body or b"\x00" in body:
-                return problem_response(
-                    status=400,
-                    code="invalid_input",
-                    detail="请求中含有不允许的控制字符（NUL）。",
-                    errors=[FieldProblem("", "invalid_format", "请求中含有不允许的控制字符（NUL）")],
-                )
-        return self.get_response(request)
+        message = _problem(request)
+        if message is None:
+            return self.get_response(request)
+        if request.path_info.startswith("/api/"):
+            return problem_response(
+                status=400,
+                code="invalid_input",
+                detail=message,
+                errors=[FieldProblem("", "invalid_format", message.rstrip("。"))],
+            )
+        return render(request, "web/bad_request.html", {"message": message}, status=400)

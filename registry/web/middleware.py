@@ -1,5 +1,6 @@
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.cache import add_never_cache_headers
 
 
 class ForcePasswordChangeMiddleware:
@@ -15,3 +16,39 @@ class ForcePasswordChangeMiddleware:
             if request.path not in allowed and not request.path.startswith(("/static/", "/api/", "/healthz")):
                 return redirect("web:password_change")
         return self.get_response(request)
+
+
+# Everything under these paths is about one person (or answers with a token), whoever asks.
+PERSONAL_PATH_PREFIXES = (
+    "/api/v1/me",
+    "/api/v1/auth/",
+    "/api/v1/attachments/",
+    "/api/v1/review/",
+    "/api/v1/staff/",
+    "/account/",
+    "/apply/",
+    "/record/",
+    "/staff/",
+    "/admin/",
+)
+
+
+class NoStorePersonalDataMiddleware:
+    """Personal data must not stay in a shared computer's browser cache or a proxy: every answer to a
+    logged-in caller (session or bearer token) and every answer under a personal path is sent with
+    `Cache-Control: no-store` (plus Django's other never-cache headers). Public pages and reference
+    data for anonymous visitors stay cacheable; static files never reach here (WhiteNoise)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        user = getattr(request, "user", None)  # the API's bearer auth sets it during the view
+        if (
+            (user is not None and user.is_authenticated)
+            or "HTTP_AUTHORIZATION" in request.META
+            or request.path_info.startswith(PERSONAL_PATH_PREFIXES)
+        ):
+            add_never_cache_headers(response)
+        return response

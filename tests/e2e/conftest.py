@@ -29,13 +29,26 @@ def browser():
         browser.close()
 
 
+def watch_csp(page) -> list[str]:
+    """Collects the browser's Content-Security-Policy violation reports for this page: the pages
+    must work without anything the policy refuses (inline script or style, eval)."""
+    violations = []
+    page.on(
+        "console",
+        lambda message: violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return violations
+
+
 @pytest.fixture
 def page(browser, request):
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     page = context.new_page()
+    violations = watch_csp(page)
     page.set_default_timeout(10_000)
     folder = ARTIFACTS / re.sub(r"[^\w.-]+", "_", request.node.name)
     folder.mkdir(parents=True, exist_ok=True)
     page.screenshots = folder  # the test writes numbered screenshots of each step here
     yield page
     context.close()
+    assert not violations, violations
