@@ -247,3 +247,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {"registry": {"handlers": ["console"], "level": LOG_LEVEL}},
 }
+
+# --- Operations: production guards, audit keys and anchors -------------------------------------
+if PRODUCTION and SMS_BACKEND == "console":
+    # The console backend prints codes to the server log: anyone who reads logs could register as anyone.
+    raise ImproperlyConfiguredEnv(
+        "SMS_BACKEND=console is for development; set file or http when REGISTRY_ENV=production"
+    )

@@ -63,3 +63,13 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_production_refuses_debug():
     result = _settings_import({"REGISTRY_ENV": "production", "DJANGO_SECRET_KEY": "x" * 50, "DJANGO_DEBUG": "true"})
     assert result.returncode != 0 and "DJANGO_DEBUG must be false" in result.stderr
+
+
+def test_production_refuses_the_console_sms_backend():
+    """The console backend writes every code into the server log."""
+    production = {"REGISTRY_ENV": "production", "DJANGO_SECRET_KEY": "x" * 50}
+    refused = _settings_import(production)  # SMS_BACKEND defaults to console
+    assert refused.returncode != 0 and "SMS_BACKEND=console is for development" in refused.stderr
+    explicit = _settings_import({**production, "SMS_BACKEND": "console"})
+    assert explicit.returncode != 0 and "SMS_BACKEND=console" in explicit.stderr
+    assert _settings_import({**production, "SMS_BACKEND": "file"}).returncode == 0
