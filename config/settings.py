@@ -254,3 +254,13 @@ if PRODUCTION and SMS_BACKEND == "console":
     raise ImproperlyConfiguredEnv(
         "SMS_BACKEND=console is for development; set file or http when REGISTRY_ENV=production"
     )
+AUDIT_KEY_PATH = env_str(
+    "AUDIT_KEY_PATH",
+    str(VAR_DIR / "audit_keys.json"),
+    "HMAC keyring of the audit chain (outside the database; back it up). `audit_keys --create`; development creates it.",
+)
+AUDIT_ANCHOR_DIR = env_str(
+    "AUDIT_ANCHOR_DIR",
+    str(VAR_DIR / "audit-anchors"),
+    "Folder for signed audit-chain anchors (`audit_anchor`); keep it on other storage than the database.",
+)
