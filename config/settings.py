@@ -296,3 +296,20 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "loggers": {"registry": {"handlers": ["console"], "level": LOG_LEVEL}},
 }
+
+# --- Operations: production guards, audit keys and anchors -------------------------------------
+if PRODUCTION and SMS_BACKEND == "console":
+    # The console backend prints codes to the server log: anyone who reads logs could register as anyone.
+    raise ImproperlyConfiguredEnv(
+        "SMS_BACKEND=console is for development; set file or http when REGISTRY_ENV=production"
+    )
+AUDIT_KEY_PATH = env_str(
+    "AUDIT_KEY_PATH",
+    str(VAR_DIR / "audit_keys.json"),
+    "HMAC keyring of the audit chain (outside the database; back it up). `audit_keys --create`; development creates it.",
+)
+AUDIT_ANCHOR_DIR = env_str(
+    "AUDIT_ANCHOR_DIR",
+    str(VAR_DIR / "audit-anchors"),
+    "Folder for signed audit-chain anchors (`audit_anchor`); keep it on other storage than the database.",
+)

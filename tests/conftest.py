@@ -49,6 +49,13 @@ def _private_media(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _audit_keys(settings, tmp_path):
+    """Every test has its own audit keyring and anchor folder (created on first use), never var/'s."""
+    settings.AUDIT_KEY_PATH = str(tmp_path / "audit_keys.json")
+    settings.AUDIT_ANCHOR_DIR = str(tmp_path / "audit-anchors")
+
+
+@pytest.fixture(autouse=True)
 def _fresh_caches():
     workdays.clear_cache()
     validators.clear_region_cache()

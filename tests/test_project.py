@@ -138,3 +138,13 @@ def test_https_redirect_exempts_healthz_and_hsts_is_sent_over_https(client, sett
     assert secure["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
     # a client cannot claim HTTPS through another header
     assert client.get("/contacts/", HTTP_X_FORWARDED_SCHEME="https").status_code == 301
+
+
+def test_production_refuses_the_console_sms_backend():
+    """The console backend writes every code into the server log."""
+    production = {"REGISTRY_ENV": "production", "DJANGO_SECRET_KEY": "x" * 50}
+    refused = _settings_import(production)  # SMS_BACKEND defaults to console
+    assert refused.returncode != 0 and "SMS_BACKEND=console is for development" in refused.stderr
+    explicit = _settings_import({**production, "SMS_BACKEND": "console"})
+    assert explicit.returncode != 0 and "SMS_BACKEND=console" in explicit.stderr
+    assert _settings_import({**production, "SMS_BACKEND": "file"}).returncode == 0

@@ -120,9 +120,10 @@ def password_rules_text() -> str:
 
 
 def applicant_register(*, phone: str, sms_code: str, password: str, ip: str | None = None) -> User:
+    """Whether the phone is registered is said only after its code is right: the holder of the
+    phone may know (a registered number was never sent a code, so that takes a lucky guess or a
+    registration in between); anyone else gets the same answers for every number."""
     phone = normalize_phone(phone)
-    if User.objects.filter(phone=phone).exists():
-        raise Conflict("phone_taken", "该手机号码已注册，请直接登录。", field="phone")
     check_password_strength(password, user=User(phone=phone))
     sms_code_consume(phone=phone, purpose=SmsPurpose.REGISTER, code=sms_code)
     with transaction.atomic():
@@ -187,10 +188,11 @@ def phone_change(*, user: User, password: str, new_phone: str, sms_code: str, ip
     new_phone = normalize_phone(new_phone)
     if new_phone == user.phone:
         raise ServiceError("same_phone", "新手机号码与当前号码相同。", field="new_phone")
-    if User.objects.filter(phone=new_phone).exists():
-        raise Conflict("phone_taken", "该手机号码已被其他账号使用。", field="new_phone")
+    # "Taken" only after the code is right, as at registration: no probing numbers from an account.
     sms_code_consume(phone=new_phone, purpose=SmsPurpose.CHANGE_PHONE, code=sms_code)
     with transaction.atomic():
+        if User.objects.select_for_update().filter(phone=new_phone).exists():
+            raise Conflict("phone_taken", "该手机号码已被其他账号使用。", field="new_phone")
         old = user.phone
         user.phone = new_phone
         user.save(update_fields=["phone"])

@@ -1,7 +1,10 @@
 """SMS verification codes: issue (rate-limited per phone and per IP) and consume (single use).
 
-Answers never depend on whether a phone is registered for `reset_password`: a code is "issued" and
-counted either way, and only delivered to a registered phone.
+Answers never depend on whether a phone is registered, for any purpose: the limits come first, a
+code is "issued" and counted either way, and whether the number is registered is told only to
+that phone, by SMS (a registration or phone change for a registered number gets a notice instead
+of the code; a password reset for an unknown number gets nothing). Whoever holds the phone may
+learn it; nobody else can tell the answers apart.
 """
 
 import datetime as dt
@@ -14,7 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from registry.core.errors import Conflict, RateLimited, ServiceError
+from registry.core.errors import RateLimited, ServiceError
 from registry.core.validators import validate_mobile
 from registry.sms.services import sms_enqueue
 
@@ -24,6 +27,11 @@ TEXTS = {
     SmsPurpose.REGISTER: "您正在注册会计人员信息管理系统，验证码{code}，{minutes}分钟内有效。如非本人操作请忽略。",
     SmsPurpose.RESET_PASSWORD: "您正在找回会计人员信息管理系统登录密码，验证码{code}，{minutes}分钟内有效。请勿告知他人。",
     SmsPurpose.CHANGE_PHONE: "您正在将此号码设为会计人员信息管理系统登录手机，验证码{code}，{minutes}分钟内有效。",
+}
+# Sent instead of the code when the number already has an account: only its holder learns that.
+ALREADY_REGISTERED_TEXTS = {
+    SmsPurpose.REGISTER: "该手机号码已注册会计人员信息管理系统，请直接登录；忘记密码可通过“找回密码”重置。如非本人操作请忽略。",
+    SmsPurpose.CHANGE_PHONE: "该手机号码已注册会计人员信息管理系统，不能设为其他账号的登录手机。如非本人操作请忽略。",
 }
 
 
@@ -70,14 +78,8 @@ def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | N
         raise ServiceError(
             "invalid_purpose", "验证码用途只能是 register、reset_password 或 change_phone", field="purpose"
         )
-    registered = User.objects.filter(phone=phone).exists()
-    if purpose == SmsPurpose.REGISTER and registered:
-        raise Conflict("phone_taken", "该手机号码已注册，请直接登录；忘记密码可通过“找回密码”重置。", field="phone")
-    if purpose == SmsPurpose.CHANGE_PHONE:
-        if user is None:
-            raise ServiceError("not_authenticated", "请先登录", status=401)
-        if registered:
-            raise Conflict("phone_taken", "该手机号码已被其他账号使用", field="phone")
+    if purpose == SmsPurpose.CHANGE_PHONE and user is None:
+        raise ServiceError("not_authenticated", "请先登录", status=401)
 
     ttl = settings.SMS_CODE_TTL_SECONDS
     with transaction.atomic():
@@ -100,6 +102,9 @@ def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | N
         throttle.day_count += 1
         throttle.save()
 
+        registered = User.objects.filter(phone=phone).exists()
+        # A code is stored for every number, registered or not, so that later wrong guesses, expiry
+        # and "too many attempts" answer alike; for a registered number it is never sent.
         code = f"{secrets.randbelow(10**6):06d}"
         # A new code replaces any earlier unused one for the same purpose.
         SmsCode.objects.filter(phone=phone, purpose=purpose, used_at__isnull=True).update(used_at=now)
@@ -111,7 +116,9 @@ def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | N
             created_at=now,
             expires_at=now + dt.timedelta(seconds=ttl),
         )
-        if purpose != SmsPurpose.RESET_PASSWORD or registered:
+        if registered and purpose in ALREADY_REGISTERED_TEXTS:
+            sms_enqueue(phone=phone, text=ALREADY_REGISTERED_TEXTS[purpose], purpose=purpose)
+        elif purpose != SmsPurpose.RESET_PASSWORD or registered:
             text = TEXTS[purpose].format(code=code, minutes=ttl // 60)
             sms_enqueue(phone=phone, text=text, purpose=purpose, code=code)
     return ttl

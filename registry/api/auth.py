@@ -87,7 +87,9 @@ def me_out(user: User) -> MeOut:
 @router.post("/auth/sms-codes", response={202: SmsCodeOut}, summary="获取短信验证码")
 def request_sms_code(request, payload: SmsCodeIn):
     """Rate-limited: one a minute and ten a day per phone, and a per-IP hourly limit (429 + Retry-After).
-    `change_phone` needs a logged-in caller; `reset_password` answers the same for unknown phones."""
+    `change_phone` needs a logged-in caller. The answer never says whether the phone is registered:
+    a registered phone gets an SMS notice instead of a `register`/`change_phone` code, and nothing
+    for an unknown phone's `reset_password`."""
     ttl = sms_code_request(
         phone=payload.phone, purpose=payload.purpose, ip=client_ip(request), user=optional_user(request)
     )

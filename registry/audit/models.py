@@ -3,7 +3,9 @@
 Each entry's `hash` covers its own fields and the previous entry's hash, so editing, deleting or
 reordering any row breaks the chain from that row on; `manage.py verify_audit` finds the break.
 The database refuses UPDATE (and on PostgreSQL DELETE) through triggers; the chain catches what a
-database superuser could still do.
+database superuser could still do: the hash is an HMAC under a key kept outside the database
+(keys.py), and the head is anchored outside it too (anchors.py), so a rewritten chain cannot be
+made to verify and a cut-off tail is found.
 """
 
 from django.conf import settings
@@ -44,6 +46,8 @@ class AuditEntry(models.Model):
     details = models.JSONField("详情", default=dict, blank=True)
     prev_hash = models.CharField("上一条哈希", max_length=64)
     hash = models.CharField("哈希", max_length=64, unique=True)
+    # Which AUDIT_KEY_PATH key the hash is an HMAC under; "" for rows from before keying (plain SHA-256).
+    key_id = models.CharField("密钥标识", max_length=32, blank=True, default="")
 
     objects = AuditEntryQuerySet.as_manager()
 

@@ -1,5 +1,6 @@
 import datetime as dt
 import hashlib
+import hmac
 import ipaddress
 import json
 from typing import Any
@@ -9,6 +10,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import transaction
 from django.utils import timezone
 
+from . import keys
 from .models import AuditChainHead, AuditEntry
 
 GENESIS_HASH = "0" * 64
@@ -45,7 +47,11 @@ def normalize_ip(ip: str | None) -> str:
     return str(address)
 
 
-def entry_hash(*, seq, at, actor_id, actor_label, action, target_type, target_id, district, ip, details, prev_hash):
+def entry_payload(
+    *, seq, at, actor_id, actor_label, action, target_type, target_id, district, ip, details, prev_hash, key_id=""
+) -> bytes:
+    """The bytes a row's hash covers: its fields, the previous hash and (keyed rows) its key id,
+    so a row cannot be relabelled as an unkeyed one."""
     payload = {
         "seq": seq,
         "at": at.astimezone(dt.UTC).isoformat(timespec="microseconds"),
@@ -59,12 +65,26 @@ def entry_hash(*, seq, at, actor_id, actor_label, action, target_type, target_id
         "details": details,
         "prev_hash": prev_hash,
     }
-    raw = json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-    return hashlib.sha256(raw.encode("utf-8")).hexdigest()
+    if key_id:
+        payload["key_id"] = key_id
+    return json.dumps(payload, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
-def hash_of_entry(entry: AuditEntry) -> str:
+def entry_hash(*, key_id: str = "", secret: bytes | None = None, **fields) -> str:
+    """HMAC-SHA256 under the key `key_id`; rows from before the chain was keyed (key_id "") keep
+    their plain SHA-256, which anyone could recompute (verification limits them: keys.py)."""
+    raw = entry_payload(**fields, key_id=key_id)
+    if not key_id:
+        return hashlib.sha256(raw).hexdigest()
+    if secret is None:
+        raise keys.AuditKeyMissing(f"no secret for audit key {key_id!r}")
+    return hmac.new(secret, raw, hashlib.sha256).hexdigest()
+
+
+def hash_of_entry(entry: AuditEntry, secret: bytes | None = None) -> str:
     return entry_hash(
+        key_id=entry.key_id,
+        secret=secret,
         seq=entry.seq,
         at=entry.at,
         actor_id=entry.actor_id,
@@ -126,6 +146,7 @@ def audit_record(
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"seq": 0, "last_hash": GENESIS_HASH}
         )
+        keyring = keys.load(create_with_legacy_until=head.seq if keys.may_create_automatically() else None)
         fields = dict(
             seq=head.seq + 1,
             at=timezone.now(),
@@ -139,7 +160,10 @@ def audit_record(
             details=details,
             prev_hash=head.last_hash,
         )
-        entry = AuditEntry(**fields, hash=entry_hash(**fields))
+        key_id = keyring.current
+        entry = AuditEntry(
+            **fields, key_id=key_id, hash=entry_hash(**fields, key_id=key_id, secret=keyring.secret(key_id))
+        )
         entry.save()
         head.seq = entry.seq
         head.last_hash = entry.hash

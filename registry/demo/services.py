@@ -5,11 +5,13 @@ Idempotent: running it twice leaves one of everything, and the printed logins al
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import transaction
 
 from registry.accounts.models import Role, User
 from registry.accounts.services import ensure_admin_group, staff_create
 from registry.audit.services import audit_record
+from registry.core.errors import ServiceError
 from registry.core.loaders import load_all
 from registry.core.models import CalendarDay, CalendarYear, Code, Region
 
@@ -30,8 +32,20 @@ DEMO_LOGINS = [
 ]
 
 
+def refuse_in_production() -> None:
+    """Demo accounts have published passwords (README) and a superuser: never in production."""
+    if settings.PRODUCTION:
+        raise ServiceError(
+            "demo_in_production",
+            "REGISTRY_ENV=production：生产环境不能载入演示数据（演示账号的密码是公开的，含超级管理员）。"
+            "请用 createsuperuser / create_staff 创建真实账号。",
+            status=403,
+        )
+
+
 @transaction.atomic
 def seed_demo() -> list[DemoLogin]:
+    refuse_in_production()
     load_all(Region=Region, Code=Code, CalendarDay=CalendarDay, CalendarYear=CalendarYear)
     ensure_admin_group()
     _demo_contacts()

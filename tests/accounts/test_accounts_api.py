@@ -79,9 +79,13 @@ def test_bad_sms_code_requests(api, sms_file, body, code):
     assert sms_file.lines() == []
 
 
-def test_register_code_for_a_taken_phone_is_409(api, sms_file):
+def test_register_code_for_a_taken_phone_answers_alike_and_tells_only_that_phone(api, sms_file):
     UserFactory(phone=PHONE)
-    problem(api.post("/api/v1/auth/sms-codes", {"phone": PHONE, "purpose": "register"}), 409, "phone_taken")
+    response = api.post("/api/v1/auth/sms-codes", {"phone": PHONE, "purpose": "register"})
+    assert response.status_code == 202 and response.json() == {"expires_in": 300}
+    (line,) = sms_file.lines()
+    assert line["phone"] == PHONE and line["code"] == ""
+    assert line["text"].startswith("该手机号码已注册") and line["text"].endswith("如非本人操作请忽略。")
 
 
 # --- Registration ------------------------------------------------------------------------------
@@ -348,11 +352,22 @@ def test_change_phone_with_a_code_sent_to_the_new_phone(api, sms_file, applicant
 def test_change_phone_to_a_taken_number(api, sms_file, applicant):
     other = UserFactory()
     token = api.login(applicant.phone)
-    problem(
-        api.post("/api/v1/auth/sms-codes", {"phone": other.phone, "purpose": "change_phone"}, token=token),
-        409,
-        "phone_taken",
-    )
+    response = api.post("/api/v1/auth/sms-codes", {"phone": other.phone, "purpose": "change_phone"}, token=token)
+    assert response.status_code == 202
+    assert sms_file.lines()[-1]["code"] == "" and "该手机号码已注册" in sms_file.lines()[-1]["text"]
+    body = {"password": PASSWORD, "new_phone": other.phone, "sms_code": "123456"}
+    problem(api.post("/api/v1/me/phone", body, token=token), 400, "sms_code_invalid")
+
+
+def test_change_phone_to_a_number_taken_after_its_code_was_sent(api, sms_file, applicant):
+    """The code holder holds that phone: after a right code, telling them it is taken reveals nothing."""
+    token = api.login(applicant.phone)
+    api.post("/api/v1/auth/sms-codes", {"phone": "13655556666", "purpose": "change_phone"}, token=token)
+    code = sms_file.last_code("13655556666", "change_phone")
+    UserFactory(phone="13655556666")
+    body = {"password": PASSWORD, "new_phone": "13655556666", "sms_code": code}
+    problem(api.post("/api/v1/me/phone", body, token=token), 409, "phone_taken")
+    assert User.objects.get(pk=applicant.pk).phone == applicant.phone
 
 
 def test_change_password(api, applicant):
@@ -512,9 +527,7 @@ def test_sms_requests_per_address_count_refused_ones(api, sms_file, settings):
     settings.SMS_IP_HOURLY_LIMIT = 3
     for i in range(3):
         UserFactory(phone=f"1391111000{i}")
-        problem(
-            api.post("/api/v1/auth/sms-codes", {"phone": f"1391111000{i}", "purpose": "register"}), 409, "phone_taken"
-        )
+        assert api.post("/api/v1/auth/sms-codes", {"phone": f"1391111000{i}", "purpose": "register"}).status_code == 202
     problem(api.post("/api/v1/auth/sms-codes", {"phone": "13911110009", "purpose": "register"}), 429, "rate_limited")
 
 
@@ -544,4 +557,5 @@ def test_nul_characters_are_refused_with_400(api):
 
 def test_full_width_digits_are_the_same_phone(api, sms_file, applicant):
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in applicant.phone)
-    problem(api.post("/api/v1/auth/sms-codes", {"phone": full_width, "purpose": "register"}), 409, "phone_taken")
+    assert api.post("/api/v1/auth/sms-codes", {"phone": full_width, "purpose": "register"}).status_code == 202
+    assert sms_file.lines()[-1]["phone"] == applicant.phone and "该手机号码已注册" in sms_file.lines()[-1]["text"]

@@ -88,14 +88,16 @@ def test_edited_actor_is_detected(five_entries, municipal_admin):
 
 
 def test_rehashed_row_breaks_the_next_link(five_entries):
-    # A careful attacker recomputes the edited row's hash; the next row still points at the old one.
+    # A careful attacker (even one holding the key) recomputes the edited row's hash; the next row
+    # still points at the old one.
+    from registry.audit import keys
     from registry.audit.services import hash_of_entry
 
     entry = AuditEntry.objects.get(seq=3)
     entry.action = "review.nothing"
     as_attacker(
         "UPDATE audit_auditentry SET action = %s, hash = %s WHERE seq = 3",
-        ["review.nothing", hash_of_entry(entry)],
+        ["review.nothing", hash_of_entry(entry, keys.load().secret(entry.key_id))],
     )
     problems = verify_chain().problems
     assert any("第 4 条记录与上一条记录的链接不符" in p for p in problems)

@@ -1,9 +1,10 @@
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from registry.audit.services import audit_record
+from registry.core.errors import ServiceError
 from registry.demo.people import PHONE_PREFIX, seed_people
-from registry.demo.services import seed_demo
+from registry.demo.services import refuse_in_production, seed_demo
 
 
 class Command(BaseCommand):
@@ -16,6 +17,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5000, help="每批插入的人数")
 
     def handle(self, *args, **opts):
+        try:
+            refuse_in_production()  # before anything is written, --people included
+        except ServiceError as exc:
+            raise CommandError(exc.message) from None
         logins = seed_demo()
         if opts["people"]:
             from registry.accounts.models import User
