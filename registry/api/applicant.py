@@ -314,6 +314,16 @@ def attachment_page(request, attachment_id: str, number: int):
 def serve_attachment(request, attachment, page: int | None = None) -> FileResponse:
     """Stream a stored material (or one rendered page of a PDF) with headers that stop a browser from
     treating it as anything else. Staff reads are reads of personal data: audited."""
+    if page:
+        name, content_type, disposition = attachment.pages[page - 1]["name"], "image/png", "inline"
+        filename = f"{attachment.kind}-{page}.png"
+    else:
+        # A PDF is never shown inline: browsers' PDF viewers run what is inside it (and refuse the
+        # sandbox). Its pages are shown as the images rendered at upload; the PDF is a download.
+        name, content_type = attachment.file.name, attachment.content_type
+        disposition = "attachment" if content_type == "application/pdf" else "inline"
+        filename = f"{attachment.kind}.{name.rsplit('.', 1)[-1]}"
+    stored = storage.open_for_reading(name)  # before the audit row: a read that fails is no read
     user = request.auth
     if user.pk != attachment.application.applicant_id and access.is_staff_member(user):
         details = {"kind": attachment.kind, "application": str(attachment.application_id)}
@@ -325,16 +335,7 @@ def serve_attachment(request, attachment, page: int | None = None) -> FileRespon
             ip=client_ip(request),
             details={**details, "page": page} if page else details,
         )
-    if page:
-        name, content_type, disposition = attachment.pages[page - 1]["name"], "image/png", "inline"
-        filename = f"{attachment.kind}-{page}.png"
-    else:
-        # A PDF is never shown inline: browsers' PDF viewers run what is inside it (and refuse the
-        # sandbox). Its pages are shown as the images rendered at upload; the PDF is a download.
-        name, content_type = attachment.file.name, attachment.content_type
-        disposition = "attachment" if content_type == "application/pdf" else "inline"
-        filename = f"{attachment.kind}.{name.rsplit('.', 1)[-1]}"
-    response = FileResponse(storage.open_for_reading(name), content_type=content_type)
+    response = FileResponse(stored, content_type=content_type)
     response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -265,15 +265,14 @@ def test_a_failing_storage_answers_503_problem_and_writes_nothing(logged_in, dra
     assert failure.levelno == logging.ERROR and failure.exc_info is not None
 
 
-def test_reading_from_a_failing_storage_answers_503(logged_in, draft, person, settings, tmp_path):
-    attachment = upload(draft, person, "photo", files.photo_jpeg(), "p.jpg")
-    blocker = tmp_path / "gone"
-    blocker.write_text("")
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": blocker}},
-    }
-    problem(logged_in.get(f"/api/v1/attachments/{attachment.pk}/content"), 503, "storage_unavailable")
+def test_reading_from_a_failing_storage_answers_503_and_audits_no_read(
+    api, submitted, chaoyang_reviewer, broken_storage
+):
+    # (fixtures in this order: the application is stored while the storage works, then it breaks)
+    photo = submitted.attachments.get(kind="photo")
+    api.login(chaoyang_reviewer.phone)
+    problem(api.get(f"/api/v1/attachments/{photo.pk}/content"), 503, "storage_unavailable")
+    assert not AuditEntry.objects.filter(action="attachment.read").exists()  # nothing was read
 
 
 def test_storage_filling_up_between_pdf_pages_leaves_no_file_and_no_row(logged_in, draft, settings, _private_media):
