@@ -306,6 +306,13 @@ def _fitted(size: tuple[int, int], longest: float) -> tuple[int, int]:
 def _reencode_image(data: bytes, content_type: str) -> CheckedFile:
     image = _open_image(data)
     ImageOps.exif_transpose(image, in_place=True)  # apply the camera's rotation, then forget the EXIF
+    # A mode that resamples well (palette and 1-bit images would be resized nearest-neighbour).
+    if content_type == JPEG:
+        mode = "RGB"
+    else:
+        mode = image.mode if image.mode in ("RGB", "RGBA", "L", "LA") else "L" if image.mode == "1" else "RGBA"
+    if image.mode != mode:
+        image = image.convert(mode)
     target = _fitted(image.size, settings.UPLOAD_IMAGE_MAX_SIDE)
     if target != image.size:
         # reduce() first (a cheap box filter by a whole factor), then a good filter for the rest.
@@ -315,8 +322,6 @@ def _reencode_image(data: bytes, content_type: str) -> CheckedFile:
     image.info = {}
     out = io.BytesIO()
     if content_type == JPEG:
-        if image.mode != "RGB":
-            image = image.convert("RGB")
         # Keep quality high: a re-encoded photo must stay above the 30 KB floor the original met.
         # No optimize=True: an extra pass over the whole image for a few percent of bytes.
         image.save(out, format="JPEG", quality=95)
@@ -324,8 +329,6 @@ def _reencode_image(data: bytes, content_type: str) -> CheckedFile:
             out = io.BytesIO()
             image.save(out, format="JPEG", quality=100, subsampling=0)
     else:
-        if image.mode not in ("RGB", "RGBA", "L", "LA"):
-            image = image.convert("RGBA")
         image.save(out, format="PNG")  # default zlib level; optimize=True tries every filter, seconds on big images
     content = out.getvalue()
     return CheckedFile(

@@ -327,3 +327,18 @@ def test_pdfs_stored_before_the_upgrade_get_page_images_and_hostile_ones_are_rep
     assert "已生成 2 个 PDF 的页面图片；其中 1 个" in out.getvalue()
     call_command("render_pdf_pages", stdout=out, stderr=err)  # nothing left to do
     assert "已生成 0 个" in out.getvalue().splitlines()[-1]
+
+
+def test_a_bilevel_scan_is_resampled_in_greyscale_not_nearest_neighbour(draft, person, _private_media):
+    """1-bit scans are common; resized as mode "1" they would lose thin strokes. Stored as greys."""
+    scan = Image.new("1", (3508, 2480), 1)
+    for x in range(200, 3300, 7):  # 1-px vertical strokes every 7 px: nearest-neighbour drops most
+        scan.paste(0, (x, 200, x + 1, 2280))
+    out = io.BytesIO()
+    scan.save(out, format="PNG")
+    attachment = upload(draft, person, "residence_proof", out.getvalue(), "scan.png")
+    stored = Image.open(_private_media / attachment.file.name)
+    assert (stored.mode, stored.size) == ("L", (2048, 1448))
+    band = stored.crop((200, 200, 1800, 1200)).histogram()
+    # Resampled, every stroke becomes a band of greys; nearest-neighbour leaves only 0 and 255.
+    assert sum(band[20:236]) / sum(band) > 0.3
