@@ -202,6 +202,22 @@ STATICFILES_DIRS = [
 ]
 FILE_UPLOAD_MAX_MEMORY_SIZE = 1024 * 1024  # larger uploads spool to a temporary file, removed after the request
 MEDIA_ROOT = VAR_DIR / "media"  # private: no MEDIA_URL is served; files go through access-checked views
+UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, "Largest accepted material file (bytes); 413 beyond.")
+# 17 Mpx admits every phone's normal mode (12 Mpx; 16 Mpx sensors give 4656×3496) and a 400-dpi A4
+# scan; refuses 48/50 Mpx full-resolution photos and 600-dpi scans (docs/performance.md, "Uploads").
+UPLOAD_MAX_PIXELS = env_int(
+    "UPLOAD_MAX_PIXELS", 17_000_000, "Largest accepted image (pixels), judged from the header before decoding."
+)
+UPLOAD_IMAGE_MAX_SIDE = env_int(
+    "UPLOAD_IMAGE_MAX_SIDE", 2048, "Images are stored with the longer side at most this (px): ~175 dpi for A4."
+)
+UPLOAD_PDF_MAX_PAGES = env_int("UPLOAD_PDF_MAX_PAGES", 20, "Pages a material PDF may have (each is rendered).")
+UPLOAD_PDF_RENDER_DPI = env_int("UPLOAD_PDF_RENDER_DPI", 150, "Resolution of the page images made from a PDF.")
+UPLOAD_PDF_PAGE_MAX_SIDE = env_int(
+    "UPLOAD_PDF_PAGE_MAX_SIDE", 2000, "Longer side (px) of a rendered PDF page, whatever the page size."
+)
+UPLOAD_HOURLY_LIMIT = env_int("UPLOAD_HOURLY_LIMIT", 60, "Uploads one account may make per hour (429 beyond).")
+UPLOAD_OTHER_MAX = env_int("UPLOAD_OTHER_MAX", 10, "Files of kind `other` one application may hold.")
 
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local", "local | s3 (S3-compatible object storage for materials).")
 _s3_options = {
@@ -271,10 +287,6 @@ LOGIN_IP_FAILURE_LIMIT = env_int(
     "LOGIN_IP_FAILURE_LIMIT", 30, "Failed logins from one IP (any accounts) that lock the IP; offices share NAT."
 )
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, "Failure window and lock duration.")
-UPLOAD_MAX_BYTES = env_int("UPLOAD_MAX_BYTES", 5 * 1024 * 1024, "Largest accepted material file (bytes); 413 beyond.")
-UPLOAD_MAX_PIXELS = env_int(
-    "UPLOAD_MAX_PIXELS", 40_000_000, "Largest accepted image (pixels): decompression-bomb guard."
-)
 REVIEW_SLA_WORKING_DAYS = env_int("REVIEW_SLA_WORKING_DAYS", 15, "Working days a district has to decide.")
 TRANSFER_CODE_DAYS = env_int("TRANSFER_CODE_DAYS", 90, "Days a transfer code (调转编号) stays valid.")
 TRANSFER_DOCUMENT_CODE_TRIES = env_int(

@@ -9,7 +9,7 @@ from ninja.files import UploadedFile
 
 from registry.accounts import access
 from registry.accounts.access import get_visible_or_404
-from registry.applications import selectors, services
+from registry.applications import selectors, services, storage
 from registry.applications.export import personal_data_export
 from registry.applications.form import CollectionForm
 from registry.applications.models import Application
@@ -53,6 +53,8 @@ class AttachmentOut(Schema):
     width: int | None
     height: int | None
     url: str
+    # A PDF's pages as PNG images (what reviewers look at); the PDF at `url` is a download.
+    pages: list[str]
     uploaded_at: dt.datetime
 
 
@@ -140,6 +142,7 @@ def attachment_out(a) -> AttachmentOut:
         width=a.width,
         height=a.height,
         url=f"/api/v1/attachments/{a.pk}/content",
+        pages=[f"/api/v1/attachments/{a.pk}/pages/{n}" for n in range(1, len(a.pages) + 1)],
         uploaded_at=a.created_at,
     )
 
@@ -298,27 +301,44 @@ def attachment_content(request, attachment_id: str):
     return serve_attachment(request, attachment)
 
 
-def serve_attachment(request, attachment) -> FileResponse:
-    """Stream a stored material with headers that stop a browser from treating it as anything else.
-    Staff reads are reads of personal data: audited."""
+@router.get(
+    "/attachments/{attachment_id}/pages/{number}", summary="PDF 材料某一页的图片（PNG，上传时生成；访问范围同材料文件）"
+)
+def attachment_page(request, attachment_id: str, number: int):
+    attachment = selectors.attachment_for_read(request.auth, attachment_id)
+    if not 1 <= number <= len(attachment.pages):
+        raise ApiError(404, "not_found", "该材料没有这一页。")
+    return serve_attachment(request, attachment, page=number)
+
+
+def serve_attachment(request, attachment, page: int | None = None) -> FileResponse:
+    """Stream a stored material (or one rendered page of a PDF) with headers that stop a browser from
+    treating it as anything else. Staff reads are reads of personal data: audited."""
+    if page:
+        name, content_type, disposition = attachment.pages[page - 1]["name"], "image/png", "inline"
+        filename = f"{attachment.kind}-{page}.png"
+    else:
+        # A PDF is never shown inline: browsers' PDF viewers run what is inside it (and refuse the
+        # sandbox). Its pages are shown as the images rendered at upload; the PDF is a download.
+        name, content_type = attachment.file.name, attachment.content_type
+        disposition = "attachment" if content_type == "application/pdf" else "inline"
+        filename = f"{attachment.kind}.{name.rsplit('.', 1)[-1]}"
+    stored = storage.open_for_reading(name)  # before the audit row: a read that fails is no read
     user = request.auth
     if user.pk != attachment.application.applicant_id and access.is_staff_member(user):
+        details = {"kind": attachment.kind, "application": str(attachment.application_id)}
         audit_record(
             action="attachment.read",
             actor=user,
             target=attachment,
             district=attachment.application.district_id or "",
             ip=client_ip(request),
-            details={"kind": attachment.kind, "application": str(attachment.application_id)},
+            details={**details, "page": page} if page else details,
         )
-    response = FileResponse(attachment.file.open("rb"), content_type=attachment.content_type)
-    filename = f"{attachment.kind}.{attachment.file.name.rsplit('.', 1)[-1]}"
-    response["Content-Disposition"] = f"inline; filename*=UTF-8''{quote(filename)}"
+    response = FileResponse(stored, content_type=content_type)
+    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
     response["X-Content-Type-Options"] = "nosniff"
-    if attachment.content_type != "application/pdf":
-        # Images never need a document context; PDFs (checked for scripts and web pages at upload)
-        # must stay viewable in the browser's PDF viewer, which refuses sandboxed documents.
-        response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
 

@@ -235,6 +235,9 @@ class Attachment(models.Model):
     # Replaced or deleted after it was part of a submitted round: hidden from the current form,
     # kept (file included) for the earlier round's history.
     removed_at = models.DateTimeField(null=True, blank=True)
+    # A PDF's pages rendered to PNG at upload, stored beside it: [{"name", "width", "height", "sha256"}].
+    # Reviewers look at these; the PDF itself is only offered as a download.
+    pages = models.JSONField(default=list, blank=True)
 
     objects = AttachmentQuerySet.as_manager()
 
@@ -245,6 +248,10 @@ class Attachment(models.Model):
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.original_name}"
 
+    def stored_names(self) -> list[str]:
+        """Every file this attachment owns in storage: the upload and its page images."""
+        return [self.file.name] + [page["name"] for page in self.pages]
+
     @property
     def access_owner_id(self):
         return self.application.applicant_id
@@ -252,6 +259,20 @@ class Attachment(models.Model):
     @property
     def access_district_code(self):
         return self.application.district_id
+
+
+class UploadAttempt(models.Model):
+    """One upload by one account (refused ones too): the hourly upload limit counts these."""
+
+    id = models.BigAutoField(primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "at"], name="upload_attempt_user_at")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class ApplicationCertificate(models.Model):

@@ -4,21 +4,20 @@ import datetime as dt
 import uuid
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
 from registry.audit.services import audit_record
-from registry.core.errors import Conflict, ServiceError
+from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.models import Region
 from registry.core.workdays import add_working_days
 from registry.records.models import Record, RecordStatus
 
-from . import states
+from . import states, storage
 from .form import normalize_form
-from .materials import MaterialRejected, check_material, read_limited, storage_name
+from .materials import PDF, MaterialRejected, check_material, read_limited, render_pdf_pages, storage_name
 from .models import (
     KINDS_WITH_REF,
     Application,
@@ -30,6 +29,7 @@ from .models import (
     Attachment,
     AttachmentKind,
     EventKind,
+    UploadAttempt,
 )
 from .validation import Problem, managing_district, validate_form
 
@@ -355,14 +355,60 @@ def _retire(attachment: Attachment, now) -> None:
     if _in_submitted_round(attachment):
         Attachment.objects.filter(pk=attachment.pk).update(removed_at=now)
     else:
-        name = attachment.file.name
+        names = attachment.stored_names()
         attachment.delete()
-        transaction.on_commit(lambda: attachment.file.storage.delete(name))
+        transaction.on_commit(lambda: storage.delete_quietly(names))
+
+
+def _limit_uploads(actor) -> None:
+    """At most UPLOAD_HOURLY_LIMIT uploads per account per hour, refused ones included: every upload
+    costs a decode (and a PDF a rendering) whatever its outcome."""
+    now = timezone.now()
+    hour_ago = now - dt.timedelta(hours=1)
+    UploadAttempt.objects.filter(user=actor, at__lte=hour_ago).delete()
+    attempt = UploadAttempt.objects.create(user=actor, at=now)
+    earlier = UploadAttempt.objects.filter(user=actor, at__gt=hour_ago, pk__lt=attempt.pk)
+    if earlier.count() >= settings.UPLOAD_HOURLY_LIMIT:
+        attempt.delete()  # a refused attempt does not push the window further
+        oldest = earlier.order_by("at").values_list("at", flat=True).first()
+        wait = (oldest + dt.timedelta(hours=1) - now).total_seconds()
+        raise RateLimited(
+            "rate_limited",
+            f"上传过于频繁：每小时最多上传 {settings.UPLOAD_HOURLY_LIMIT} 个文件，请 {int(wait // 60) + 1} 分钟后再试。",
+            retry_after=wait,
+        )
+
+
+def _check_room_for_other(application: Application) -> None:
+    if application.attachments.current().filter(kind=AttachmentKind.OTHER).count() >= settings.UPLOAD_OTHER_MAX:
+        raise ServiceError(
+            "too_many_attachments",
+            f"“其他材料”最多 {settings.UPLOAD_OTHER_MAX} 个文件，请先删除不需要的文件再上传。",
+            field="kind",
+        )
+
+
+def _store_pages(pdf: bytes, base: str, stored: list[str]) -> list[dict]:
+    """Render a PDF's pages and store them as PNG images beside it (`<base>-p1.png`, …), one at a time."""
+    pages = []
+    for page in render_pdf_pages(pdf):
+        stored.append(storage.save(f"{base}-p{page.number}.png", page.content))
+        pages.append({"name": stored[-1], "width": page.width, "height": page.height, "sha256": page.sha256})
+    return pages
+
+
+def _store(checked, name: str, stored: list[str]) -> list[dict]:
+    """Store a checked file and, for a PDF, its page images. Every name written is appended to
+    `stored`, so the caller can remove them all if anything fails."""
+    stored.append(storage.save(name, checked.content))
+    if checked.content_type != PDF:
+        return []
+    return _store_pages(checked.content, stored[0].rsplit(".", 1)[0], stored)
 
 
 def attachment_add(*, application: Application, actor, kind: str, uploaded, ref: int | None = None) -> Attachment:
     """Check the file by content, store it under an unguessable name, and replace an earlier file
-    of the same kind (and entry). A refused file leaves nothing behind."""
+    of the same kind (and entry). A refused file, or a storage failure, leaves nothing behind."""
     if not application.is_editable:
         raise _not_editable()
     if kind not in AttachmentKind.values:
@@ -376,34 +422,42 @@ def attachment_add(*, application: Application, actor, kind: str, uploaded, ref:
             )
     elif kind != AttachmentKind.OTHER:
         ref = None
+    _limit_uploads(actor)
+    if kind == AttachmentKind.OTHER:
+        _check_room_for_other(application)  # before the work; again under the lock below
+    stored: list[str] = []
     try:
         data = read_limited(uploaded)
         checked = check_material(kind, data)
-    except MaterialRejected as exc:
-        raise ServiceError(exc.code, exc.message, status=exc.status, field="file") from None
-    attachment = Attachment(
-        application=application,
-        kind=kind,
-        ref=ref,
-        original_name=(getattr(uploaded, "name", "") or "")[-200:],
-        content_type=checked.content_type,
-        size=len(checked.content),
-        sha256=checked.sha256,
-        width=checked.width,
-        height=checked.height,
-        uploaded_by=actor,
-    )
-    attachment.file.save(storage_name(application.pk, checked), ContentFile(checked.content), save=False)
-    try:
+        pages = _store(checked, storage_name(application.pk, checked), stored)
+        attachment = Attachment(
+            application=application,
+            kind=kind,
+            ref=ref,
+            file=stored[0],
+            original_name=(getattr(uploaded, "name", "") or "")[-200:],
+            content_type=checked.content_type,
+            size=len(checked.content),
+            sha256=checked.sha256,
+            width=checked.width,
+            height=checked.height,
+            pages=pages,
+            uploaded_by=actor,
+        )
         with transaction.atomic():
             _lock_editable(application)
-            if kind != AttachmentKind.OTHER:
+            if kind == AttachmentKind.OTHER:
+                _check_room_for_other(application)
+            else:
                 now = timezone.now()
                 for old in application.attachments.current().filter(kind=kind, ref=ref):
                     _retire(old, now)
             attachment.save()
-    except Exception:
-        attachment.file.storage.delete(attachment.file.name)  # no orphan file when the row is not written
+    except MaterialRejected as exc:
+        storage.delete_quietly(stored)
+        raise ServiceError(exc.code, exc.message, status=exc.status, field="file") from None
+    except BaseException:
+        storage.delete_quietly(stored)  # no orphan file when the row is not written
         raise
     return attachment
 
@@ -437,23 +491,56 @@ def attachments_follow_removed_entries(*, application: Application, section: str
 
 def _copy_approved_materials(*, source: Application, target: Application, actor) -> None:
     """A change starts with the materials of the approved application (copied: each application
-    owns its files), so only what changed needs a new upload."""
-    for attachment in source.attachments.current():
-        with attachment.file.open("rb") as fh:
-            content = fh.read()
-        copy = Attachment(
-            application=target,
-            kind=attachment.kind,
-            ref=attachment.ref,
-            original_name=attachment.original_name,
-            content_type=attachment.content_type,
-            size=attachment.size,
-            sha256=attachment.sha256,
-            width=attachment.width,
-            height=attachment.height,
-            uploaded_by=actor,
-        )
-        extension = attachment.file.name.rsplit(".", 1)[-1]
-        token = uuid.uuid4().hex
-        copy.file.save(f"materials/{token[:2]}/{token}.{extension}", ContentFile(content), save=False)
-        copy.save()
+    owns its files, page images included), so only what changed needs a new upload."""
+    stored: list[str] = []
+    try:
+        for attachment in source.attachments.current():
+            token = uuid.uuid4().hex
+            base = f"materials/{token[:2]}/{token}"
+            extension = attachment.file.name.rsplit(".", 1)[-1]
+            original = storage.save(f"{base}.{extension}", storage.read(attachment.file.name))
+            stored.append(original)
+            pages = []
+            for number, page in enumerate(attachment.pages, start=1):
+                stored.append(storage.save(f"{base}-p{number}.png", storage.read(page["name"])))
+                pages.append({**page, "name": stored[-1]})
+            Attachment.objects.create(
+                application=target,
+                kind=attachment.kind,
+                ref=attachment.ref,
+                file=original,
+                original_name=attachment.original_name,
+                content_type=attachment.content_type,
+                size=attachment.size,
+                sha256=attachment.sha256,
+                width=attachment.width,
+                height=attachment.height,
+                pages=pages,
+                uploaded_by=actor,
+            )
+    except BaseException:
+        storage.delete_quietly(stored)  # the caller's transaction rolls back the rows; the files go too
+        raise
+
+
+def attachment_render_pages(*, attachment: Attachment) -> str | None:
+    """Backfill for PDFs stored before pages were rendered at upload: render and store the pages, so
+    reviewers see images instead of opening the PDF. Returns the code of what today's check refuses
+    in that PDF (e.g. "pdf_active_content"), None when it would pass; the file is kept either way —
+    it may belong to a submitted round — and the caller reports it."""
+    data = storage.read(attachment.file.name)
+    try:
+        check_material(attachment.kind, data)
+        refused = None
+    except MaterialRejected as exc:
+        refused = exc.code
+    stored: list[str] = []
+    try:
+        pages = _store_pages(data, attachment.file.name.rsplit(".", 1)[0], stored)
+        with transaction.atomic():
+            if Attachment.objects.filter(pk=attachment.pk, pages=[]).update(pages=pages) == 0:
+                storage.delete_quietly(stored)  # rendered meanwhile by another run
+    except BaseException:
+        storage.delete_quietly(stored)
+        raise
+    return refused

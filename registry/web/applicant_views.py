@@ -1,5 +1,6 @@
 """The applicant's web pages: the step-by-step collection form, materials, review and status."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -284,6 +285,11 @@ def materials(request, application_id):
             "others": others,
             "missing": missing,
             "editable": application.is_editable,
+            "limits": {
+                "megapixels_wan": settings.UPLOAD_MAX_PIXELS // 10_000,
+                "pdf_pages": settings.UPLOAD_PDF_MAX_PAGES,
+                "other_files": settings.UPLOAD_OTHER_MAX,
+            },
         },
     )
 

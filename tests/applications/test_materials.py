@@ -31,7 +31,7 @@ def stored_files(media):
         ("id_front", files.decompression_bomb_png, "front.png", "image_too_large", 400),
         ("photo", files.pdf_with_html_payload, "photo.jpg", "photo_not_jpeg", 400),
         ("id_front", files.pdf_with_html_payload, "front.jpg", "unsupported_type", 400),
-        ("diploma", files.pdf_with_javascript, "diploma.pdf", "unsupported_type", 400),
+        ("diploma", files.pdf_with_javascript, "diploma.pdf", "pdf_active_content", 400),
         ("id_front", lambda: b"GIF89a" + b"\x00" * 100, "front.gif", "unsupported_type", 400),
         ("id_front", lambda: b"%PDF-1.7\nnot really a pdf", "front.pdf", "corrupt_file", 400),
         ("id_front", files.large_file, "front.jpg", "file_too_large", 413),
@@ -55,8 +55,8 @@ def test_compliant_photo_and_pdf_diploma_are_accepted(draft, person, _private_me
     assert (photo.content_type, photo.width, photo.height) == ("image/jpeg", 358, 441)
     assert photo.size > 30 * 1024
     assert diploma.content_type == "application/pdf" and diploma.ref == 0
-    names = {p.name for p in stored_files(_private_media)}
-    assert len(names) == 2 and all("photo" not in n and person.phone not in n for n in names)
+    names = {p.name for p in stored_files(_private_media)}  # the photo, the PDF and its page image
+    assert len(names) == 3 and all("photo" not in n and person.phone not in n for n in names)
     import hashlib
 
     assert hashlib.sha256(photo.file.open("rb").read()).hexdigest() == photo.sha256
