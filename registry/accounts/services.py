@@ -2,6 +2,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
@@ -33,10 +34,12 @@ def ensure_admin_group() -> Group:
 
 
 def _reviewing_units(codes: list[str]) -> list[Region]:
-    units = list(Region.objects.reviewing_units().filter(code__in=codes))
+    """Reviewing units of this deployment's jurisdiction only: a reviewer covering a district of
+    another province would see (and decide) nothing this deployment is responsible for."""
+    units = list(Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).filter(code__in=codes))
     missing = sorted(set(codes) - {u.code for u in units})
     if missing:
-        raise ValidationError(f"以下代码不是可审核的区：{', '.join(missing)}", code="unknown_code")
+        raise ValidationError(f"以下代码不是本辖区可审核的区：{', '.join(missing)}", code="unknown_code")
     return units
 
 
