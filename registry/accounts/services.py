@@ -39,7 +39,7 @@ def _reviewing_units(codes: list[str]) -> list[Region]:
     units = list(Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).filter(code__in=codes))
     missing = sorted(set(codes) - {u.code for u in units})
     if missing:
-        raise ValidationError(f"以下代码不是本辖区可审核的区：{', '.join(missing)}", code="unknown_code")
+        raise ValidationError(f"以下代码不是可审核的区（须为本辖区的区县）：{', '.join(missing)}", code="unknown_code")
     return units
 
 

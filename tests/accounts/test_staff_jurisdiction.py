@@ -14,9 +14,9 @@ HEBEI = "130102"  # 石家庄市长安区: a real reviewing unit, of another pro
 
 
 def test_create_staff_refuses_a_district_of_another_province():
-    with pytest.raises(ValidationError, match="不是本辖区可审核的区：130102"):
+    with pytest.raises(ValidationError, match="不是可审核的区（须为本辖区的区县）：130102"):
         staff_create(phone="13911116666", password="Shenhe2026x", role="reviewer", district_codes=["110105", HEBEI])
-    with pytest.raises(CommandError, match="不是本辖区可审核的区"):
+    with pytest.raises(CommandError, match="须为本辖区的区县"):
         call_command("create_staff", "--phone", "13911116666", "--password", "Shenhe2026x", "--role", "reviewer",
                      "--district", HEBEI)  # fmt: skip
     assert not User.objects.filter(phone="13911116666").exists()
@@ -35,6 +35,6 @@ def test_admin_cannot_set_a_district_of_another_province(client, municipal_admin
     html = client.post(
         f"/staff/users/{chaoyang_reviewer.pk}/districts/", {"districts": ["110105", HEBEI], "active": "1"}, follow=True
     ).content.decode()
-    assert "不是本辖区可审核的区" in html
+    assert "须为本辖区的区县" in html
     assert list(chaoyang_reviewer.districts.values_list("code", flat=True)) == ["110105"]
     assert not AuditEntry.objects.filter(action="staff.districts").exists()
