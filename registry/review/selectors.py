@@ -43,20 +43,20 @@ def encode_cursor(application: Application) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    """Only what encode_cursor writes: base64 of an aware ISO timestamp and a UUID, re-encoding to
-    the same text. Anything else (a crafted `0001-01-01…` that overflows when converted to UTC, a
-    naive time, stray bytes) is BadCursor → 400, never a 500."""
+    """Only what encode_cursor writes: base64 of a UTC ISO timestamp (the database hands back UTC)
+    and a UUID, re-encoding to the same text. Anything else — a crafted `0001-01-01…+05:00` that
+    overflows when converted to UTC, an offset PostgreSQL refuses, a naive time, stray bytes — is
+    BadCursor → 400, never a 500."""
     try:
         raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)).decode("ascii")
         moment_text, pk_text = raw.split("|", 1)
         moment = dt.datetime.fromisoformat(moment_text)
         pk = uuid.UUID(pk_text)
-        if moment.tzinfo is None or moment.utcoffset() is None:
-            raise ValueError("naive")
-        moment.astimezone(dt.UTC)  # OverflowError at the ends of the calendar
+        if moment.utcoffset() != dt.timedelta(0):
+            raise ValueError("not UTC")
         if f"{moment.isoformat()}|{pk}" != raw:
             raise ValueError("not canonical")
-    except (ValueError, UnicodeError, OverflowError, TypeError):
+    except (ValueError, UnicodeError, TypeError):
         raise BadCursor("cursor") from None
     return moment, str(pk)
 

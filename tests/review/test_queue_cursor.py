@@ -25,6 +25,7 @@ CRAFTED = [
     b64(f"0001-01-01T00:00:00|{uuid.uuid4()}".encode()),  # naive
     b64(b"2026-01-01T00:00:00+00:00|not-a-uuid"),
     b64(b"\xff\xfe|\x00"),
+    b64(f"2000-01-01T00:00:00-23:59|{uuid.uuid4()}".encode()),  # PostgreSQL refuses the offset
 ]
 
 offsets = st.builds(
@@ -69,8 +70,8 @@ def test_fuzzed_cursor_never_500_on_api(api, chaoyang_app, chaoyang_reviewer, cu
     api.token = api.token or api.login(chaoyang_reviewer.phone)
     response = api.get(QUEUE, {"cursor": cursor})
     assert response.status_code in (200, 400), (cursor, response.status_code)
-    if response.status_code == 400:
-        problem(response, 400, "invalid_cursor")
+    if response.status_code == 400:  # a NUL in the query string is refused before (invalid_input)
+        assert response.json()["code"] in ("invalid_cursor", "invalid_input"), response.content
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
