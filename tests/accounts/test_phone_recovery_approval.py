@@ -134,3 +134,15 @@ def test_staff_can_cancel_and_only_one_request_waits(api, collected_person, chao
     assert api.post(f"/api/v1/phone-recoveries/{recovery_id}/cancel").json()["status"] == "cancelled"
     assert AuditEntry.objects.get(action="account.phone_recovery_cancel").actor_id == colleague.pk
     request_recovery(api, colleague)  # a new request after the cancellation
+
+
+def test_an_unapproved_request_expires(api, collected_person, chaoyang_reviewer, colleague):
+    from django.utils import timezone
+
+    recovery_id = request_recovery(api, chaoyang_reviewer)
+    PhoneRecovery.objects.filter(pk=recovery_id).update(expires_at=timezone.now())
+    token = api.login(colleague.phone)
+    assert api.get("/api/v1/phone-recoveries", token=token).json() == []
+    problem(api.post(f"/api/v1/phone-recoveries/{recovery_id}/approve", token=token), 409, "recovery_expired")
+    assert phone_of(collected_person) == OLD and PhoneRecovery.objects.get(pk=recovery_id).status == "expired"
+    request_recovery(api, colleague)  # the person can be helped again
