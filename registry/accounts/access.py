@@ -4,7 +4,10 @@ Rules (PRODUCT.md "Privacy and security"):
 - a municipal admin (or superuser) sees everything;
 - a district reviewer sees what belongs to one of their districts;
 - anyone sees what they own;
-- nobody else sees anything, and is answered 404 (never "it exists but is not yours").
+- nobody else sees anything, and is answered 404 (never "it exists but is not yours");
+- what has no district yet (a draft) is its owner's alone — admins included;
+- staff never act on their own application or record (claim, decide, reassign, revoke, recover):
+  `refuse_own` — see decisions/0006.
 
 Models that hold personal data declare `access_owner_field` and `access_district_field`
 (dotted ORM paths) and use `ScopedQuerySet`, so every list and detail goes through `visible_to`.
@@ -14,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
+
+from registry.core.errors import ServiceError
 
 from .models import Role
 
@@ -46,10 +51,26 @@ def district_codes(user) -> frozenset[str]:
 
 
 def can_act_for_district(user, district_code: str | None) -> bool:
-    """May this staff member review / decide / act on what is managed by `district_code`?"""
-    if is_admin(user):
-        return True
-    return bool(district_code) and district_code in district_codes(user)
+    """May this staff member review / decide / act on what is managed by `district_code`?
+    Nothing without a district (a draft) is any staff member's business."""
+    if not district_code:
+        return False
+    return is_admin(user) or district_code in district_codes(user)
+
+
+def is_own(user, owner_id) -> bool:
+    return owner_id is not None and user is not None and owner_id == user.pk
+
+
+def refuse_own(user, owner_id, *, what: str = "申请") -> None:
+    """Staff may apply like any accountant, but never act on their own case: someone else decides
+    (another reviewer of the district, or a municipal admin)."""
+    if is_own(user, owner_id):
+        raise ServiceError(
+            "own_application",
+            f"不能办理本人的{what}：本人的{what}须由本区其他审核员或市财政局管理员办理。",
+            status=403,
+        )
 
 
 def can_access(user, *, owner_id: int | None, district_code: str | None) -> bool:
@@ -68,11 +89,12 @@ def can_view(user, obj) -> bool:
 def filter_visible(queryset: models.QuerySet, user, *, owner_field: str | None, district_field: str | None):
     if not is_active_user(user):
         return queryset.none()
-    if is_admin(user):
-        return queryset
     condition = Q(pk__in=[])
     if owner_field:
         condition |= Q(**{owner_field: user.pk})
+    if is_admin(user):
+        # Admins see everything that belongs to a district; a draft has none yet.
+        return queryset.filter(condition | Q(**{f"{district_field}__isnull": False})) if district_field else queryset
     if district_field and is_reviewer(user):
         codes = district_codes(user)
         if codes:

@@ -1,5 +1,6 @@
 import hashlib
 import secrets
+import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -195,3 +196,54 @@ class SmsRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ip} {self.at:%H:%M:%S}"
+
+
+class PhoneRecoveryStatus(models.TextChoices):
+    PENDING = "pending", "待另一名工作人员批准"
+    APPLIED = "applied", "已更换"
+    CANCELLED = "cancelled", "已取消"
+    EXPIRED = "expired", "已过期"
+
+
+class PhoneRecoveryQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from .access import filter_visible
+
+        return filter_visible(self, user, owner_field="person", district_field="district")
+
+
+class PhoneRecovery(models.Model):
+    """A staff member's request to move a person's login to a new phone (the old one is lost).
+    Nothing changes until a second staff member approves; the person is told on the old phone and
+    on their account page, and the person or any staff member of the district may cancel."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    person = models.ForeignKey(User, on_delete=models.CASCADE, related_name="phone_recoveries")
+    district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    old_phone = models.CharField("原手机号码", max_length=11)
+    new_phone = models.CharField("新手机号码", max_length=11)
+    identity_check = models.CharField("身份核验方式", max_length=200)
+    status = models.CharField(
+        "状态", max_length=20, choices=PhoneRecoveryStatus.choices, default=PhoneRecoveryStatus.PENDING
+    )
+    requested_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    requested_at = models.DateTimeField("提交时间", default=timezone.now)
+    expires_at = models.DateTimeField("批准期限")
+    decided_by = models.ForeignKey(User, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField("批准/取消时间", null=True, blank=True)
+
+    objects = PhoneRecoveryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = verbose_name_plural = "手机号停用更换申请"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person"],
+                condition=models.Q(status="pending"),
+                name="one_pending_phone_recovery_per_person",
+            )
+        ]
+        indexes = [models.Index(fields=["district", "status", "requested_at"], name="phonerecovery_queue")]
+
+    def __str__(self) -> str:
+        return f"{self.person} → {self.new_phone} {self.get_status_display()}"

@@ -2,6 +2,7 @@ import secrets
 import string
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
@@ -33,10 +34,12 @@ def ensure_admin_group() -> Group:
 
 
 def _reviewing_units(codes: list[str]) -> list[Region]:
-    units = list(Region.objects.reviewing_units().filter(code__in=codes))
+    """Reviewing units of this deployment's jurisdiction only: a reviewer covering a district of
+    another province would see (and decide) nothing this deployment is responsible for."""
+    units = list(Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).filter(code__in=codes))
     missing = sorted(set(codes) - {u.code for u in units})
     if missing:
-        raise ValidationError(f"以下代码不是可审核的区：{', '.join(missing)}", code="unknown_code")
+        raise ValidationError(f"以下代码不是可审核的区（须为本辖区的区县）：{', '.join(missing)}", code="unknown_code")
     return units
 
 
@@ -207,48 +210,6 @@ def phone_change(*, user: User, password: str, new_phone: str, sms_code: str, ip
 
 
 # --- Staff --------------------------------------------------------------------------------------
-
-
-def phone_recover_by_staff(
-    *, actor: User, id_number: str, new_phone: str, identity_check: str, ip: str | None = None
-) -> User:
-    """A reviewer restores access for a person who lost their phone, after checking identity by hand.
-    The person then resets the password with a code sent to the new phone."""
-    from registry.records.selectors import person_for_staff
-
-    identity_check = (identity_check or "").strip()
-    if len(identity_check) < 4:
-        raise ServiceError("required", "请记录核验身份的方式（如：现场核验身份证原件）。", field="identity_check")
-    record = person_for_staff(actor=actor, id_number=(id_number or "").strip())
-    # Staff accounts are never recovered this way (a reviewer must not take over a colleague's).
-    if record is None or not can_reset_by_sms(record.user):
-        raise ServiceError("not_found", "本区没有该证件号码的人员。", status=404, field="id_number")
-    new_phone = normalize_phone(new_phone)
-    person = record.user
-    if User.objects.filter(phone=new_phone).exclude(pk=person.pk).exists():
-        raise Conflict("phone_taken", "该手机号码已被其他账号使用。", field="new_phone")
-    with transaction.atomic():
-        old = person.phone
-        person.phone = new_phone
-        # Whoever holds the lost phone may be logged in: end every session (the session hash
-        # changes with the password) and every token. The person sets a new password by SMS.
-        person.set_unusable_password()
-        person.save(update_fields=["phone", "password"])
-        revoked = auth.tokens_revoke_all(user=person)
-        audit_record(
-            action="account.phone_recovery",
-            actor=actor,
-            target=person,
-            district=record.district_id,
-            ip=ip,
-            details={
-                "identity_check": identity_check,
-                "old_phone": mask_phone(old),
-                "new_phone": mask_phone(new_phone),
-                "tokens_revoked": revoked,
-            },
-        )
-    return person
 
 
 def generate_initial_password() -> str:

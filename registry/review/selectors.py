@@ -43,12 +43,22 @@ def encode_cursor(application: Application) -> str:
 
 
 def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
+    """Only what encode_cursor writes: base64 of a UTC ISO timestamp (the database hands back UTC)
+    and a UUID, re-encoding to the same text. Anything else — a crafted `0001-01-01…+05:00` that
+    overflows when converted to UTC, an offset PostgreSQL refuses, a naive time, stray bytes — is
+    BadCursor → 400, never a 500."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        moment, pk = raw.split("|", 1)
-        return dt.datetime.fromisoformat(moment), str(uuid.UUID(pk))
-    except (ValueError, UnicodeDecodeError):
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)).decode("ascii")
+        moment_text, pk_text = raw.split("|", 1)
+        moment = dt.datetime.fromisoformat(moment_text)
+        pk = uuid.UUID(pk_text)
+        if moment.utcoffset() != dt.timedelta(0):
+            raise ValueError("not UTC")
+        if f"{moment.isoformat()}|{pk}" != raw:
+            raise ValueError("not canonical")
+    except (ValueError, UnicodeError, TypeError):
         raise BadCursor("cursor") from None
+    return moment, str(pk)
 
 
 def _search(queryset, q: str):

@@ -56,6 +56,7 @@ def review_open(*, user, application_id, ip=None) -> Application:
 
 
 def review_claim(*, application: Application, actor, ip=None) -> Application:
+    access.refuse_own(actor, application.applicant_id)
     with transaction.atomic():
         application = states.move(application, "claim", _role(actor), claimed_by_id=actor.pk, claimed_at=timezone.now())
         ApplicationEvent.objects.create(
@@ -69,6 +70,9 @@ def review_reassign(*, application: Application, actor, to_user: User, ip=None) 
     """An admin hands a claimed application to another reviewer of its district."""
     if not access.is_admin(actor):
         raise ServiceError("forbidden", "只有市财政局管理员可以改派。", status=403)
+    access.refuse_own(actor, application.applicant_id)
+    if access.is_own(to_user, application.applicant_id):
+        raise ServiceError("own_application", "不能把申请改派给申请人本人，请改派给本区其他审核员。", status=403)
     if not (to_user.role == Role.REVIEWER and application.district_id in access.district_codes(to_user)):
         raise ServiceError("invalid_reviewer", "只能改派给负责该区的审核员。", field="reviewer")
     with transaction.atomic():
@@ -99,6 +103,7 @@ def review_decide(
     """Approve or reject. Exactly one of two concurrent decisions wins (conditional UPDATE in
     states.move); the other gets 409 already_decided. Approval applies the record in the same
     transaction."""
+    access.refuse_own(actor, application.applicant_id)
     reasons = [r for r in dict.fromkeys(reasons or []) if r]
     comment = (comment or "").strip()
     if decision not in ("approve", "reject"):

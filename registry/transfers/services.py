@@ -117,6 +117,7 @@ def transfer_code_revoke(*, actor, code: str) -> TransferCode:
     found = TransferCode.objects.select_for_update().filter(code=normalize_code(code)).first()
     if found is None or not access.can_act_for_district(actor, found.source_district_id):
         raise ServiceError("not_found", "未找到该调转编号，或不属于您负责的区。", status=404)
+    access.refuse_own(actor, found.person_id, what="调转编号")
     if found.revoked_at:
         raise Conflict("transfer_code_revoked", "该调转编号已撤销。")
     if found.used_at:

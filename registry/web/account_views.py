@@ -3,10 +3,12 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from registry.accounts import services
+from registry.accounts import recovery, services
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 
@@ -32,7 +34,11 @@ def profile(request):
         else:
             messages.success(request, "手机号码已更换，今后请用新号码登录。")
             return redirect("web:profile")
-    return render(request, "web/profile.html", {"phone_form": phone_form})
+    return render(
+        request,
+        "web/profile.html",
+        {"phone_form": phone_form, "pending_recovery": recovery.pending_recovery_of(request.user)},
+    )
 
 
 @never_cache
@@ -61,3 +67,18 @@ def password_change(request):
             messages.success(request, "密码已修改，其他设备上的登录已退出。")
             return redirect("web:home")
     return render(request, "web/password_change.html", {"form": form, "forced": request.user.must_change_password})
+
+
+@require_POST
+@login_required
+def phone_recovery_cancel(request, recovery_id):
+    """The person stops a staff member's request to move their login to another phone."""
+    try:
+        recovery.phone_recovery_cancel(actor=request.user, recovery_id=recovery_id, ip=client_ip(request))
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, "已取消该手机号更换申请，您的登录手机号不变。")
+    return redirect("web:profile")

@@ -187,7 +187,10 @@ def step_view(request, application_id, slug):
             return redirect("web:apply_step", application.pk, slug)
         if request.POST.get("_add") or request.POST.get("_stay") or any(k.endswith(".removed") for k in request.POST):
             return redirect("web:apply_step", application.pk, slug)
-        target = request.POST.get("_goto") or (_neighbour(step, +1).slug if _neighbour(step, +1) else "review")
+        # `_goto` comes from the step links; only a known step slug is followed (anything else, e.g.
+        # "a/b", would not even build a URL), otherwise on to the next step.
+        goto, following = request.POST.get("_goto", ""), _neighbour(step, +1)
+        target = goto if goto in cs.STEP_SLUGS else (following.slug if following else "review")
         return redirect(_step_url(application, target))
     problems = _visible_problems(application, step)
     return render(request, "applicant/step.html", _step_context(request, application, step, problems))

@@ -103,8 +103,11 @@ def review_page(request, application_id):
             "labels": labels,
             "reasons": reasons,
             "reason_names": reason_names,
-            "can_claim": application.status == ApplicationStatus.SUBMITTED,
+            "own_application": access.is_own(user, application.applicant_id),
+            "can_claim": application.status == ApplicationStatus.SUBMITTED
+            and not access.is_own(user, application.applicant_id),
             "can_decide": application.status == ApplicationStatus.IN_REVIEW
+            and not access.is_own(user, application.applicant_id)
             and (application.claimed_by_id == user.pk or access.is_admin(user)),
             "id_masked": mask_id_number(application.id_number),
             "transfer_code": transfer_code,

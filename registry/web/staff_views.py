@@ -7,8 +7,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
 
-from registry.accounts import access, services
+from registry.accounts import access, recovery, services
 from registry.accounts.models import Role, User
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
@@ -26,11 +27,13 @@ def _require(check, user):
 @never_cache
 @login_required
 def phone_recovery(request):
+    """Request a new login phone for a person (after checking identity by hand), and approve or
+    cancel the district's pending requests: a second staff member must approve."""
     _require(access.is_staff_member, request.user)
     form = PhoneRecoveryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            person = services.phone_recover_by_staff(
+            item = recovery.phone_recovery_request(
                 actor=request.user,
                 id_number=form.cleaned_data["id_number"],
                 new_phone=form.cleaned_data["new_phone"],
@@ -42,11 +45,40 @@ def phone_recovery(request):
         else:
             messages.success(
                 request,
-                f"已将 {person.name or '该人员'} 的登录手机更换为 {person.phone}。"
-                "请告知本人：用新手机号通过“找回密码”获取验证码并设置新密码。",
+                f"已提交：将 {item.person.name or '该人员'} 的登录手机更换为 {item.new_phone}。"
+                "须由本区另一名审核员或市财政局管理员批准后生效；已短信告知其原手机号。",
             )
             return redirect("web:staff_phone_recovery")
-    return render(request, "staff/phone_recovery.html", {"form": form})
+    return render(
+        request,
+        "staff/phone_recovery.html",
+        {"form": form, "pending": recovery.pending_recoveries(request.user)},
+    )
+
+
+@require_POST
+@login_required
+def phone_recovery_decide(request, recovery_id, action):
+    _require(access.is_staff_member, request.user)
+    decide = {"approve": recovery.phone_recovery_approve, "cancel": recovery.phone_recovery_cancel}.get(action)
+    if decide is None:
+        raise Http404
+    try:
+        item = decide(actor=request.user, recovery_id=recovery_id, ip=client_ip(request))
+    except ServiceError as exc:
+        if exc.status == 404:
+            raise Http404 from None
+        messages.error(request, exc.message)
+    else:
+        if action == "approve":
+            messages.success(
+                request,
+                f"已批准：{item.person.name or '该人员'} 的登录手机已更换为 {item.new_phone}。"
+                "请告知本人：用新手机号通过“找回密码”获取验证码并设置新密码。",
+            )
+        else:
+            messages.success(request, "已取消该手机号更换申请。")
+    return redirect("web:staff_phone_recovery")
 
 
 @never_cache

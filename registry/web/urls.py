@@ -37,6 +37,16 @@ urlpatterns = [
     path("staff/districts/", review_views.districts, name="review_districts"),
     path("staff/review/<uuid:application_id>/revoke-code/", review_views.revoke_code, name="review_revoke_code"),
     path("staff/phone-recovery/", staff_views.phone_recovery, name="staff_phone_recovery"),
+    path(
+        "staff/phone-recovery/<uuid:recovery_id>/<str:action>/",
+        staff_views.phone_recovery_decide,
+        name="staff_phone_recovery_decide",
+    ),
+    path(
+        "account/phone-recovery/<uuid:recovery_id>/cancel/",
+        account_views.phone_recovery_cancel,
+        name="phone_recovery_cancel",
+    ),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
     path("staff/users/<int:user_id>/districts/", staff_views.staff_districts, name="staff_districts"),
 ]

@@ -10,7 +10,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
-from registry.accounts import access, auth, services
+from registry.accounts import access, auth, recovery, services
 from registry.accounts.sms_codes import normalize_phone, sms_code_request
 from registry.audit.services import audit_record, client_ip
 from registry.core import workdays
@@ -82,6 +82,10 @@ def login_view(request):
                 request, "registration/login.html", {"form": form, "next": _safe_next(request)}, status=status
             )
         django_login(request, user, backend=BACKEND)  # rotates the session key
+        if recovery.pending_recovery_of(user):
+            # Told at the first moment they are back: a staff member asked to move their login.
+            messages.warning(request, "工作人员已申请更换您的登录手机号，尚未生效。如非您本人申请，请在下方取消。")
+            return redirect("web:profile")
         return redirect(_safe_next(request) or "web:home")
     return render(request, "registration/login.html", {"form": form, "next": _safe_next(request)})
 

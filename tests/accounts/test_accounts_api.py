@@ -394,11 +394,14 @@ def test_reviewer_recovers_a_lost_phone_then_the_person_resets_the_password(
     token = api.login(chaoyang_reviewer.phone)
     body = {"id_number": "11010519491231002X", "new_phone": "13677778888", "identity_check": "本人到场，核验身份证原件"}
     response = api.post("/api/v1/staff/phone-recovery", body, token=token)
-    assert response.status_code == 200 and response.json()["phone"] == "13677778888"
-    entry = AuditEntry.objects.get(action="account.phone_recovery")
+    assert response.status_code == 202 and response.json()["status"] == "pending"
+    entry = AuditEntry.objects.get(action="account.phone_recovery_request")
     assert entry.actor_id == chaoyang_reviewer.pk and entry.district == "110105"
     assert entry.details["identity_check"] == "本人到场，核验身份证原件"
     assert entry.target_id == str(collected_person.pk)
+    colleague = UserFactory(reviewer=True, district_codes=["110105"])
+    approved = api.post(f"/api/v1/phone-recoveries/{response.json()['id']}/approve", token=api.login(colleague.phone))
+    assert approved.status_code == 200 and approved.json()["status"] == "applied"
     reset_response, _ = reset(api, sms_file, id_number="11010519491231002X", phone="13677778888")
     assert reset_response.status_code == 204
     assert api.post("/api/v1/auth/login", {"username": "13677778888", "password": NEW_PASSWORD}).status_code == 200
@@ -410,7 +413,7 @@ def test_reviewer_of_another_district_cannot_recover_the_phone(api, collected_pe
     problem(api.post("/api/v1/staff/phone-recovery", body, token=token), 404, "not_found")
     collected_person.refresh_from_db()
     assert collected_person.phone == "13700000001"
-    assert not AuditEntry.objects.filter(action="account.phone_recovery").exists()
+    assert not AuditEntry.objects.filter(action="account.phone_recovery_request").exists()
 
 
 def test_applicant_cannot_use_phone_recovery(api, collected_person, applicant):
@@ -502,7 +505,11 @@ def test_phone_recovery_ends_the_persons_sessions(api, client, collected_person,
     assert client.get("/account/").status_code == 200
     token = api.login(chaoyang_reviewer.phone)
     body = {"id_number": "11010519491231002X", "new_phone": "13677778888", "identity_check": "本人到场核验身份证"}
-    assert api.post("/api/v1/staff/phone-recovery", body, token=token).status_code == 200
+    requested = api.post("/api/v1/staff/phone-recovery", body, token=token)
+    assert requested.status_code == 202
+    assert client.get("/account/").status_code == 200  # nothing changes before the second approval
+    colleague = UserFactory(reviewer=True, district_codes=["110105"])
+    api.post(f"/api/v1/phone-recoveries/{requested.json()['id']}/approve", token=api.login(colleague.phone))
     assert client.get("/account/").status_code == 302
 
 

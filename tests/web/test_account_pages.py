@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from registry.accounts.models import User
@@ -129,7 +131,13 @@ def test_phone_recovery_page_for_own_and_other_district(client, chaoyang_reviewe
     assert "本区没有该证件号码的人员" in client.post("/staff/phone-recovery/", data).content.decode()
     client.force_login(chaoyang_reviewer)
     response = client.post("/staff/phone-recovery/", data, follow=True)
-    assert "13700000003" in response.content.decode()
+    assert "13700000003" in response.content.decode() and "须由另一名工作人员批准" in response.content.decode()
+    person.refresh_from_db()
+    assert person.phone == "13700000002"
+    client.force_login(UserFactory(reviewer=True, district_codes=["110105"]))
+    page = client.get("/staff/phone-recovery/").content.decode()
+    approve = re.search(r'action="(/staff/phone-recovery/[0-9a-f-]+/approve/)"', page).group(1)
+    assert "已批准" in client.post(approve, follow=True).content.decode()
     person.refresh_from_db()
     assert person.phone == "13700000003"
 
