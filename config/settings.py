@@ -53,6 +53,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "registry.core.request_id.RequestIdMiddleware",  # first: the id is in every log line of the request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -211,7 +212,9 @@ REGISTRY_JURISDICTION = env_str("REGISTRY_JURISDICTION", "110000", "GB/T 2260 co
 REGISTRY_BUREAU_NAME = env_str("REGISTRY_BUREAU_NAME", "北京市财政局", "Name of the bureau shown in the header.")
 SMS_BACKEND = env_str("SMS_BACKEND", "console", "console | file | http: where SMS codes and notices are sent.")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"), "File the `file` SMS backend appends to.")
-SMS_HTTP_URL = env_str("SMS_HTTP_URL", None, "Gateway URL for SMS_BACKEND=http (JSON POST of phone, text, purpose).")
+SMS_HTTP_URL = env_str(
+    "SMS_HTTP_URL", None, "Gateway URL for SMS_BACKEND=http (JSON POST of phone, text, purpose, message_id)."
+)
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", None, "Bearer token sent to the SMS gateway.")
 SMS_HTTP_TIMEOUT = float(env_str("SMS_HTTP_TIMEOUT", "5", "Seconds before a gateway call is abandoned."))
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300, "How long an SMS verification code is valid.")
@@ -240,10 +243,20 @@ REGISTRY_DEPLOYMENT_NAME = env_str(
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, "Lifetime of a bearer token from /auth/login.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")
+# One console handler on the root logger, every line with the request id: errors from anything
+# (unhandled exceptions via django.request, broker failures, libraries), Django's warnings and the
+# registry's own loggers at LOG_LEVEL. Under systemd/gunicorn the console goes to the journal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"registry": {"handlers": ["console"], "level": LOG_LEVEL}},
+    "filters": {"request_id": {"()": "registry.core.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": "ERROR"},
+    "loggers": {
+        "registry": {"level": LOG_LEVEL},
+        # Django's own defaults print only with DEBUG and mail ADMINS (unset): use the root instead.
+        "django": {"handlers": [], "level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
 }
