@@ -1,9 +1,26 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("registry")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Periodic jobs, run by `celery -A config beat` (deploy/systemd/registry-beat.service). One entry
+# per job: name → {"task": dotted task name, "schedule": seconds}.
+app.conf.beat_schedule = {
+    # Re-dispatch SMS left behind by a broker outage or a dead worker, well inside a code's life.
+    "sms-requeue": {"task": "registry.sms.tasks.requeue_sms", "schedule": 60.0},
+    # Proves that beat and at least one worker run: /healthz?deep=1 reads it.
+    "worker-heartbeat": {"task": "registry.core.tasks.worker_heartbeat", "schedule": 30.0},
+}
+
+
+@worker_ready.connect
+def _heartbeat_on_start(**kwargs):
+    from registry.core.health import record_worker_heartbeat
+
+    record_worker_heartbeat()

@@ -203,9 +203,28 @@ CACHES = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL, "Celery broker. Unset (and no REDIS_URL): in-process.")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Jobs are acknowledged when done, and a worker child that dies mid-job (SIGKILL, OOM) puts it back on
+# the queue instead of acknowledging it: every task must be safe to run again (SMS: deliver_once).
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+BROKER_VISIBILITY_TIMEOUT = env_int(
+    "BROKER_VISIBILITY_TIMEOUT",
+    120,
+    "Seconds before Redis gives a job whose worker vanished to another worker. Longer than any task's "
+    "time limit (90 s) and retry countdown (30 s), shorter than SMS_CODE_TTL_SECONDS.",
+)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+# When Redis goes away the worker waits for it forever (systemd restarts it if it exits anyway), and
+# cancels running late-acknowledged jobs: they are redelivered, not run twice at once.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = TIME_ZONE
+WORKER_HEARTBEAT_MAX_AGE = env_int(
+    "WORKER_HEARTBEAT_MAX_AGE", 120, "/healthz?deep=1 fails when no worker has written a heartbeat for this long."
+)
 
 # --- Product ----------------------------------------------------------------------------------
 REGISTRY_JURISDICTION = env_str("REGISTRY_JURISDICTION", "110000", "GB/T 2260 code of the deployment's province.")

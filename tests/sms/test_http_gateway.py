@@ -67,7 +67,7 @@ def test_delivers_json_with_bearer_token_and_clears_the_text(gateway):
     assert message.status == SmsStatus.SENT and message.attempts == 1
     assert gateway.received == [
         {
-            "body": {"phone": "13912345678", "text": "验证码123456", "purpose": "register"},
+            "body": {"phone": "13912345678", "text": "验证码123456", "purpose": "register", "message_id": message.pk},
             "authorization": "Bearer gateway-secret",
         }
     ]
