@@ -11,12 +11,14 @@ app.autodiscover_tasks()
 
 # Periodic jobs, run by `celery -A config beat` (deploy/systemd/registry-beat.service). One entry
 # per job: name → {"task": dotted task name, "schedule": seconds}.
-app.conf.beat_schedule = {
+BEAT_SCHEDULE = {
     # Re-dispatch SMS left behind by a broker outage or a dead worker, well inside a code's life.
     "sms-requeue": {"task": "registry.sms.tasks.requeue_sms", "schedule": 60.0},
     # Proves that beat and at least one worker run: /healthz?deep=1 reads it.
     "worker-heartbeat": {"task": "registry.core.tasks.worker_heartbeat", "schedule": 30.0},
 }
+# The namespaced key: celery 5.6 ignores plain ones set after config_from_object(namespace="CELERY").
+app.conf.update(CELERY_BEAT_SCHEDULE=BEAT_SCHEDULE)
 
 
 @worker_ready.connect

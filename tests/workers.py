@@ -50,9 +50,12 @@ def use_broker(settings, url: str):
     """Tasks enqueued in this process go to `url` instead of running in-process."""
     from config.celery import app
 
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
+    # Namespaced keys: with config_from_object(namespace="CELERY") celery 5.6 ignores plain ones.
+    keys = {"CELERY_BROKER_URL": "broker_url", "CELERY_TASK_ALWAYS_EAGER": "task_always_eager"}
+    keys["CELERY_RESULT_BACKEND"] = "result_backend"
+    saved = {key: app.conf[name] for key, name in keys.items()}
     _drop_producer_connections(app)
-    app.conf.update(broker_url=url, task_always_eager=False, result_backend=None)
+    app.conf.update(CELERY_BROKER_URL=url, CELERY_TASK_ALWAYS_EAGER=False, CELERY_RESULT_BACKEND=None)
     settings.CELERY_TASK_ALWAYS_EAGER = False
     try:
         yield app
@@ -160,6 +163,15 @@ class Worker:
         (child,) = self.children()
         os.kill(child, signal.SIGKILL)
         return child
+
+    def wait(self, predicate, *, timeout: float, what: str):
+        """wait_for, failing at once (with the worker's log) if the worker exits meanwhile."""
+        try:
+            value = wait_for(lambda: predicate() or not self.alive(), timeout=timeout, what=what)
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; worker log:\n{self.output()[-4000:]}") from None
+        assert self.alive(), f"the worker exited while waiting for {what}; its log:\n{self.output()[-4000:]}"
+        return value
 
     def output(self) -> str:
         return self.log_path.read_text(errors="replace")
