@@ -113,3 +113,13 @@ def test_the_scheduled_requeue_takes_over_dead_claims_and_expires_dead_codes(
         "13900000002": SmsStatus.SENDING,
     }
     assert [line["phone"] for line in sms_file.lines()] == ["13912345678"]
+
+
+def test_beat_runs_the_sms_requeue_every_minute_well_inside_a_code_life(settings):
+    from config.celery import app
+
+    entry = app.conf.beat_schedule["sms-requeue"]
+    assert entry["task"] in app.tasks and entry["schedule"] <= 60
+    # a job whose worker vanished comes back before the code it carries dies
+    assert app.conf.broker_transport_options["visibility_timeout"] < settings.SMS_CODE_TTL_SECONDS
+    assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
