@@ -36,7 +36,7 @@ def test_a_worker_killed_twice_mid_delivery_delivers_the_code_exactly_once(setti
         first = Worker(server.url, tmp_path / "worker1.log", **worker_env)
         # The second worker stands for one on another machine, finding the job the first one held:
         # it gets it back after the visibility timeout (short here, 120 s in production).
-        second = Worker(server.url, tmp_path / "worker2.log", BROKER_VISIBILITY_TIMEOUT=3, **worker_env)
+        second = Worker(server.url, tmp_path / "worker2.log", BROKER_VISIBILITY_TIMEOUT=1, **worker_env)
         try:
             first.start()
             with transaction.atomic():
