@@ -1,9 +1,30 @@
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("registry")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# Periodic jobs, run by `celery -A config beat` (deploy/systemd/registry-beat.service). One entry
+# per job: name → {"task": dotted task name, "schedule": seconds}.
+BEAT_SCHEDULE = {
+    # Re-dispatch SMS left behind by a broker outage or a dead worker, well inside a code's life.
+    "sms-requeue": {"task": "registry.sms.tasks.requeue_sms", "schedule": 60.0},
+    # Proves that beat and at least one worker run: /healthz?deep=1 reads it.
+    "worker-heartbeat": {"task": "registry.core.tasks.worker_heartbeat", "schedule": 30.0},
+    # Signs the audit chain's head into AUDIT_ANCHOR_DIR (docs/operations.md); idempotent.
+    "audit-anchor": {"task": "registry.audit.tasks.anchor_audit_head", "schedule": 15 * 60.0},
+}
+# The namespaced key: celery 5.6 ignores plain ones set after config_from_object(namespace="CELERY").
+app.conf.update(CELERY_BEAT_SCHEDULE=BEAT_SCHEDULE)
+
+
+@worker_ready.connect
+def _heartbeat_on_start(**kwargs):
+    from registry.core.health import record_worker_heartbeat
+
+    record_worker_heartbeat()

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "registry.core.request_id.RequestIdMiddleware",  # first: the id is in every log line of the request
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -264,16 +265,43 @@ CACHES = {
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL", REDIS_URL, "Celery broker. Unset (and no REDIS_URL): in-process.")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# Jobs are acknowledged when done, and a worker child that dies mid-job (SIGKILL, OOM) puts it back on
+# the queue instead of acknowledging it: every task must be safe to run again (SMS: deliver_once).
 CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_TIME_LIMIT = 300
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_TASK_TIME_LIMIT = 90
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+BROKER_VISIBILITY_TIMEOUT = env_int(
+    "BROKER_VISIBILITY_TIMEOUT",
+    120,
+    "Seconds before Redis gives a job whose worker vanished to another worker. Longer than any task's "
+    "time limit (90 s) and retry countdown (30 s), shorter than SMS_CODE_TTL_SECONDS.",
+)
+# Sweep for such jobs every 5 s (kombu 5.7 reads these; 5.6 sweeps about every 100 s, and the SMS
+# requeue on the beat schedule takes over a dead worker's message within 90 s + 1 min anyway).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": BROKER_VISIBILITY_TIMEOUT,
+    "unacked_restore_interval": 5,
+    "unacked_restore_throttle": 1,
+}
+# When Redis goes away the worker waits for it forever (systemd restarts it if it exits anyway), and
+# cancels running late-acknowledged jobs: they are redelivered, not run twice at once.
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_TIMEZONE = TIME_ZONE
+WORKER_HEARTBEAT_MAX_AGE = env_int(
+    "WORKER_HEARTBEAT_MAX_AGE", 120, "/healthz?deep=1 fails when no worker has written a heartbeat for this long."
+)
 
 # --- Product ----------------------------------------------------------------------------------
 REGISTRY_JURISDICTION = env_str("REGISTRY_JURISDICTION", "110000", "GB/T 2260 code of the deployment's province.")
 REGISTRY_BUREAU_NAME = env_str("REGISTRY_BUREAU_NAME", "北京市财政局", "Name of the bureau shown in the header.")
 SMS_BACKEND = env_str("SMS_BACKEND", "console", "console | file | http: where SMS codes and notices are sent.")
 SMS_FILE_PATH = env_str("SMS_FILE_PATH", str(VAR_DIR / "sms.jsonl"), "File the `file` SMS backend appends to.")
-SMS_HTTP_URL = env_str("SMS_HTTP_URL", None, "Gateway URL for SMS_BACKEND=http (JSON POST of phone, text, purpose).")
+SMS_HTTP_URL = env_str(
+    "SMS_HTTP_URL", None, "Gateway URL for SMS_BACKEND=http (JSON POST of phone, text, purpose, message_id)."
+)
 SMS_HTTP_TOKEN = env_str("SMS_HTTP_TOKEN", None, "Bearer token sent to the SMS gateway.")
 SMS_HTTP_TIMEOUT = float(env_str("SMS_HTTP_TIMEOUT", "5", "Seconds before a gateway call is abandoned."))
 SMS_CODE_TTL_SECONDS = env_int("SMS_CODE_TTL_SECONDS", 300, "How long an SMS verification code is valid.")
@@ -301,12 +329,22 @@ REGISTRY_DEPLOYMENT_NAME = env_str(
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, "Lifetime of a bearer token from /auth/login.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")
+# One console handler on the root logger, every line with the request id: errors from anything
+# (unhandled exceptions via django.request, broker failures, libraries), Django's warnings and the
+# registry's own loggers at LOG_LEVEL. Under systemd/gunicorn the console goes to the journal.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"registry": {"handlers": ["console"], "level": LOG_LEVEL}},
+    "filters": {"request_id": {"()": "registry.core.request_id.RequestIdFilter"}},
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
+    "root": {"handlers": ["console"], "level": "ERROR"},
+    "loggers": {
+        "registry": {"level": LOG_LEVEL},
+        # Django's own defaults print only with DEBUG and mail ADMINS (unset): use the root instead.
+        "django": {"handlers": [], "level": "WARNING"},
+        "django.request": {"level": "ERROR"},
+    },
 }
 
 # --- Operations: production guards, audit keys and anchors -------------------------------------

@@ -33,7 +33,12 @@ def enqueue(task, *args, in_process=None, background: bool = False) -> None:
 
     def dispatch():
         if not settings.CELERY_TASK_ALWAYS_EAGER:
-            task.delay(*args)
+            try:
+                task.delay(*args)
+            except Exception:  # the broker refused: the request has committed and must still succeed
+                logger.exception(
+                    "could not hand %s%r to the broker; it stays in its table for requeue", task.name, args
+                )
             return
         func = in_process or task.run
         if background:
@@ -41,6 +46,6 @@ def enqueue(task, *args, in_process=None, background: bool = False) -> None:
         else:
             func(*args)
 
-    # robust: a broker that is down must not turn the committed request into an error page; the
-    # work stays in its table (e.g. the SMS outbox) and `sms_requeue` dispatches it again.
+    # robust: nothing that fails after the commit may turn the committed request into an error page;
+    # the work stays in its table (e.g. the SMS outbox) and the scheduled requeue dispatches it again.
     transaction.on_commit(dispatch, robust=True)

@@ -28,6 +28,7 @@ class Outgoing:
     purpose: str
     text: str
     code: str
+    message_id: int | None = None  # the outbox row: the gateway's key to drop a resent duplicate
 
 
 class ConsoleBackend:
@@ -60,7 +61,8 @@ class FileBackend:
 
 
 class HttpBackend:
-    """POSTs {"phone", "text", "purpose"} as JSON to SMS_HTTP_URL with a bearer token."""
+    """POSTs {"phone", "text", "purpose", "message_id"} as JSON to SMS_HTTP_URL with a bearer token.
+    A message is re-sent after a worker died mid-call; the gateway drops repeats of a message_id."""
 
     remote = True
 
@@ -72,7 +74,13 @@ class HttpBackend:
             raise GatewayRejected("SMS_BACKEND=http needs SMS_HTTP_URL")
 
     def send(self, message: Outgoing) -> None:
-        body = json.dumps({"phone": message.phone, "text": message.text, "purpose": message.purpose}).encode()
+        body = {
+            "phone": message.phone,
+            "text": message.text,
+            "purpose": message.purpose,
+            "message_id": message.message_id,
+        }
+        body = json.dumps(body).encode()
         request = urllib.request.Request(self.url, data=body, method="POST")
         request.add_header("Content-Type", "application/json; charset=utf-8")
         if self.token:

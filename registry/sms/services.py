@@ -1,6 +1,7 @@
 import datetime as dt
 import time
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -23,20 +24,46 @@ def sms_enqueue(*, phone: str, text: str, purpose: str, code: str = "") -> SmsMe
     return message
 
 
-def deliver_once(message_id: int) -> SmsMessage:
+# A delivery attempt cannot outlive the task's hard time limit (its worker child is killed then), so
+# a message `sending` for longer than this was left by a dead worker and may be taken over.
+DELIVERY_TIME_LIMIT = 60
+SENDING_STALE_SECONDS = DELIVERY_TIME_LIMIT + 30
+# Queued this long without being sent: its job was lost (broker down at commit, worker crash).
+QUEUED_STALE_SECONDS = 60
+EXPIRED = "（验证码已过期，未发送）"
+
+
+def deliver_once(message_id: int, *, redelivered: bool = False) -> SmsMessage:
     """One delivery attempt. Raises GatewayError when a retry may help (after recording the
-    attempt). Idempotent: a message that is sent, failed or being sent is not sent again.
+    attempt). A message that is sent or failed is not sent again; one `sending` is left alone unless
+    its attempt is known dead: the broker redelivered this job (its worker died: acks_late with
+    reject_on_worker_lost, or the visibility timeout passed) or the claim is older than any attempt
+    can live. A verification code whose lifetime has passed is not sent at all.
 
     The gateway is called outside any transaction: on SQLite an open write transaction would hold
     the whole database while a slow gateway answers."""
     now = timezone.now()
-    claimed = SmsMessage.objects.filter(pk=message_id, status=SmsStatus.QUEUED).update(
-        status=SmsStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now
-    )
     message = SmsMessage.objects.get(pk=message_id)
+    if message.status not in (SmsStatus.QUEUED, SmsStatus.SENDING):
+        return message
+    if message.status == SmsStatus.SENDING and not (
+        redelivered or not message.claimed_at or message.claimed_at < now - dt.timedelta(seconds=SENDING_STALE_SECONDS)
+    ):
+        return message
+    # Conditional on the row as read: of two jobs for one message (a redelivery and a requeue),
+    # exactly one claims it.
+    unchanged = SmsMessage.objects.filter(pk=message_id, status=message.status, claimed_at=message.claimed_at)
+    if _code_expired(message, now):
+        unchanged.update(status=SmsStatus.FAILED, last_error="code expired before delivery", text=EXPIRED, code="")
+        message.refresh_from_db()
+        return message
+    claimed = unchanged.update(status=SmsStatus.SENDING, attempts=F("attempts") + 1, claimed_at=now)
+    message.refresh_from_db()
     if not claimed:
         return message
-    outgoing = Outgoing(phone=message.phone, purpose=message.purpose, text=message.text, code=message.code)
+    outgoing = Outgoing(
+        phone=message.phone, purpose=message.purpose, text=message.text, code=message.code, message_id=message.pk
+    )
     try:
         get_backend().send(outgoing)
     except GatewayRejected as exc:
@@ -51,25 +78,37 @@ def deliver_once(message_id: int) -> SmsMessage:
     return message
 
 
+def _code_expired(message: SmsMessage, now) -> bool:
+    """A code arriving after its lifetime only confuses the person: better none than a dead one."""
+    lifetime = dt.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS)
+    return bool(message.code) and message.created_at + lifetime <= now
+
+
 def _finish(message: SmsMessage, **fields) -> None:
     SmsMessage.objects.filter(pk=message.pk).update(**fields)
     for name, value in fields.items():
         setattr(message, name, value)
 
 
-def requeue_stale(*, older_than_seconds: int = 600) -> int:
-    """Messages a crashed worker left behind (sending for too long, or queued without a job after a
-    restart) go back to the queue and are dispatched again. Run by `manage.py sms_requeue`."""
+def requeue_stale(*, older_than_seconds: int = QUEUED_STALE_SECONDS) -> int:
+    """Messages a crashed worker or a broker outage left behind (queued without a job, or sending
+    past any attempt's life) are dispatched again; codes past their lifetime are marked failed
+    instead. Run every minute by Celery beat (config/celery.py) or `manage.py sms_requeue` (cron)."""
     from .tasks import deliver_sms
 
-    cutoff = timezone.now() - dt.timedelta(seconds=older_than_seconds)
-    stale = SmsMessage.objects.filter(
-        Q(status=SmsStatus.SENDING, claimed_at__lt=cutoff) | Q(status=SmsStatus.QUEUED, created_at__lt=cutoff)
+    now = timezone.now()
+    code_deadline = now - dt.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS)
+    pending = SmsMessage.objects.filter(status__in=(SmsStatus.QUEUED, SmsStatus.SENDING))
+    pending.exclude(code="").filter(created_at__lte=code_deadline).update(
+        status=SmsStatus.FAILED, last_error="code expired before delivery", text=EXPIRED, code=""
+    )
+    stale = pending.filter(
+        Q(status=SmsStatus.SENDING, claimed_at__lt=now - dt.timedelta(seconds=SENDING_STALE_SECONDS))
+        | Q(status=SmsStatus.QUEUED, created_at__lt=now - dt.timedelta(seconds=older_than_seconds))
     )
     ids = list(stale.values_list("pk", flat=True)[:1000])
-    SmsMessage.objects.filter(pk__in=ids, status=SmsStatus.SENDING).update(status=SmsStatus.QUEUED)
     backend = get_backend()
-    for message_id in ids:
+    for message_id in ids:  # a stale `sending` row is taken over by deliver_once (claim older than the limit)
         enqueue(deliver_sms, message_id, in_process=deliver_with_retries, background=backend.remote)
     return len(ids)
 

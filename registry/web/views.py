@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
-from django.db import connection
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
@@ -15,6 +14,7 @@ from registry.accounts.sms_codes import normalize_phone, sms_code_request
 from registry.audit.services import audit_record, client_ip
 from registry.core import workdays
 from registry.core.errors import RateLimited, ServiceError
+from registry.core.health import health_report
 from registry.core.masking import mask_phone
 from registry.core.models import Region
 
@@ -165,11 +165,7 @@ def password_reset_view(request):
 @never_cache
 @require_GET
 def healthz(request):
-    """Liveness and readiness: answers 200 only when the database answers."""
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            cursor.fetchone()
-    except Exception as exc:  # any database failure means "not ready"
-        return JsonResponse({"status": "error", "database": "unavailable", "detail": str(exc)[:200]}, status=503)
-    return JsonResponse({"status": "ok", "database": connection.vendor})
+    """Liveness and readiness: 200 only when the database answers; with ?deep=1 also the broker and a
+    recent worker heartbeat. Never echoes error text (it is logged)."""
+    healthy, body = health_report(deep=request.GET.get("deep") == "1")
+    return JsonResponse(body, status=200 if healthy else 503)

@@ -10,6 +10,7 @@ from registry.accounts.sms_codes import sms_code_request
 from registry.sms.models import SmsMessage, SmsStatus
 from tests.conftest import require_service
 from tests.helpers import SmsFile
+from tests.workers import use_broker
 
 BROKER = "redis://127.0.0.1:6379/15"
 
@@ -28,15 +29,10 @@ def celery_with_redis(settings):
 
     from config.celery import app
 
-    saved = {key: app.conf[key] for key in ("broker_url", "task_always_eager", "result_backend")}
     redis.Redis.from_url(BROKER).flushdb()
-    app.conf.update(broker_url=BROKER, task_always_eager=False, result_backend=None)
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    try:
+    with use_broker(settings, BROKER):
         with start_worker(app, pool="solo", perform_ping_check=False, loglevel="WARNING", shutdown_timeout=10):
             yield app
-    finally:
-        app.conf.update(saved)
 
 
 @pytest.mark.django_db(transaction=True)
