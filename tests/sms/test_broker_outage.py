@@ -1,7 +1,6 @@
 """Redis disappears while a worker holds unacknowledged jobs; the same worker process reconnects
 when it is back and delivers them. /healthz?deep=1 reports the broker and the worker heartbeat."""
 
-import kombu
 import pytest
 from django.db import transaction
 
@@ -9,15 +8,10 @@ from registry.sms.models import SmsMessage, SmsStatus
 from registry.sms.tasks import deliver_sms
 from tests.workers import Worker, private_redis, use_broker, wait_for
 
-# kombu 5.7.0 dies on this outage: closing the lost connection restores the unacknowledged jobs
-# through a transport it has already dropped (AttributeError: 'NoneType' … 'hostname'). Pinning
-# celery 5.6.3 / kombu 5.6.2 fixes it; then this marker no longer applies and the test must pass.
-KOMBU_LOSES_WORKER_ON_OUTAGE = kombu.__version__ == "5.7.0"
+# kombu 5.7.0 failed this (the worker exited: closing the lost connection restored the unacknowledged
+# jobs through a transport it had already dropped); constraints.txt pins celery 5.6.3 / kombu 5.6.2.
 
 
-@pytest.mark.xfail(
-    KOMBU_LOSES_WORKER_ON_OUTAGE, strict=True, reason="kombu 5.7.0 exits on a broker outage with unacked jobs"
-)
 @pytest.mark.django_db(transaction=True)
 def test_the_same_worker_delivers_jobs_held_across_a_redis_restart(settings, tmp_path, sms_file):
     with private_redis(tmp_path) as server, use_broker(settings, server.url):

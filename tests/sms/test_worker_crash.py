@@ -49,7 +49,9 @@ def test_a_worker_killed_twice_mid_delivery_delivers_the_code_exactly_once(setti
 
             first.kill()  # crash 2: the whole worker dies inside the gateway call
             second.start()
-            wait_for(lambda: len(held_gateway.received) == 3, timeout=30, what="a second worker taking the job over")
+            # kombu 5.6 sweeps for a vanished worker's jobs at the worker's start and then every ~100 s
+            # (restore_visible runs on every 10th 10-s tick), so a start that just misses it waits a cycle.
+            wait_for(lambda: len(held_gateway.received) == 3, timeout=130, what="a second worker taking the job over")
             held_gateway.release.set()  # the gateway answers
             message = wait_for(
                 lambda: SmsMessage.objects.filter(pk=message.pk, status=SmsStatus.SENT).first(),
