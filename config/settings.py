@@ -164,7 +164,7 @@ _proxy_ssl_header = env_str(
 SECURE_PROXY_SSL_HEADER = (
     None if _proxy_ssl_header.lower() == "off" else ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https")
 )
-X_FRAME_OPTIONS = "SAMEORIGIN"  # PDFs of materials are shown inline in our own review page
+X_FRAME_OPTIONS = "SAMEORIGIN"
 # Content-Security-Policy on every response (django-csp): scripts and styles only from our own static
 # files — no inline script, no eval — so injected markup cannot run. PDFs of materials are embedded
 # (<object>) from our own attachment URL, which answers with its own sandboxing policy.

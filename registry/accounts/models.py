@@ -247,3 +247,10 @@ class PhoneRecovery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.person} → {self.new_phone} {self.get_status_display()}"
+
+    @property
+    def old_phone_masked(self) -> str:
+        """The lost phone as staff see it on the page (the API masks it the same way)."""
+        from registry.core.masking import mask_phone
+
+        return mask_phone(self.old_phone)

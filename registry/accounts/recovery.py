@@ -155,20 +155,33 @@ def phone_recovery_approve(*, actor: User, recovery_id, ip: str | None = None) -
             status=PhoneRecoveryStatus.EXPIRED
         )
         raise Conflict("recovery_expired", "该申请已超过批准期限，请重新核验身份后再次提交。")
-    if User.objects.filter(phone=recovery.new_phone).exclude(pk=person.pk).exists():
-        raise Conflict("phone_taken", "新手机号码已被其他账号使用，请取消该申请。", field="new_phone")
+    try:
+        return _apply_recovery(recovery=recovery, person=person, actor=actor, now=now, ip=ip)
+    except IntegrityError:
+        # The new number was registered (or recovered to) by someone else in the meantime.
+        raise _phone_taken() from None
+
+
+def _phone_taken() -> Conflict:
+    return Conflict("phone_taken", "新手机号码已被其他账号使用，请取消该申请。", field="new_phone")
+
+
+def _apply_recovery(*, recovery, person, actor, now, ip):
     with transaction.atomic():
-        # Conditional on "still pending" (no join: PostgreSQL re-checks only this row's own columns
-        # after a concurrent commit), so of an approval and a cancellation at once, one wins.
-        won = PhoneRecovery.objects.filter(pk=recovery.pk, status=PhoneRecoveryStatus.PENDING).update(
-            status=PhoneRecoveryStatus.APPLIED, decided_by=actor, decided_at=now
-        )
+        # Conditional on "still pending" and unexpired (no join: PostgreSQL re-checks only this
+        # row's own columns after a concurrent commit), so of an approval and a cancellation at
+        # once, one wins.
+        won = PhoneRecovery.objects.filter(
+            pk=recovery.pk, status=PhoneRecoveryStatus.PENDING, expires_at__gt=now
+        ).update(status=PhoneRecoveryStatus.APPLIED, decided_by=actor, decided_at=now)
         if not won:
             raise Conflict("recovery_not_pending", "该申请已被处理或取消。")
         # The person may have changed their phone themselves meanwhile (their row is locked now).
         person = User.objects.select_for_update().get(pk=person.pk)
         if person.phone != recovery.old_phone:
             raise Conflict("recovery_stale", "该人员的手机号已另行更换，本申请不再适用，请取消。")
+        if User.objects.filter(phone=recovery.new_phone).exclude(pk=person.pk).exists():
+            raise _phone_taken()
         person.phone = recovery.new_phone
         # Whoever holds the lost phone may be logged in: end every session (the session hash
         # changes with the password) and every token. The person sets a new password by SMS.

@@ -111,7 +111,8 @@ def record_import_history(*, user, payload: dict, actor=None) -> Record:
         district=last["district"],
         details={
             "issuer": payload["issuer"],
-            "code_hash": payload["transfer_code_hash"]["hash"],
+            # a format-1 document (submitted before the upgrade) carried the code itself
+            "code_hash": (payload.get("transfer_code_hash") or {}).get("hash") or payload.get("transfer_code", ""),
             "versions": len(versions),
         },
     )
