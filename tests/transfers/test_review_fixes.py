@@ -211,3 +211,21 @@ def test_reviewers_see_the_submitted_round_not_edits_after_rejection(chaoyang_ap
         for a in application.attachments.all()
         if str(a.pk) in {x["id"] for x in application.rounds.get(number=1).attachments}
     }
+
+
+def test_a_transfer_in_submitted_with_a_format_1_document_still_imports(applicant):
+    """Applications waiting since before format 2 carry the code itself, not its hash: approving
+    them must import the history (it was a KeyError that rolled every approval back)."""
+    from registry.audit.models import AuditEntry
+    from registry.records.services import record_import_history
+
+    payload = {
+        "issuer": {"name": "河北省会计人员信息管理系统", "region": "130000", "key_id": "abcd"},
+        "transfer_code": "ZR2345-6789-ABCD",
+        "person": {"id_number": "130102199001011237", "name": "王五"},
+        "record": {"versions": [{"version": 1, "district": "130102", "source": "application", "data": {}}]},
+    }
+    record = record_import_history(user=applicant, payload=payload)
+    assert record.id_number == "130102199001011237" and record.district_id == "130102"
+    entry = AuditEntry.objects.get(action="record.imported", target_id=str(record.pk))
+    assert entry.details["code_hash"] == "ZR2345-6789-ABCD"
