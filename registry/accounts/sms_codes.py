@@ -18,6 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from registry.core.errors import RateLimited, ServiceError
+from registry.core.ratelimit import record_attempt
 from registry.core.validators import validate_mobile
 from registry.sms.services import sms_enqueue
 
@@ -54,18 +55,15 @@ def _seconds_until_tomorrow(now: dt.datetime) -> int:
 
 
 def _limit_address(ip: str, now: dt.datetime) -> None:
-    """Count this request (refused ones too) and refuse beyond SMS_IP_HOURLY_LIMIT an hour."""
-    request = SmsRequest.objects.create(ip=ip, at=now)
-    hour_ago = now - dt.timedelta(hours=1)
-    earlier = SmsRequest.objects.filter(ip=ip, at__gt=hour_ago, pk__lt=request.pk)
-    if earlier.count() >= settings.SMS_IP_HOURLY_LIMIT:
-        request.delete()  # a refused request does not push the window further
-        oldest = earlier.order_by("at").values_list("at", flat=True).first()
-        raise RateLimited(
-            "rate_limited",
-            "本网络获取验证码过于频繁，请稍后再试。",
-            retry_after=(oldest + dt.timedelta(hours=1) - now).total_seconds(),
-        )
+    """Count this request and refuse beyond SMS_IP_HOURLY_LIMIT an hour."""
+    record_attempt(
+        SmsRequest,
+        ip=ip,
+        now=now,
+        limit=settings.SMS_IP_HOURLY_LIMIT,
+        window=dt.timedelta(hours=1),
+        refusal=lambda wait: RateLimited("rate_limited", "本网络获取验证码过于频繁，请稍后再试。", retry_after=wait),
+    )
 
 
 def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | None = None) -> int:

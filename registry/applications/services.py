@@ -12,6 +12,7 @@ from pydantic import ValidationError as PydanticError
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.models import Region
+from registry.core.ratelimit import record_attempt
 from registry.core.workdays import add_working_days
 from registry.records.models import Record, RecordStatus
 
@@ -363,20 +364,19 @@ def _retire(attachment: Attachment, now) -> None:
 def _limit_uploads(actor) -> None:
     """At most UPLOAD_HOURLY_LIMIT uploads per account per hour, refused ones included: every upload
     costs a decode (and a PDF a rendering) whatever its outcome."""
-    now = timezone.now()
-    hour_ago = now - dt.timedelta(hours=1)
-    UploadAttempt.objects.filter(user=actor, at__lte=hour_ago).delete()
-    attempt = UploadAttempt.objects.create(user=actor, at=now)
-    earlier = UploadAttempt.objects.filter(user=actor, at__gt=hour_ago, pk__lt=attempt.pk)
-    if earlier.count() >= settings.UPLOAD_HOURLY_LIMIT:
-        attempt.delete()  # a refused attempt does not push the window further
-        oldest = earlier.order_by("at").values_list("at", flat=True).first()
-        wait = (oldest + dt.timedelta(hours=1) - now).total_seconds()
-        raise RateLimited(
+    limit = settings.UPLOAD_HOURLY_LIMIT
+    record_attempt(
+        UploadAttempt,
+        user=actor,
+        now=timezone.now(),
+        limit=limit,
+        window=dt.timedelta(hours=1),
+        refusal=lambda wait: RateLimited(
             "rate_limited",
-            f"上传过于频繁：每小时最多上传 {settings.UPLOAD_HOURLY_LIMIT} 个文件，请 {int(wait // 60) + 1} 分钟后再试。",
+            f"上传过于频繁：每小时最多上传 {limit} 个文件，请 {int(wait // 60) + 1} 分钟后再试。",
             retry_after=wait,
-        )
+        ),
+    )
 
 
 def _check_room_for_other(application: Application) -> None:

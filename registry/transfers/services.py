@@ -11,6 +11,7 @@ from django.utils import timezone
 from registry.accounts import access
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, RateLimited, ServiceError
+from registry.core.ratelimit import record_attempt
 from registry.records.models import Record, RecordStatus
 from registry.records.services import record_set_status
 from registry.sms.services import sms_enqueue
@@ -148,22 +149,23 @@ def code_state(code: TransferCode) -> str:
 def _count_wrong_code(*, key_id: str, hashed: str, now: dt.datetime) -> DocumentCodeAttempt:
     """Count this try as a wrong one until the code proves right, or refuse it beyond the limit
     (a refused try checks nothing and does not extend the wait)."""
-    window = dt.timedelta(hours=1)
-    tries = DocumentCodeAttempt.objects.filter(key_id=key_id, code_hash=hashed)
     with transaction.atomic():
         # Tries on one peer's documents are counted one at a time (a short lock on its key row),
         # so guesses sent in parallel cannot get past the limit together.
         PeerKey.objects.select_for_update().filter(key_id=key_id).first()
-        tries.filter(at__lte=now - window).delete()
-        earlier = tries.filter(at__gt=now - window)
-        if earlier.count() >= settings.TRANSFER_DOCUMENT_CODE_TRIES:
-            oldest = earlier.order_by("at").values_list("at", flat=True).first()
-            raise RateLimited(
+        return record_attempt(
+            DocumentCodeAttempt,
+            key_id=key_id,
+            code_hash=hashed,
+            now=now,
+            limit=settings.TRANSFER_DOCUMENT_CODE_TRIES,
+            window=dt.timedelta(hours=1),
+            refusal=lambda wait: RateLimited(
                 "transfer_code_tries",
                 "该调转文件的调转编号输错次数过多，已暂停核验，请稍后再试。请核对原地区出具的调转编号（见原地区系统“我的信息”页面及短信）。",
-                retry_after=(oldest + window - now).total_seconds(),
-            )
-        return DocumentCodeAttempt.objects.create(key_id=key_id, code_hash=hashed, at=now)
+                retry_after=wait,
+            ),
+        )
 
 
 def document_verify(*, document, code: str, applicant) -> dict:
