@@ -1,7 +1,18 @@
-"""Helpers shared by the tests: problem+json assertions, the `file` SMS backend, browser steps."""
+"""Helpers shared by the tests: problem+json assertions, the `file` SMS backend, browser steps,
+a second server process."""
 
 import json
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def problem(response, status: int, code: str) -> dict:
@@ -82,3 +93,37 @@ def register_in_browser(page, url: str, sms: SmsFile, phone: str, password: str,
         shot(page, screenshot)
     page.click("button:has-text('注册')")
     page.wait_for_selector("text=注册成功")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def running_server(env: dict, *, what: str, output=subprocess.DEVNULL, attempts: int = 150):
+    """`manage.py runserver` with `env` on a free port; yields its base URL once /healthz answers
+    (polled `attempts` times, 0.2 s apart) and stops it afterwards."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "runserver", f"127.0.0.1:{port}", "--noreload"],
+        env=env,
+        cwd=ROOT,
+        stdout=output,
+        stderr=output,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(attempts):
+            try:
+                if urllib.request.urlopen(base + "/healthz", timeout=1).status == 200:
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail(f"{what} did not start")
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=10)

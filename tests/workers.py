@@ -4,7 +4,6 @@ redis-server that a test may stop and start, and Celery worker subprocesses it m
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -17,6 +16,7 @@ from django.conf import settings as django_settings
 from django.db import connection
 
 from tests.conftest import require_service
+from tests.helpers import free_port
 
 BASE_DIR = Path(django_settings.BASE_DIR)
 
@@ -29,12 +29,6 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str = "c
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _drop_producer_connections(app) -> None:

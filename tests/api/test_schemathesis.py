@@ -11,13 +11,11 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
-from tests.transfers.test_between_deployments import free_port
+from tests.helpers import running_server
 
 pytestmark = pytest.mark.schemathesis
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,26 +80,13 @@ def server(tmp_path_factory):
         if line.startswith("TOKEN "):
             _, phone, token = line.split()
             tokens[phone] = token
-    port = free_port()
-    log = open(home / "server.log", "w")  # noqa: SIM115 — open for the server's lifetime
-    process = subprocess.Popen(
-        manage + ["runserver", f"127.0.0.1:{port}", "--noreload"], env=env, cwd=ROOT, stdout=log, stderr=log
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(150):
-            try:
-                if urllib.request.urlopen(base + "/healthz", timeout=1).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the server for schemathesis did not start")
-        yield {"base": base, "applicant": tokens["13800000001"], "reviewer": tokens["13800000002"], "log": home}
+        with (
+            open(home / "server.log", "w") as log,
+            running_server(env, what="the server for schemathesis", output=log) as base,
+        ):
+            yield {"base": base, "applicant": tokens["13800000001"], "reviewer": tokens["13800000002"], "log": home}
     finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
         drop_database()
 
 

@@ -85,6 +85,22 @@ def upload(application, user, kind, data, name, ref=None):
     )
 
 
+def post_file(api, application_id, kind, data, name, ref=None):
+    """Upload a material over the API as the logged-in applicant (`logged_in`)."""
+    body = {"kind": kind, "file": SimpleUploadedFile(name, data)}
+    if ref is not None:
+        body["ref"] = ref
+    return api.client.post(
+        f"/api/v1/me/applications/{application_id}/attachments", body, HTTP_AUTHORIZATION=f"Bearer {api.token}"
+    )
+
+
+@pytest.fixture
+def logged_in(api, person):
+    api.login(person.phone)
+    return api
+
+
 def upload_all_materials(application, user):
     upload(application, user, "id_front", files.photo_jpeg(size=(600, 380)), "front.jpg")
     upload(application, user, "id_back", files.pdf_bytes("ID back"), "back.pdf")

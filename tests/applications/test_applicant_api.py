@@ -3,12 +3,11 @@
 import copy
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 
 from registry.applications.models import Application, ApplicationRound
 from registry.audit.models import AuditEntry
 from tests import files
-from tests.applications.conftest import upload_all_materials
+from tests.applications.conftest import post_file, upload_all_materials
 from tests.factories import PASSWORD, UserFactory
 from tests.helpers import problem
 
@@ -22,21 +21,6 @@ def put_form(api, application_id, form):
         content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {api.token}",
     )
-
-
-def post_file(api, application_id, kind, data, name, ref=None):
-    body = {"kind": kind, "file": SimpleUploadedFile(name, data)}
-    if ref is not None:
-        body["ref"] = ref
-    return api.client.post(
-        f"/api/v1/me/applications/{application_id}/attachments", body, HTTP_AUTHORIZATION=f"Bearer {api.token}"
-    )
-
-
-@pytest.fixture
-def logged_in(api, person):
-    api.login(person.phone)
-    return api
 
 
 def test_full_first_collection_over_the_api(logged_in, person, valid_form):

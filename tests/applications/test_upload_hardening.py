@@ -13,7 +13,7 @@ from registry.applications.models import Attachment, UploadAttempt
 from registry.audit.models import AuditEntry
 from registry.core.errors import ServiceError
 from tests import files
-from tests.applications.conftest import upload
+from tests.applications.conftest import post_file, upload
 from tests.helpers import problem
 
 pytestmark = pytest.mark.django_db
@@ -21,21 +21,6 @@ pytestmark = pytest.mark.django_db
 
 def stored_files(media):
     return sorted(p for p in media.rglob("*") if p.is_file()) if media.exists() else []
-
-
-def post_file(api, application_id, kind, data, name, ref=None):
-    body = {"kind": kind, "file": SimpleUploadedFile(name, data)}
-    if ref is not None:
-        body["ref"] = ref
-    return api.client.post(
-        f"/api/v1/me/applications/{application_id}/attachments", body, HTTP_AUTHORIZATION=f"Bearer {api.token}"
-    )
-
-
-@pytest.fixture
-def logged_in(api, person):
-    api.login(person.phone)
-    return api
 
 
 def dark_share(png: bytes, box) -> float:

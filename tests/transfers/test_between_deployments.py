@@ -8,10 +8,8 @@ import copy
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -24,6 +22,7 @@ from registry.records.models import Record
 from registry.transfers.documents import canonical
 from tests.applications.conftest import upload_all_materials
 from tests.factories import PASSWORD, UserFactory
+from tests.helpers import running_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,12 +47,6 @@ record_apply(user=person, district_code="130102", source="first_collection", dat
                    "accounting_since": "2010-08-01", "doing_accounting": True},
 })
 """
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def call(base, method, path, body=None, token=None):
@@ -102,28 +95,8 @@ def hebei_instance(tmp_path):
     public_pem = subprocess.run(
         manage + ["transfer_keys", "--show"], env=env, cwd=ROOT, check=True, capture_output=True, text=True
     ).stdout.split("\n", 1)[1]
-    port = free_port()
-    server = subprocess.Popen(
-        manage + ["runserver", f"127.0.0.1:{port}", "--noreload"],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if urllib.request.urlopen(base + "/healthz", timeout=1).status == 200:
-                    break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the 河北 instance did not start")
+    with running_server(env, what="the 河北 instance", attempts=100) as base:
         yield {"base": base, "public_pem": public_pem, "home": home}
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 def test_export_at_one_instance_import_and_approve_at_the_other(
