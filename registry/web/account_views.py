@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -13,7 +12,7 @@ from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 
 from .forms import PasswordChangeForm, PhoneChangeForm
-from .views import show_service_error
+from .views import refuse_on_page, show_service_error
 
 
 @never_cache
@@ -76,9 +75,7 @@ def phone_recovery_cancel(request, recovery_id):
     try:
         recovery.phone_recovery_cancel(actor=request.user, recovery_id=recovery_id, ip=client_ip(request))
     except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        messages.error(request, exc.message)
+        refuse_on_page(request, exc)
     else:
         messages.success(request, "已取消该手机号更换申请，您的登录手机号不变。")
     return redirect("web:profile")

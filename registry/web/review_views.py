@@ -20,6 +20,7 @@ from registry.review.details import review_details
 from registry.review.stats import district_overview
 
 from . import collection_steps as cs
+from .views import refuse_on_page
 
 
 def _staff(request):
@@ -123,9 +124,7 @@ def claim(request, application_id):
         application = services.application_for_staff(user=user, application_id=application_id)
         services.review_claim(application=application, actor=user, ip=client_ip(request))
     except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        messages.error(request, exc.message)
+        refuse_on_page(request, exc)
     else:
         messages.success(request, "已受理，请审核后作出决定。")
     return redirect("web:review_page", application_id)
@@ -146,9 +145,7 @@ def decide(request, application_id):
             ip=client_ip(request),
         )
     except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        messages.error(request, exc.message)
+        refuse_on_page(request, exc)
         return redirect("web:review_page", application_id)
     messages.success(
         request, f"已{'通过' if application.status == 'approved' else '驳回'}：{application.applicant_name}。"
@@ -178,9 +175,7 @@ def revoke_code(request, application_id):
     try:
         transfer_code_revoke(actor=user, code=code.code)
     except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        messages.error(request, exc.message)
+        refuse_on_page(request, exc)
     else:
         messages.success(request, f"已撤销调转编号 {code.code}，该人员信息恢复为正常状态。")
     return redirect("web:review_page", application_id)

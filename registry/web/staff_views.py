@@ -16,7 +16,7 @@ from registry.core.errors import ServiceError
 from registry.core.models import Region
 
 from .forms import PhoneRecoveryForm, StaffCreateForm
-from .views import show_service_error
+from .views import refuse_on_page, show_service_error
 
 
 def _require(check, user):
@@ -66,9 +66,7 @@ def phone_recovery_decide(request, recovery_id, action):
     try:
         item = decide(actor=request.user, recovery_id=recovery_id, ip=client_ip(request))
     except ServiceError as exc:
-        if exc.status == 404:
-            raise Http404 from None
-        messages.error(request, exc.message)
+        refuse_on_page(request, exc)
     else:
         if action == "approve":
             messages.success(

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
-from django.http import HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,6 +25,14 @@ BACKEND = "registry.accounts.backends.PhoneOrIdNumberBackend"
 
 # Service field names that our web forms call differently.
 FORM_FIELDS = {"new_password": "password"}
+
+
+def refuse_on_page(request, exc: ServiceError) -> None:
+    """A refused action from a page's button: "missing or not yours" stays a 404 page; anything
+    else is a message on the page the button redirects back to."""
+    if exc.status == 404:
+        raise Http404 from None
+    messages.error(request, exc.message)
 
 
 def show_service_error(form, exc: ServiceError) -> None:
