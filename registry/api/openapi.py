@@ -42,7 +42,6 @@ PROBLEM_SCHEMA = {
     },
 }
 
-EXTRA_TITLES = {503: "服务暂不可用"}
 CHANGING_METHODS = {"post", "put", "patch", "delete"}
 FILE_PATH_PARTS = ("attachments", "export", "document", "transfer-out", "submit")
 
@@ -78,7 +77,7 @@ def add_error_responses(schema: dict) -> dict:
             responses = operation.setdefault("responses", {})  # ninja keys them by int
             documented = {int(status) for status in responses}
             for status in sorted(error_statuses(path, method, operation) - documented):
-                responses[status] = {"description": TITLES.get(status) or EXTRA_TITLES[status], **problem}
+                responses[status] = {"description": TITLES[status], **problem}
     return schema
 
 
