@@ -108,3 +108,28 @@ def haidian_reviewer(db):
 @pytest.fixture
 def municipal_admin(db):
     return UserFactory(admin=True)
+
+
+# --- The second of everything: a test of a rule about "mine" / "my district" needs one that is not. ---
+
+
+@pytest.fixture
+def other_person(db):
+    """Another applicant, with nothing yet."""
+    return UserFactory(role=Role.APPLICANT)
+
+
+@pytest.fixture
+def other_district_application(db):
+    """A submitted application of another person, managed by 海淀区 (110108), not 朝阳区."""
+    from tests.factories import ApplicationFactory
+
+    return ApplicationFactory(district_id="110108")
+
+
+@pytest.fixture
+def other_persons_code(db):
+    """A valid transfer code of another (collected) person of 朝阳区."""
+    from tests.factories import TransferCodeFactory
+
+    return TransferCodeFactory()

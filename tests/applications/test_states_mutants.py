@@ -1,0 +1,120 @@
+"""states.move with a second application beside the first, and the losing side of each race.
+
+Each test kills mutants of registry/applications/states.py that the older tests let through
+(docs/testing.md): a transition must touch its own row only, refuse a stale copy, name the
+conflict the same way on every database, and raise the version by exactly one."""
+
+import pytest
+
+from registry.applications import states
+from registry.applications.models import Application
+from registry.core.errors import Conflict
+from registry.review import services as review
+from tests.factories import ApplicationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_move_changes_its_own_application_and_no_other(chaoyang_reviewer):
+    mine, other, elsewhere = ApplicationFactory(), ApplicationFactory(), ApplicationFactory(district_id="110108")
+    claimed = review.review_claim(application=mine, actor=chaoyang_reviewer)
+    assert (claimed.status, claimed.claimed_by_id, claimed.version) == ("in_review", chaoyang_reviewer.pk, 1)
+    for untouched in (other, elsewhere):
+        untouched.refresh_from_db()
+        assert (untouched.status, untouched.claimed_by_id, untouched.version) == ("submitted", None, 0)
+
+
+def test_the_version_rises_by_one_on_every_move(chaoyang_reviewer, municipal_admin):
+    second = UserFactory(reviewer=True, district_codes=["110105"])
+    application = ApplicationFactory()
+    versions = [application.version]
+    application = review.review_claim(application=application, actor=chaoyang_reviewer)
+    versions.append(application.version)
+    application = review.review_reassign(application=application, actor=municipal_admin, to_user=second)
+    versions.append(application.version)
+    application = states.move(application, "release", states.ADMIN, claimed_by=None)
+    versions.append(application.version)
+    assert versions == [0, 1, 2, 3]
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.status, stored.version) == ("submitted", 3) == (application.status, application.version)
+
+
+def test_two_reassignments_from_the_same_copy_cannot_both_win(chaoyang_reviewer, municipal_admin):
+    """The status stays in_review on a reassignment, so only the version tells the copies apart."""
+    first, second = (UserFactory(reviewer=True, district_codes=["110105"]) for _ in range(2))
+    application = review.review_claim(application=ApplicationFactory(), actor=chaoyang_reviewer)
+    copy_a, copy_b = Application.objects.get(pk=application.pk), Application.objects.get(pk=application.pk)
+    review.review_reassign(application=copy_a, actor=municipal_admin, to_user=first)
+    with pytest.raises(Conflict) as info:
+        review.review_reassign(application=copy_b, actor=municipal_admin, to_user=second)
+    assert info.value.code == "already_decided"
+    assert Application.objects.get(pk=application.pk).claimed_by_id == first.pk
+
+
+def test_the_loser_of_a_claim_race_is_told_already_claimed(chaoyang_reviewer):
+    other_reviewer = UserFactory(reviewer=True, district_codes=["110105"])
+    application = ApplicationFactory()
+    late = Application.objects.get(pk=application.pk)
+    review.review_claim(application=application, actor=chaoyang_reviewer)
+    with pytest.raises(Conflict) as info:
+        review.review_claim(application=late, actor=other_reviewer)
+    assert info.value.code == "already_claimed"
+    assert Application.objects.get(pk=application.pk).claimed_by_id == chaoyang_reviewer.pk
+
+
+@pytest.mark.parametrize("late_decision", ["approve", "reject"])
+def test_the_loser_of_a_decision_race_is_told_already_decided_on_every_database(chaoyang_reviewer, late_decision):
+    """On PostgreSQL tests/review/test_concurrency.py races two threads; here the late side holds a
+    copy read before the first decision, which is what the loser of that race holds."""
+    application = review.review_claim(application=ApplicationFactory(), actor=chaoyang_reviewer)
+    late = Application.objects.get(pk=application.pk)
+    review.review_decide(application=application, actor=chaoyang_reviewer, decision="reject", reasons=["other"])
+    with pytest.raises(Conflict) as info:
+        review.review_decide(application=late, actor=chaoyang_reviewer, decision=late_decision, reasons=["other"])
+    assert info.value.code == "already_decided"
+    assert Application.objects.get(pk=application.pk).status == "rejected"
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "role", "code", "message"),
+    [
+        ("submitted", "submit", states.APPLICANT, "invalid_transition", "当前状态不能提交"),
+        (
+            "in_review",
+            "withdraw",
+            states.APPLICANT,
+            "invalid_transition",
+            "审核员已受理，不能撤回；如需修改请等待审核结果",
+        ),
+        ("in_review", "claim", states.REVIEWER, "already_claimed", "该申请已被其他审核员受理"),
+        ("submitted", "release", states.ADMIN, "invalid_transition", "该申请不在审核中"),
+        ("approved", "reassign", states.ADMIN, "already_decided", "该申请已经作出审核决定"),
+        ("approved", "approve", states.REVIEWER, "already_decided", "该申请已经作出审核决定"),
+        ("rejected", "reject", states.ADMIN, "already_decided", "该申请已经作出审核决定"),
+        ("submitted", "publish", states.ADMIN, "invalid_transition", "当前状态不允许此操作"),
+        ("submitted", "claim", states.APPLICANT, "already_claimed", "该申请已被其他审核员受理"),
+    ],
+)
+def test_a_refused_move_says_why_and_changes_nothing(status, action, role, code, message):
+    application = ApplicationFactory(status=status)
+    with pytest.raises(Conflict) as info:
+        states.move(application, action, role)
+    assert (info.value.code, info.value.message) == (code, message)
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.status, stored.version) == (status, 0)
+
+
+@pytest.mark.parametrize(
+    ("status", "action", "role"),
+    [
+        ("submitted", "claim", states.REVIEWER),
+        ("submitted", "claim", states.ADMIN),
+        ("in_review", "approve", states.REVIEWER),
+        ("in_review", "approve", states.ADMIN),
+        ("in_review", "reject", states.REVIEWER),
+        ("in_review", "reject", states.ADMIN),
+    ],
+)
+def test_reviewers_and_admins_both_claim_and_decide(status, action, role):
+    application = states.move(ApplicationFactory(status=status), action, role)
+    assert application.status == {"claim": "in_review", "approve": "approved", "reject": "rejected"}[action]
