@@ -30,6 +30,7 @@ import copy
 import hashlib
 import json
 import os
+import shutil
 import sys
 import tempfile
 import threading
@@ -57,15 +58,21 @@ class Target:
 MODULES: dict[str, Target] = {
     "states": Target(
         "registry/applications/states.py",
-        ["tests/applications", "tests/review", "tests/transfers/test_transfers.py"],
+        [
+            "tests/applications/test_states.py",
+            "tests/applications/test_states_mutants.py",
+            "tests/review/test_review_api.py",
+            "tests/review/test_own_application.py",
+        ],
     ),
     "access": Target(
         "registry/accounts/access.py",
         [
-            "tests/accounts",
-            "tests/review",
-            "tests/transfers/test_transfers.py",
+            "tests/accounts/test_access.py",
+            "tests/accounts/test_access_mutants.py",
+            "tests/accounts/test_staff_jurisdiction.py",
             "tests/applications/test_draft_privacy.py",
+            "tests/review/test_own_application.py",
         ],
     ),
     "validators": Target(
@@ -77,10 +84,28 @@ MODULES: dict[str, Target] = {
         ],
     ),
     "workdays": Target(
-        "registry/core/workdays.py", ["tests/core/test_workdays.py", "tests/core/test_workdays_mutants.py"]
+        "registry/core/workdays.py",
+        ["tests/core/test_workdays.py", "tests/core/test_workdays_mutants.py"],
     ),
-    "transfers": Target("registry/transfers/services.py", ["tests/transfers"]),
-    "review": Target("registry/review/services.py", ["tests/review", "tests/transfers/test_transfers.py"]),
+    "transfers": Target(
+        "registry/transfers/services.py",
+        [
+            "tests/transfers/test_transfers.py",
+            "tests/transfers/test_codes_mutants.py",
+            "tests/transfers/test_document_code.py",
+            "tests/transfers/test_between_deployments.py",
+            "tests/transfers/test_review_fixes.py",
+        ],
+    ),
+    "review": Target(
+        "registry/review/services.py",
+        [
+            "tests/review/test_review_api.py",
+            "tests/review/test_review_mutants.py",
+            "tests/review/test_own_application.py",
+            "tests/transfers/test_review_fixes.py",
+        ],
+    ),
 }
 
 # --- Mutants ---------------------------------------------------------------------------------------
@@ -316,8 +341,8 @@ class _Server:
     traced run of all covering tests, then one run per mutant) happens in a fork of this process, so
     no run pays for Django's start or the test database, and none can leak into the next."""
 
-    def __init__(self, names: list[str], args, report):
-        self.names, self.args, self.report = names, args, report
+    def __init__(self, names: list[str], args, report, tmp: str):
+        self.names, self.args, self.report, self.tmp = names, args, report, tmp
 
     def _run_items(self, session, items, *, stop_on_failure: bool, before=None) -> bool:
         from _pytest.runner import runtestprotocol
@@ -343,17 +368,25 @@ class _Server:
                 devnull = os.open(os.devnull, os.O_WRONLY)
                 os.dup2(devnull, 1)
                 os.dup2(devnull, 2)
+                from django.db import connections
+
+                copy = os.path.join(self.tmp, f"run-{os.getpid()}.sqlite3")
+                shutil.copyfile(self.template, copy)
+                connections["default"].settings_dict["NAME"] = copy
                 status = work()
             finally:
                 os._exit(status)
         while True:
             done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status), time.monotonic() - started
-            if timeout and time.monotonic() - started > timeout:
+            if not done and timeout and time.monotonic() - started > timeout:
                 os.kill(pid, 9)
                 os.waitpid(pid, 0)
-                return None, time.monotonic() - started
+                done, status = pid, None
+            if done:
+                for leftover in Path(self.tmp).glob(f"run-{pid}.sqlite3*"):
+                    leftover.unlink()
+                code = None if status is None else os.waitstatus_to_exitcode(status)
+                return code, time.monotonic() - started
             time.sleep(0.02)
 
     def pytest_runtestloop(self, session):
@@ -361,9 +394,16 @@ class _Server:
         # The test database, once, in this process (a session fixture: the session is "set up" first).
         state = session._setupstate
         state.stack[session] = ([session.teardown], None)
+        from django.db import connections
+
+        # A private test database file (the suite's is var/test-registry.sqlite3, which a pytest run
+        # beside this one would delete); each run gets its own copy of it (see _fork).
+        connections["default"].settings_dict["TEST"]["NAME"] = os.path.join(self.tmp, "template.sqlite3")
         with warnings.catch_warnings():  # pytest asks for fixtures inside a test's setup; this is no test
             warnings.simplefilter("ignore")
             items[0]._request.getfixturevalue("django_db_setup")
+        self.template = connections["default"].settings_dict["NAME"]
+        connections.close_all()  # no connection crosses a fork; the file is complete (WAL checkpointed)
 
         targets = [MODULES[n] for n in self.names]
         recorder = _LineRecorder([t.path for t in targets])
@@ -518,6 +558,12 @@ def main() -> int:
     parser.add_argument("--budget", type=int, default=600, help="seconds per module before the rest is not run")
     parser.add_argument("--list", action="store_true", help="list the mutants and run nothing")
     parser.add_argument("--show-killed", action="store_true", help="print every mutant, not only survivors")
+    parser.add_argument(
+        "--ignore-glob",
+        action="append",
+        default=[],
+        help="leave out test files (e.g. '*_mutants.py': the score without them)",
+    )
     args = parser.parse_args()
     names = args.module or list(MODULES)
 
@@ -528,8 +574,8 @@ def main() -> int:
                 print(f"{name} [{site.key}] {site.description}{note}")
         return 0
 
-    # The forked runs share the parent's in-memory SQLite test database; a PostgreSQL connection
-    # cannot be shared by forks, so mutation runs always use SQLite.
+    # Every forked run works on its own copy of a SQLite test database made once; PostgreSQL has no
+    # such cheap copy, so mutation runs always use SQLite.
     os.environ.pop("DATABASE_URL", None)
     os.environ.pop("REQUIRE_POSTGRES", None)
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
@@ -541,10 +587,12 @@ def main() -> int:
         out.write(line + "\n")
 
     tests = sorted({t for n in names for t in MODULES[n].tests if (ROOT / t.split("::")[0]).exists()})
-    server = _Server(names, args, report)
     import pytest
 
-    pytest.main([*PYTEST_ARGS, *tests], plugins=[server])
+    with tempfile.TemporaryDirectory(prefix="mutate-") as tmp:
+        server = _Server(names, args, report, tmp)
+        ignored = [f"--ignore-glob={pattern}" for pattern in args.ignore_glob]
+        pytest.main([*PYTEST_ARGS, *ignored, *tests], plugins=[server])
     results = getattr(server, "results", None)
     if not results:
         return 2

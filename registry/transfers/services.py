@@ -33,6 +33,15 @@ def normalize_code(code: str | None) -> str:
     return f"{raw[:6]}-{raw[6:10]}-{raw[10:]}" if len(raw) == 14 else (code or "").strip().upper()
 
 
+def _matching(code: str | None):
+    """The codes a typed code can match: none for what cannot be a code (empty, longer than the
+    column, or with a NUL, which PostgreSQL refuses to compare: that was a 500, not "not found")."""
+    code = normalize_code(code)
+    if not code or len(code) > TransferCode._meta.get_field("code").max_length or "\x00" in code:
+        return TransferCode.objects.none()
+    return TransferCode.objects.filter(code=code)
+
+
 def transfer_code_issue(*, application, actor) -> TransferCode:
     """Called inside the approval of a transfer out: the record is marked 调出中 and a code issued."""
     record = Record.objects.select_for_update().get(user=application.applicant)
@@ -80,7 +89,7 @@ def _invalid() -> ServiceError:
 def transfer_code_claim(*, code: str, applicant, application) -> TransferCode:
     """Reserve the code for this transfer-in application. Works once, only for its person, only
     before expiry; of two concurrent claims exactly one succeeds (conditional UPDATE)."""
-    found = TransferCode.objects.filter(code=normalize_code(code)).select_related("record").first()
+    found = _matching(code).select_related("record").first()
     if found is None or found.person_id != applicant.pk:
         raise _invalid()
     if found.destination_region_id[:2] != settings.REGISTRY_JURISDICTION[:2]:
@@ -115,7 +124,7 @@ def transfer_code_release(*, application) -> None:
 @transaction.atomic
 def transfer_code_revoke(*, actor, code: str) -> TransferCode:
     """The source district takes a code back; the record returns to 正常 in its district."""
-    found = TransferCode.objects.select_for_update().filter(code=normalize_code(code)).first()
+    found = _matching(code).select_for_update().first()
     if found is None or not access.can_act_for_district(actor, found.source_district_id):
         raise ServiceError("not_found", "未找到该调转编号，或不属于您负责的区。", status=404)
     access.refuse_own(actor, found.person_id, what="调转编号")

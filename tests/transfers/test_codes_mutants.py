@@ -301,3 +301,10 @@ def test_withdrawing_releases_only_that_applications_document():
     )
     app_services.application_withdraw(application=mine, actor=first)
     assert list(ImportedDocument.objects.values_list("application_id", flat=True)) == [theirs.pk]
+
+
+@pytest.mark.parametrize("code", ["ZR2222-2222-2222", "Z" * 300, "ZR\x00", ""])
+def test_an_unknown_or_impossible_code_is_just_invalid_when_claimed(other_person, code):
+    with pytest.raises(ServiceError) as info:
+        services.transfer_code_claim(code=code, applicant=other_person, application=transfer_in(other_person))
+    assert info.value.code == "transfer_code_invalid"
