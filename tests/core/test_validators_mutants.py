@@ -130,3 +130,9 @@ def test_uscc_refusals_say_which_part_is_wrong():
     assert refusal(validate_uscc, None) == ("required", "请填写统一社会信用代码")
     assert refusal(validate_uscc, "91110105MA01ABCD3")[0] == "invalid_format"
     assert validators.uscc_unit_kind_prefix("91110105MA01ABCD3X") == "91"
+
+
+def test_the_region_table_is_read_once_within_the_cache_time(django_assert_num_queries):
+    validate_resident_id(with_check_digit("11010519900101001"))
+    with django_assert_num_queries(0):
+        validate_resident_id(with_check_digit("11010819900101001"))

@@ -63,3 +63,9 @@ def test_friday_is_a_working_day_and_saturday_is_not_in_a_year_without_data():
 def test_add_working_days_lands_on_a_working_day(n):
     end = workdays.add_working_days(D(2033, 1, 7), n)
     assert workdays.is_working_day(end) and workdays.working_days_between(D(2033, 1, 7), end) == n
+
+
+def test_a_year_is_read_from_the_database_once_within_the_cache_time(django_assert_num_queries):
+    workdays.is_working_day(D(2033, 2, 1))
+    with django_assert_num_queries(0):
+        assert workdays.working_days_between(D(2033, 2, 1), D(2033, 2, 28)) == 19
