@@ -4,6 +4,8 @@ Each test kills mutants of registry/applications/states.py that the older tests 
 (docs/testing.md): a transition must touch its own row only, refuse a stale copy, name the
 conflict the same way on every database, and raise the version by exactly one."""
 
+import datetime as dt
+
 import pytest
 
 from registry.applications import states
@@ -118,3 +120,11 @@ def test_a_refused_move_says_why_and_changes_nothing(status, action, role, code,
 def test_reviewers_and_admins_both_claim_and_decide(status, action, role):
     application = states.move(ApplicationFactory(status=status), action, role)
     assert application.status == {"claim": "in_review", "approve": "approved", "reject": "rejected"}[action]
+
+
+def test_a_move_stamps_the_time_of_the_change(chaoyang_reviewer):
+    application = ApplicationFactory()
+    Application.objects.filter(pk=application.pk).update(updated_at=application.created_at - dt.timedelta(days=1))
+    before = Application.objects.get(pk=application.pk).updated_at
+    claimed = review.review_claim(application=Application.objects.get(pk=application.pk), actor=chaoyang_reviewer)
+    assert claimed.updated_at > before + dt.timedelta(hours=23)
