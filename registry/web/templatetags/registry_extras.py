@@ -9,3 +9,28 @@ def get_item(mapping, key):
     if not isinstance(mapping, dict):
         return ""
     return mapping.get(key if not isinstance(key, int) else str(key), "")
+
+
+@register.simple_tag
+def form_summary(form):
+    """{% form_summary form as summary %} — every section and field of a form with Chinese labels."""
+    from registry.applications.form import normalize_form
+    from registry.applications.labels import FormLabels
+
+    form = normalize_form(form)
+    return FormLabels(form).summary(form)
+
+
+@register.simple_tag
+def material_rows(form, attachments):
+    """{% material_rows form attachments as materials %} — each material with its page anchor and
+    the typed values it must prove (the number beside its certificate)."""
+    from registry.applications.form import normalize_form
+    from registry.applications.labels import FormLabels, material_anchor
+
+    form = normalize_form(form)
+    labels = FormLabels(form)
+    return [
+        {"file": a, "anchor": material_anchor(a.kind, a.ref), "facts": labels.material_facts(form, a.kind, a.ref)}
+        for a in attachments
+    ]
