@@ -130,21 +130,28 @@ WORK_HISTORY = Section(
     add_label="增加一段经历",
     entry_title="会计工作经历",
 )
-OTHER = Section(
+# 信息变更 asks first when the change happened: a change is to be filed within 3 months of it.
+CHANGE_EVENT = Section(
     "other",
-    "其他信息",
+    "变更事项",
     (
         Field(
             "change_event_date",
             "变更事项发生日期",
             "date",
-            help="办理信息变更时填写：单位、学历、资格等变化的日期（须在3个月内办理）",
+            help="单位、学历、资格等发生变化的日期。应在变化之日起3个月内办理变更；超过的仍可提交，请在“备注”中说明原因",
         ),
+    ),
+)
+OTHER = Section(
+    "other",
+    "其他信息",
+    (
         Field("party_member", "中共党员", "checkbox"),
         Field("titles", "聘任职称"),
         Field("honors", "荣誉"),
-        Field("remarks", "备注", "textarea", help="如退休未返聘等需要说明的情况"),
+        Field("remarks", "备注", "textarea", help="如退休未返聘、逾期办理变更等需要说明的情况"),
     ),
 )
 
-SECTIONS = (CATEGORY, BASIC, EDUCATION, QUALIFICATIONS, PRACTICING, EMPLOYMENT, WORK_HISTORY, OTHER)
+SECTIONS = (CHANGE_EVENT, CATEGORY, BASIC, EDUCATION, QUALIFICATIONS, PRACTICING, EMPLOYMENT, WORK_HISTORY, OTHER)

@@ -10,13 +10,13 @@ from collections.abc import Iterable
 
 from registry.core.models import Code, Region
 
-from .fields import CATEGORY, SECTIONS, Field, Section
+from .fields import CATEGORY, CHANGE_EVENT, SECTIONS, Field, Section
 from .models import ApplicationType, AttachmentKind
 
 EMPTY = "—"
 GENDERS = {"M": "男", "F": "女"}
-_SECTION_BY_KEY = {s.key: s for s in SECTIONS if s.key}
-_SECTION_ORDER = {s.key or "category": i for i, s in enumerate(SECTIONS)}
+_SECTION_BY_KEY = {s.key: s for s in SECTIONS if s.key and s is not CHANGE_EVENT}
+_SECTION_ORDER = {id(s): i for i, s in enumerate(SECTIONS)}
 
 # What each material proves: the typed values a reviewer compares with the file ("信息与证明材料不一致").
 MATERIAL_FIELDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -60,6 +60,8 @@ def _spec(path: str) -> tuple[Section | None, int | None, Field | None]:
     parts = path.split(".")
     if parts[0] == "category":
         return CATEGORY, None, CATEGORY.fields[0]
+    if parts[1:] == ["change_event_date"]:
+        return CHANGE_EVENT, None, CHANGE_EVENT.fields[0]
     section = _SECTION_BY_KEY.get(parts[0])
     if section is None:
         return None, None, None
@@ -76,7 +78,7 @@ def path_order(path: str) -> tuple:
     if section is None:
         return (len(SECTIONS), 0, 0, path)
     position = section.fields.index(field) if field is not None else -1
-    return (_SECTION_ORDER[section.key or "category"], index if index is not None else -1, position, path)
+    return (_SECTION_ORDER[id(section)], index if index is not None else -1, position, path)
 
 
 def code_names(kinds: Iterable[str] | None = None) -> dict[str, dict[str, str]]:
@@ -168,6 +170,8 @@ class FormLabels:
         self.prepare(form)
         sections = []
         for section in SECTIONS:
+            if section is CHANGE_EVENT and not (form.get("other") or {}).get("change_event_date"):
+                continue  # asked only on a change
             if not section.key:
                 values, prefix = [form], ""
             elif section.repeat:

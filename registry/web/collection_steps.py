@@ -1,13 +1,14 @@
 """The collection form as web steps: which fields each step shows, how they render, and how a
 posted step is merged back into the form. Rules live in applications.validation, not here."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
 from registry.applications.fields import (
     BASIC,
     CATEGORY,
+    CHANGE_EVENT,
     EDUCATION,
     EMPLOYMENT,
     OTHER,
@@ -17,7 +18,7 @@ from registry.applications.fields import (
     Field,
     Section,
 )
-from registry.applications.form import SECTION_LISTS, normalize_form
+from registry.applications.form import SECTION_LISTS, fill_from_id_number, normalize_form
 from registry.core.models import Code, Region
 
 
@@ -43,11 +44,21 @@ def step_by_slug(slug: str) -> Step | None:
     return next((s for s in STEPS if s.slug == slug), None)
 
 
+def step_for(slug: str, application_type: str) -> Step | None:
+    """The step as this application shows it: a change asks first when the change happened."""
+    step = step_by_slug(slug)
+    if step is not None and slug == "basic" and application_type == "change":
+        return replace(step, sections=(CHANGE_EVENT, *step.sections))
+    return step
+
+
 def step_of_field(path: str) -> str:
     """Which step shows a problem's field path ("education.0.school" → "education")."""
     head = path.split(".")[0]
     if head in ("attachments",):
         return "materials"
+    if path == "other.change_event_date":
+        return "basic"
     for step in STEPS:
         for section in step.sections:
             if section.key == head or (not section.key and head == "category"):
@@ -60,7 +71,9 @@ def _value(raw: str, widget: str):
 
 
 def merge_step(form: dict, step: Step, post) -> dict:
-    """The form with this step's posted fields replacing what was there (other steps untouched)."""
+    """The form with this step's posted fields replacing what was there (other steps untouched);
+    birth date and gender follow a valid resident ID number unless typed otherwise."""
+    before = normalize_form(form)
     form = normalize_form(form)
     for section in step.sections:
         if not section.key:
@@ -79,7 +92,10 @@ def merge_step(form: dict, step: Step, post) -> dict:
                 **form[section.key],
                 **{f.name: _posted(post, f"{section.key}.{f.name}", f) for f in section.fields},
             }
-    return normalize_form(form)
+    form = normalize_form(form)
+    if any(section.key == "basic" for section in step.sections):
+        form = fill_from_id_number(form, before=before)
+    return form
 
 
 def _count(post, key: str) -> int:

@@ -54,6 +54,7 @@ def test_every_field_of_every_section_has_a_label_and_a_readable_value(form):
     """The summary shows each field of the schema, none by its key or stored code."""
     form["work_history"] = [{"start_date": "2010-01-01", "unit_name": "旧单位", "unit_type": "enterprise"}]
     form["practicing"] = [{"kind": "cpa", "certificate_number": "110000001234", "obtained_on": "2018-01-01"}]
+    form["other"]["change_event_date"] = "2026-10-01"  # a change: the event date is shown (first)
     form = normalize_form(form)
     summary = FormLabels(form).summary(form)
     shown = {
@@ -66,6 +67,7 @@ def test_every_field_of_every_section_has_a_label_and_a_readable_value(form):
         for field in section.fields:
             assert f"{field.name}@{section.key or field.name}" in shown, field
     rows = {row["path"]: row for s in summary for e in s["entries"] for row in e["rows"]}
+    assert next(iter(rows)) == "other.change_event_date"
     assert rows["employment.unit_type"]["value"] == "企业"
     assert rows["employment.unit_district"]["value"] == "朝阳区"
     assert rows["employment.accounting_since"]["value"] == "2012-08-01"
@@ -78,6 +80,8 @@ def test_every_field_of_every_section_has_a_label_and_a_readable_value(form):
     for row in rows.values():
         assert not DOTTED_OR_CODE.search(row["label"]), row
     titles = [e["title"] for s in summary for e in s["entries"] if e["title"]]
+    first = normalize_form(copy.deepcopy(VALID_FORM))
+    assert "变更事项" not in [s["title"] for s in FormLabels(first).summary(first)]  # asked on a change only
     assert "学历（第1条）" in titles and "会计工作经历（第1条）" in titles
 
 

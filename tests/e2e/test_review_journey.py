@@ -84,9 +84,10 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     # A later change: the reviewer sees a field-by-field diff
     applicant.goto(f"{url}/apply/")
     applicant.click("button:has-text('办理信息变更')")
+    applicant.fill("#f-other-change_event_date", "2026-11-01")  # asked first, on the first step
+    applicant.click("button:has-text('保存，下一步')")
     applicant.click("text=4 工作单位")
     applicant.fill("#f-employment-unit_name", "北京新单位有限公司")
-    applicant.fill("#f-other-change_event_date", "2026-11-01")
     applicant.click("button:has-text('保存，下一步')")
     applicant.wait_for_selector("h1:has-text('上传材料')")
     change = application.applicant.applications.get(type="change")

@@ -34,3 +34,9 @@ def material_rows(form, attachments):
         {"file": a, "anchor": material_anchor(a.kind, a.ref), "facts": labels.material_facts(form, a.kind, a.ref)}
         for a in attachments
     ]
+
+
+@register.filter
+def field_dom_id(path: str) -> str:
+    """The element id of a form field's input ("basic.id_number" → "f-basic-id_number")."""
+    return "f-" + str(path).replace(".", "-")
