@@ -13,7 +13,8 @@ from registry.review import services as review
 from tests import files
 from tests.applications.conftest import ID_NUMBER, VALID_FORM, upload, upload_all_materials, valid_uscc
 from tests.e2e.conftest import ARTIFACTS, watch_csp
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
+from tests.helpers import login_in_browser as login
 from tests.helpers import shot
 from tests.review.conftest import make_submitted
 
@@ -35,14 +36,6 @@ def sized(browser, request):
     yield page
     context.close()
     assert not violations, violations
-
-
-def login(page, url, phone, password=PASSWORD):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", phone)
-    page.fill("#id_password", password)
-    page.click("button:has-text('登录')")
-    page.wait_for_selector("text=退出")
 
 
 WIDER_THAN_SCREEN = """() => [...document.querySelectorAll('body *')]
