@@ -68,6 +68,7 @@ MIDDLEWARE = [
     "registry.api.middleware.RejectNulCharactersMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    "registry.web.middleware.ChineseErrorPagesMiddleware",  # last: Chinese 404/500 pages with DEBUG on too
 ]
 
 ROOT_URLCONF = "config.urls"

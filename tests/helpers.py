@@ -75,6 +75,17 @@ class SmsFile:
         return codes[-1]
 
 
+def login_in_browser(page, url: str, phone: str, password: str | None = None) -> None:
+    """Log in on the web page with a phone and password (the factories' PASSWORD by default)."""
+    from tests.factories import PASSWORD
+
+    page.goto(f"{url}/login/")
+    page.fill("#id_username", phone)
+    page.fill("#id_password", password or PASSWORD)
+    page.click("button:has-text('登录')")
+    page.wait_for_selector("text=退出")
+
+
 def shot(page, name: str) -> None:
     """A full-page screenshot into the folder the browser test was given (page.screenshots)."""
     page.screenshot(path=str(page.screenshots / f"{name}.png"), full_page=True)

@@ -16,7 +16,7 @@ from registry.core.validators import validate_mobile
 
 from . import auth
 from .models import ApiClient, ApiScope, Role, SmsPurpose, User, hash_api_key
-from .sms_codes import normalize_phone, sms_code_consume
+from .sms_codes import INVALID, normalize_phone, sms_code_consume
 
 ADMIN_GROUP_NAME = "市财政局管理员"
 # Models a municipal admin maintains in the Django admin (code tables, calendar, regions' contacts).
@@ -137,13 +137,18 @@ def applicant_register(*, phone: str, sms_code: str, password: str, ip: str | No
     return user
 
 
+RESET_REFUSED = "证件号码、手机号码或验证码不正确，请核对后重试。验证码在有效期内可继续使用，无需重新获取。"
+
+
 def password_reset(*, id_number: str, phone: str, sms_code: str, new_password: str, ip: str | None = None) -> None:
     """ID number + registered phone + SMS code → new password, every session and token revoked.
 
-    Unknown phone, unknown ID number, a pair that does not match and a wrong code all get the same
-    answer (sms_code_invalid), so nobody learns whether an account exists. An account not yet
-    collected has no ID number on file: for it the phone and its code are the whole proof, as at
-    registration."""
+    Unknown phone, unknown ID number, a pair that does not match and a wrong code all get one
+    neutral answer (sms_code_invalid, RESET_REFUSED) that names no part, so nobody learns whether
+    an account exists or which part was wrong. A mismatch never uses up the code — the person
+    corrects a mistyped ID number and tries again with it — but counts as one of its attempts.
+    An account not yet collected has no ID number on file: for it the phone and its code are the
+    whole proof, as at registration."""
     phone = normalize_phone(phone)
     id_number = (id_number or "").strip().upper()
     # Judged against what was typed, never the stored account, so the answer cannot differ by account.
@@ -151,9 +156,14 @@ def password_reset(*, id_number: str, phone: str, sms_code: str, new_password: s
     user = User.objects.filter(phone=phone).first()
     if user is not None and ((user.id_number and user.id_number != id_number) or not can_reset_by_sms(user)):
         user = None
-    sms_code_consume(phone=phone, purpose=SmsPurpose.RESET_PASSWORD, code=sms_code)
-    if user is None:
-        raise ServiceError("sms_code_invalid", "验证码不正确，请核对短信中的6位数字，或重新获取。", field="sms_code")
+    try:
+        sms_code_consume(
+            phone=phone, purpose=SmsPurpose.RESET_PASSWORD, code=sms_code, rest_of_proof_holds=user is not None
+        )
+    except ServiceError as exc:
+        if exc.code == "sms_code_invalid" and exc.message == INVALID:
+            raise ServiceError("sms_code_invalid", RESET_REFUSED) from None
+        raise  # expired, or too many tries: about the code alone, the same for every account
     with transaction.atomic():
         user.set_password(new_password)  # changes the session hash: every web session ends
         user.must_change_password = False

@@ -125,9 +125,14 @@ def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | N
 INVALID = "验证码不正确，请核对短信中的6位数字，或重新获取。"
 
 
-def sms_code_consume(*, phone: str, purpose: str, code: str) -> None:
+def sms_code_consume(*, phone: str, purpose: str, code: str, rest_of_proof_holds: bool = True) -> None:
     """Use up the latest code for (phone, purpose). Call it outside any enclosing transaction:
-    a wrong guess must be counted even though the caller's action fails."""
+    a wrong guess must be counted even though the caller's action fails.
+
+    With `rest_of_proof_holds=False` (the caller's other proof failed, e.g. an ID number not
+    matching the phone) the code is never used up and the answer is the wrong-code answer, right
+    code or not; the try counts against the code's attempts, so a phone's holder cannot try ID
+    numbers without end on one code."""
     code = (code or "").strip()
     now = timezone.now()
     wrong = False
@@ -144,7 +149,7 @@ def sms_code_consume(*, phone: str, purpose: str, code: str) -> None:
             raise ServiceError("sms_code_expired", "验证码已过期（有效期5分钟），请重新获取。", field="sms_code")
         if latest.failed_attempts >= settings.SMS_CODE_MAX_ATTEMPTS:
             raise ServiceError("sms_code_invalid", "验证码错误次数过多，已失效，请重新获取。", field="sms_code")
-        if hmac.compare_digest(_digest(phone, purpose, code), latest.code_hash):
+        if rest_of_proof_holds and hmac.compare_digest(_digest(phone, purpose, code), latest.code_hash):
             latest.used_at = now
             latest.save(update_fields=["used_at"])
         else:

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 
 from registry.accounts import access
 from registry.accounts.models import User
@@ -58,12 +58,17 @@ class DiffOut(Schema):
     field: str
     old: object | None
     new: object | None
+    label: str = Field("", description="字段的中文名称，如“学历（第2条）：毕业院校”")
+    old_label: str = Field("", description="原值的中文显示（代码表名称、地区名称）")
+    new_label: str = Field("", description="新值的中文显示")
 
 
 class VersionOut(Schema):
     version: int
     district: str
     source: str
+    district_name: str = ""
+    source_label: str = ""
     created_at: dt.datetime
 
 
@@ -178,10 +183,7 @@ def detail(request, application_id: str):
             for r in data["rounds"]
         ],
         diff=data["diff"],
-        record_versions=[
-            VersionOut(version=v.version, district=v.district_id, source=v.source, created_at=v.created_at)
-            for v in data["record_versions"]
-        ],
+        record_versions=[VersionOut(**v) for v in data["record_versions"]],
         warnings=data["warnings"],
         due_on=application.due_on,
         overdue=data["overdue"],

@@ -104,3 +104,44 @@ SECTION_LISTS = {
     "practicing": Practicing,
     "work_history": WorkHistory,
 }
+
+
+def _from_resident_id(basic: dict) -> tuple[str, str] | None:
+    """(birth date, gender) a valid resident ID number states, or None."""
+    from django.core.exceptions import ValidationError
+
+    from registry.core.validators import validate_resident_id
+
+    if (basic or {}).get("id_type", "resident_id") != "resident_id" or not (basic or {}).get("id_number"):
+        return None
+    try:
+        resident = validate_resident_id(basic["id_number"])
+    except ValidationError:
+        return None
+    return resident.birth_date.isoformat(), resident.gender
+
+
+def fill_from_id_number(form: dict, *, before: dict | None = None) -> dict:
+    """出生日期和性别由身份证自动带出: a valid resident ID number fills both when they are empty or
+    still what the previous number stated. A value the person typed differently is kept — the
+    form's check then warns of the mismatch (validation.py), which is how it gets corrected."""
+    stated = _from_resident_id(form["basic"])
+    if stated is None:
+        return form
+    previous = _from_resident_id((before or {}).get("basic") or {}) or ("", "")
+    birth, gender = stated
+    basic = form["basic"]
+    if basic["birth_date"] in ("", previous[0]):
+        basic["birth_date"] = birth
+    if basic["gender"] in ("", previous[1]):
+        basic["gender"] = gender
+    return form
+
+
+def matches_id_number(basic: dict) -> dict[str, bool]:
+    """{"birth_date": …, "gender": …}: whether each still equals what the ID number states (shown
+    as "由身份证自动带出"); empty when the number states nothing (another document, or invalid)."""
+    stated = _from_resident_id(basic)
+    if stated is None:
+        return {}
+    return {"birth_date": basic.get("birth_date") == stated[0], "gender": basic.get("gender") == stated[1]}

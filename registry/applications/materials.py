@@ -382,26 +382,38 @@ def photo_background(image: Image.Image) -> str:
     return dominant if dominant not in ("white", "blue") else "mixed"
 
 
-def check_photo(original: bytes, checked: CheckedFile) -> None:
-    """The standard one-inch photo (一寸免冠证件照): JPG, > 30 KB, ≥ 295×413, portrait, white or blue."""
+def photo_defects(original: bytes, checked: CheckedFile) -> list[tuple[str, str]]:
+    """Every way the photo misses the standard one-inch photo (一寸免冠证件照: JPG, > 30 KB,
+    ≥ 295×413, portrait, white or blue background), as (code, message) — all of them, so one
+    retake fixes everything."""
+    defects = []
     if len(original) <= PHOTO_MIN_BYTES:
-        raise MaterialRejected(
-            "photo_too_small_bytes",
-            f"证件照文件为 {len(original) / 1024:.1f} KB，须大于 30 KB。请使用更清晰的原图，不要过度压缩。",
+        defects.append(
+            (
+                "photo_too_small_bytes",
+                f"文件为 {len(original) / 1024:.1f} KB，须大于 30 KB：请使用更清晰的原图，不要过度压缩",
+            )
         )
     width, height = checked.width, checked.height
     if width < PHOTO_MIN_SIZE[0] or height < PHOTO_MIN_SIZE[1]:
-        raise MaterialRejected(
-            "photo_too_few_pixels", f"证件照为 {width}×{height} 像素，须不小于 295×413 像素（宽×高）。"
-        )
+        defects.append(("photo_too_few_pixels", f"尺寸为 {width}×{height} 像素，须不小于 295×413 像素（宽×高）"))
     if height <= width:
-        raise MaterialRejected("photo_not_portrait", f"证件照须为竖版（高大于宽），您上传的是 {width}×{height}。")
+        defects.append(("photo_not_portrait", f"须为竖版（高大于宽），您上传的是 {width}×{height}"))
     background = photo_background(Image.open(io.BytesIO(checked.content)))
     if background not in ("white", "blue"):
         found = "颜色不均匀" if background == "mixed" else f"为{BACKGROUND_NAMES[background]}"
-        raise MaterialRejected(
-            "photo_background", f"证件照背景须为白色或蓝色，检测到背景{found}。请在纯白或纯蓝背景前重新拍摄。"
-        )
+        defects.append(("photo_background", f"背景须为白色或蓝色，检测到背景{found}：请在纯白或纯蓝背景前重新拍摄"))
+    return defects
+
+
+def check_photo(original: bytes, checked: CheckedFile) -> None:
+    """Refuse a photo with any defect, naming every defect at once; the code is the first one's."""
+    defects = photo_defects(original, checked)
+    if len(defects) == 1:
+        raise MaterialRejected(defects[0][0], f"证件照{defects[0][1]}。")
+    if defects:
+        listed = "；".join(f"{i}. {message}" for i, (_, message) in enumerate(defects, start=1))
+        raise MaterialRejected(defects[0][0], f"证件照有 {len(defects)} 处不符合要求：{listed}。")
 
 
 def storage_name(application_id, checked: CheckedFile) -> str:

@@ -1,6 +1,7 @@
 """Submission checks for the collection form: every problem at once, each with a dotted field path,
 a stable code and a Chinese message (API.md "The form")."""
 
+import calendar
 import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass
@@ -352,6 +353,30 @@ def _check_scope(c: _Checker, form: dict) -> None:
             "out_of_scope",
             "既不从事会计工作、又未取得会计专业技术资格的人员不属于会计人员信息采集范围，无需采集",
         )
+
+
+CHANGE_FILING_MONTHS = 3
+
+
+def change_deadline(event: dt.date) -> dt.date:
+    """The last day to file a change: 3 calendar months after the event (31 May → 31 August,
+    30 November → 28 or 29 February)."""
+    month = event.month - 1 + CHANGE_FILING_MONTHS
+    year, month = event.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(event.day, calendar.monthrange(year, month)[1]))
+
+
+def late_change(form: dict, *, on: dt.date) -> tuple[dt.date, dt.date] | None:
+    """(event, deadline) when a change filed `on` that day is later than 3 months after the event
+    it reports; None when on time or when no valid event date was given. Late is allowed, not
+    refused: the applicant is told before submitting, the reviewer is shown a warning."""
+    raw = ((form or {}).get("other") or {}).get("change_event_date") or ""
+    try:
+        event = dt.date.fromisoformat(raw)
+    except ValueError:
+        return None
+    deadline = change_deadline(event)
+    return (event, deadline) if on > deadline else None
 
 
 def residence_proof_required(form: dict, jurisdiction: str | None = None) -> bool:

@@ -59,25 +59,20 @@ def review_warnings(application: Application) -> list[dict]:
 
 
 def _transfer_and_change_warnings(application: Application) -> list[dict]:
-    import datetime as dt
-
     from django.utils import timezone
 
+    from registry.applications.validation import late_change
     from registry.core.models import Region
 
     found = []
-    if application.type == "change":
-        raw = (application.form.get("other") or {}).get("change_event_date") or ""
-        try:
-            event = dt.date.fromisoformat(raw)
-        except ValueError:
-            event = None
-        submitted = timezone.localtime(application.submitted_at).date() if application.submitted_at else None
-        if event and submitted and (submitted - event).days > 92:
+    if application.type == "change" and application.submitted_at:
+        late = late_change(application.form, on=timezone.localtime(application.submitted_at).date())
+        if late:
             found.append(
                 {
                     "code": "late_change",
-                    "message": f"变更事项发生于 {event:%Y-%m-%d}，超过3个月才申请变更（规定须在3个月内办理）",
+                    "message": f"变更事项发生于 {late[0]:%Y-%m-%d}，应在 {late[1]:%Y-%m-%d} 前办理，"
+                    "超过3个月才申请变更（申请人可能在“备注”中说明了原因）",
                 }
             )
     if application.type == "transfer_in" and application.transfer_document:

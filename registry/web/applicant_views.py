@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registry.accounts.access import get_visible_or_404
 from registry.applications import selectors, services
-from registry.applications.form import normalize_form
+from registry.applications.form import matches_id_number, normalize_form
 from registry.applications.models import Application, ApplicationStatus, ApplicationType, AttachmentKind
-from registry.applications.validation import required_materials
+from registry.applications.validation import late_change, required_materials
 from registry.core.errors import RateLimited, ServiceError
 from registry.review.selectors import is_overdue
 
@@ -124,6 +124,8 @@ def _step_context(request, application: Application, step: cs.Step, problems=Non
             fields = [
                 _render_field(f, prefix + f.name, values.get(f.name), codes, units, errors) for f in section.fields
             ]
+            if section.key == "basic":
+                _mark_from_id_number(fields, form["basic"])
             sections.append({"section": section, "fields": fields})
     district = selectors.derived_district(application)
     return {
@@ -134,7 +136,24 @@ def _step_context(request, application: Application, step: cs.Step, problems=Non
         "district": selectors.district_contact(district),
         "next_step": _neighbour(step, +1),
         "previous_step": _neighbour(step, -1),
+        "late": _late_change(application),
     }
+
+
+def _late_change(application: Application):
+    """(event, deadline) of a change filed later than 3 months after the event, told before submitting."""
+    if application.type != ApplicationType.CHANGE:
+        return None
+    return late_change(normalize_form(application.form), on=timezone.localdate())
+
+
+def _mark_from_id_number(fields: list[dict], basic: dict) -> None:
+    """Birth date and gender that still equal what the ID number states are shown as "由身份证自动
+    带出" and not typed over; on a mismatch they stay editable beside the warning."""
+    matches = matches_id_number(basic)
+    for item in fields:
+        item["from_id"] = matches.get(item["spec"].name, False)
+        item["id_source"] = item["spec"].name == "id_number"
 
 
 def _neighbour(step: cs.Step, offset: int):
@@ -169,7 +188,7 @@ def _render_field(f: cs.Field, path: str, value, codes, units, errors) -> dict:
 @login_required
 def step_view(request, application_id, slug):
     application = _own(request, application_id)
-    step = cs.step_by_slug(slug)
+    step = cs.step_for(slug, application.type)
     if step is None or slug in ("materials", "review"):
         raise Http404
     if not application.is_editable:
@@ -191,9 +210,19 @@ def step_view(request, application_id, slug):
         # "a/b", would not even build a URL), otherwise on to the next step.
         goto, following = request.POST.get("_goto", ""), _neighbour(step, +1)
         target = goto if goto in cs.STEP_SLUGS else (following.slug if following else "review")
+        problems = _visible_problems(application, step)
+        if problems and goto not in cs.STEP_SLUGS:
+            # "保存，下一步" with mistakes on this page: saved, shown here at once, next step one click away.
+            messages.error(
+                request,
+                f"已保存，但本页有 {len(problems)} 处需要更正（见红字）。可以先更正，也可以先填写下一步；提交前须全部更正。",
+            )
+            return redirect(_step_url(application, slug) + "?checked=1")
         return redirect(_step_url(application, target))
     problems = _visible_problems(application, step)
-    return render(request, "applicant/step.html", _step_context(request, application, step, problems))
+    context = _step_context(request, application, step, problems)
+    context["checked_problems"] = problems if request.GET.get("checked") == "1" else []
+    return render(request, "applicant/step.html", context)
 
 
 def _step_url(application, slug):
@@ -223,7 +252,7 @@ def autosave(request, application_id, slug):
     """HTMX: save the step as it is typed, answer with a saved-at line and every field's current
     problems (out-of-band swaps into each field's error slot)."""
     application = _own(request, application_id)
-    step = cs.step_by_slug(slug)
+    step = cs.step_for(slug, application.type)
     if step is None or not application.is_editable:
         return HttpResponse(format_html('<span class="field-error">{}</span>', "申请已提交，不能再修改。"))
     form = cs.merge_step(application.form, step, request.POST)
@@ -361,8 +390,8 @@ def review(request, application_id):
             "problems": problems,
             "grouped": [(cs.step_by_slug(slug), items) for slug, items in grouped.items()],
             "district": selectors.district_contact(selectors.derived_district(application)),
-            "labels": cs.code_labels(),
             "attachments": services.current_attachments(application),
+            "late": _late_change(application),
         },
     )
 
@@ -437,7 +466,6 @@ def my_record(request):
             "provinces": provinces,
             "record": record,
             "form": normalize_form(version.data) if version else None,
-            "labels": cs.code_labels(),
             "district": selectors.district_contact(record.district_id) if record else None,
         },
     )

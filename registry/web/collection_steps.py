@@ -1,31 +1,25 @@
 """The collection form as web steps: which fields each step shows, how they render, and how a
 posted step is merged back into the form. Rules live in applications.validation, not here."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
-from registry.applications.form import SECTION_LISTS, normalize_form
+from registry.applications.fields import (
+    BASIC,
+    CATEGORY,
+    CHANGE_EVENT,
+    EDUCATION,
+    EMPLOYMENT,
+    OTHER,
+    PRACTICING,
+    QUALIFICATIONS,
+    WORK_HISTORY,
+    Field,
+    Section,
+)
+from registry.applications.form import SECTION_LISTS, fill_from_id_number, normalize_form
 from registry.core.models import Code, Region
-
-
-@dataclass(frozen=True)
-class Field:
-    name: str  # key inside its section ("name", "id_number"); the full path adds the section
-    label: str
-    widget: str = "text"  # text | date | select | checkbox | textarea | email | tel | region | unit
-    codes: str = ""  # code table kind for selects
-    help: str = ""
-    choices: tuple = ()
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str  # "basic", "education", … ; "" for top-level fields (category)
-    title: str
-    fields: tuple[Field, ...]
-    repeat: bool = False
-    add_label: str = ""
 
 
 @dataclass(frozen=True)
@@ -34,124 +28,6 @@ class Step:
     title: str
     sections: tuple[Section, ...] = field(default_factory=tuple)
 
-
-CATEGORY = Section(
-    "",
-    "登记类别",
-    (
-        Field(
-            "category", "登记类别", "select", "registration_category", "只有从事会计工作的人员（类别1）需填写工作经历"
-        ),
-    ),
-)
-BASIC = Section(
-    "basic",
-    "基本信息",
-    (
-        Field("name", "姓名", help="生僻字可用 * 代替"),
-        Field("id_type", "证件类型", "select", "id_type"),
-        Field("id_number", "证件号码", help="居民身份证号码将自动校验，出生日期和性别须与之一致"),
-        Field("gender", "性别", "select", choices=(("M", "男"), ("F", "女"))),
-        Field("birth_date", "出生日期", "date"),
-        Field("ethnicity", "民族", "select", "ethnicity"),
-        Field("political_status", "政治面貌", "select", "political_status"),
-        Field("phone", "手机号码", "tel", help="即登录手机号；如需更换请到“我的账号”办理"),
-        Field("email", "电子邮箱", "email"),
-        Field("hukou_region", "户籍所在地", "region"),
-        Field("residence_address", "常住地址"),
-        Field("residence_district", "常住地所在区", "unit", help="无工作单位或退休未返聘的人员由常住地所在区管理"),
-        Field("local_social_insurance", "在本市缴纳社会保险", "checkbox"),
-    ),
-)
-EDUCATION = Section(
-    "education",
-    "学历信息（从最高学历开始）",
-    (
-        Field("level", "学历", "select", "education_level"),
-        Field("school", "毕业院校"),
-        Field("major", "所学专业"),
-        Field("start_date", "入学日期", "date"),
-        Field("graduation_date", "毕业日期", "date"),
-        Field("diploma_number", "毕业证书编号"),
-        Field("degree", "学位", "select", "degree"),
-        Field("degree_number", "学位证书编号"),
-        Field("overseas", "境外学历学位", "checkbox"),
-        Field("overseas_cert_number", "留学服务中心认证报告编号", help="境外学历必填"),
-    ),
-    repeat=True,
-    add_label="增加一条学历",
-)
-QUALIFICATIONS = Section(
-    "qualifications",
-    "专业技术资格（初级、中级、高级、正高级）",
-    (
-        Field("series", "资格系列", "select", "qualification_series"),
-        Field("level", "资格级别", "select", "qualification_level"),
-        Field("obtained_by", "取得方式", "select", "qualification_method"),
-        Field("obtained_on", "取得时间", "date"),
-        Field("certificate_number", "证书编号或批准文号"),
-        Field("authority", "发证（批准）机关"),
-    ),
-    repeat=True,
-    add_label="增加一条资格",
-)
-PRACTICING = Section(
-    "practicing",
-    "执业资格（注册会计师、税务师、资产评估师等）",
-    (
-        Field("kind", "执业资格", "select", "practicing_kind"),
-        Field("certificate_number", "证书编号"),
-        Field("obtained_on", "取得时间", "date"),
-    ),
-    repeat=True,
-    add_label="增加一条执业资格",
-)
-EMPLOYMENT = Section(
-    "employment",
-    "工作单位及职务",
-    (
-        Field("status", "任职状态", "select", "employment_status"),
-        Field("unit_name", "工作单位全称", help="劳务派遣人员填写实际用工（支付薪酬）的单位"),
-        Field("unit_uscc", "统一社会信用代码", help="18位，见营业执照或登记证书"),
-        Field("unit_type", "单位类型", "select", "unit_type"),
-        Field("unit_district", "单位所在区", "unit", help="决定由哪个区财政局审核"),
-        Field("department", "部门"),
-        Field("position", "职务（岗位）", "select", "position"),
-        Field("accounting_since", "参加会计工作时间", "date"),
-        Field("doing_accounting", "目前从事会计工作", "checkbox"),
-    ),
-)
-WORK_HISTORY = Section(
-    "work_history",
-    "会计工作经历（登记类别1填写）",
-    (
-        Field("start_date", "开始日期", "date"),
-        Field("end_date", "结束日期", "date", help="至今可不填"),
-        Field("unit_name", "单位名称"),
-        Field("unit_uscc", "统一社会信用代码"),
-        Field("unit_type", "单位类型", "select", "unit_type"),
-        Field("industry", "行业", "select", "industry"),
-        Field("post", "会计岗位"),
-    ),
-    repeat=True,
-    add_label="增加一段经历",
-)
-OTHER = Section(
-    "other",
-    "其他信息",
-    (
-        Field(
-            "change_event_date",
-            "变更事项发生日期",
-            "date",
-            help="办理信息变更时填写：单位、学历、资格等变化的日期（须在3个月内办理）",
-        ),
-        Field("party_member", "中共党员", "checkbox"),
-        Field("titles", "聘任职称"),
-        Field("honors", "荣誉"),
-        Field("remarks", "备注", "textarea", help="如退休未返聘等需要说明的情况"),
-    ),
-)
 
 STEPS = (
     Step("basic", "基本信息", (CATEGORY, BASIC)),
@@ -168,11 +44,21 @@ def step_by_slug(slug: str) -> Step | None:
     return next((s for s in STEPS if s.slug == slug), None)
 
 
+def step_for(slug: str, application_type: str) -> Step | None:
+    """The step as this application shows it: a change asks first when the change happened."""
+    step = step_by_slug(slug)
+    if step is not None and slug == "basic" and application_type == "change":
+        return replace(step, sections=(CHANGE_EVENT, *step.sections))
+    return step
+
+
 def step_of_field(path: str) -> str:
     """Which step shows a problem's field path ("education.0.school" → "education")."""
     head = path.split(".")[0]
     if head in ("attachments",):
         return "materials"
+    if path == "other.change_event_date":
+        return "basic"
     for step in STEPS:
         for section in step.sections:
             if section.key == head or (not section.key and head == "category"):
@@ -185,7 +71,9 @@ def _value(raw: str, widget: str):
 
 
 def merge_step(form: dict, step: Step, post) -> dict:
-    """The form with this step's posted fields replacing what was there (other steps untouched)."""
+    """The form with this step's posted fields replacing what was there (other steps untouched);
+    birth date and gender follow a valid resident ID number unless typed otherwise."""
+    before = normalize_form(form)
     form = normalize_form(form)
     for section in step.sections:
         if not section.key:
@@ -204,7 +92,10 @@ def merge_step(form: dict, step: Step, post) -> dict:
                 **form[section.key],
                 **{f.name: _posted(post, f"{section.key}.{f.name}", f) for f in section.fields},
             }
-    return normalize_form(form)
+    form = normalize_form(form)
+    if any(section.key == "basic" for section in step.sections):
+        form = fill_from_id_number(form, before=before)
+    return form
 
 
 def _count(post, key: str) -> int:

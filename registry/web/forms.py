@@ -81,7 +81,7 @@ class StaffCreateForm(forms.Form):
     districts = forms.MultipleChoiceField(
         label="负责的区（审核员必选，可多选）",
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 8}),
+        widget=forms.CheckboxSelectMultiple,
     )
 
     def __init__(self, *args, district_choices=(), **kwargs):

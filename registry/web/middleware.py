@@ -1,4 +1,7 @@
-from django.shortcuts import redirect
+from django.conf import settings
+from django.http import HttpResponseServerError
+from django.shortcuts import redirect, render
+from django.template import loader
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
 
@@ -51,4 +54,28 @@ class NoStorePersonalDataMiddleware:
             or request.path_info.startswith(PERSONAL_PATH_PREFIXES)
         ):
             add_never_cache_headers(response)
+        return response
+
+
+class ChineseErrorPagesMiddleware:
+    """With DEBUG on (the demo runs so), Django answers a missing page or a crash with its English
+    technical pages. People get the same Chinese 404/500 pages as in production instead; the
+    traceback still reaches the log (django.request logs before the page is made). The API keeps
+    its problem+json answers. Last in MIDDLEWARE: it sees the view's answer before the headers
+    (CSP, no-store) are added by the others."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            settings.DEBUG
+            and response.status_code in (404, 500)
+            and response.get("Content-Type", "").startswith("text/html")
+            and not request.path_info.startswith(("/api/", "/static/"))
+        ):
+            if response.status_code == 404:
+                return render(request, "404.html", status=404)
+            return HttpResponseServerError(loader.get_template("500.html").render())
         return response

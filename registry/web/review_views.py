@@ -101,7 +101,6 @@ def review_page(request, application_id):
             "application": application,
             "form": data["form"],
             "data": data,
-            "labels": labels,
             "reasons": reasons,
             "reason_names": reason_names,
             "own_application": access.is_own(user, application.applicant_id),

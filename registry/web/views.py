@@ -58,6 +58,13 @@ def home(request):
     return render(request, "web/home.html", context)
 
 
+def favicon(request):
+    """Browsers ask for /favicon.ico whatever the page says: send them to our own icon."""
+    from django.templatetags.static import static
+
+    return redirect(static("web/favicon.svg"))
+
+
 def contacts(request):
     units = Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
     return render(request, "web/contacts.html", {"units": units})

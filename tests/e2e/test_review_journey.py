@@ -6,19 +6,12 @@ import pytest
 from registry.applications import services
 from tests import files
 from tests.applications.conftest import upload_all_materials
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import UserFactory
+from tests.helpers import login_in_browser as login
 from tests.helpers import shot
 from tests.review.conftest import make_submitted
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def login(page, url, phone, password=PASSWORD):
-    page.goto(f"{url}/login/")
-    page.fill("#id_username", phone)
-    page.fill("#id_password", password)
-    page.click("button:has-text('登录')")
-    page.wait_for_selector("text=退出")
 
 
 def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, code_tables, tmp_path):
@@ -84,9 +77,10 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     # A later change: the reviewer sees a field-by-field diff
     applicant.goto(f"{url}/apply/")
     applicant.click("button:has-text('办理信息变更')")
+    applicant.fill("#f-other-change_event_date", "2026-11-01")  # asked first, on the first step
+    applicant.click("button:has-text('保存，下一步')")
     applicant.click("text=4 工作单位")
     applicant.fill("#f-employment-unit_name", "北京新单位有限公司")
-    applicant.fill("#f-other-change_event_date", "2026-11-01")
     applicant.click("button:has-text('保存，下一步')")
     applicant.wait_for_selector("h1:has-text('上传材料')")
     change = application.applicant.applications.get(type="change")

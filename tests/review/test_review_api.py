@@ -134,7 +134,12 @@ def test_change_shows_a_diff_and_approval_adds_a_version(api, chaoyang_app, chao
         "employment.unit_name": ("北京示例科技有限公司", "北京新单位有限公司"),
         "other.change_event_date": ("", "2026-11-01"),
     }
+    labelled = {d["label"]: (d["old_label"], d["new_label"]) for d in detail["diff"]}
+    assert labelled["工作单位全称"] == ("北京示例科技有限公司", "北京新单位有限公司")
+    assert labelled["变更事项发生日期"] == ("—", "2026-11-01")
     assert [v["version"] for v in detail["record_versions"]] == [1]
+    assert detail["record_versions"][0]["source_label"] == "首次采集"
+    assert detail["record_versions"][0]["district_name"] == "朝阳区"
     api.post(f"/api/v1/review/applications/{change.pk}/claim")
     api.post(f"/api/v1/review/applications/{change.pk}/decision", {"decision": "approve"})
     record = Record.objects.get(user=person)
