@@ -57,6 +57,14 @@ def claimable(id_number: str) -> ImportedPerson | None:
     )
 
 
+def offered_by_phone(user: User) -> bool:
+    """An applicant without a record whose verified phone is on an unclaimed imported record: the
+    web offers the claim right after login (only the phone's holder learns it)."""
+    if not access.is_active_user(user) or user.role != Role.APPLICANT or Record.objects.filter(user=user).exists():
+        return False
+    return ImportedPerson.objects.unclaimed().filter(phone=user.phone, record__user__isnull=True).exists()
+
+
 def _check_account(user: User) -> None:
     if not access.is_active_user(user) or user.role != Role.APPLICANT:
         raise ServiceError("forbidden", "只有会计人员本人的账号可以认领原有人员信息。", status=403)

@@ -88,7 +88,13 @@ class ImportedPerson(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "存量人员"
         constraints = [models.UniqueConstraint(fields=["source", "id_number"], name="imported_source_id_unique")]
-        indexes = [models.Index(fields=["id_number"], name="imported_id_number")]
+        indexes = [
+            models.Index(fields=["id_number"], name="imported_id_number"),
+            # "is my verified phone on an unclaimed record?" right after login
+            models.Index(
+                fields=["phone"], name="imported_unclaimed_phone", condition=models.Q(claimed_at__isnull=True)
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.source} {self.id_number}"

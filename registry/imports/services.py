@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
+from registry.accounts import access
 from registry.applications.validation import CodeTables
 from registry.audit.services import audit_record
 from registry.core.errors import ServiceError
@@ -54,17 +55,23 @@ def batch_create(
     )
 
 
-def import_upload(*, actor, file_name: str, content: bytes, source: str, mapping: dict | None = None) -> ImportBatch:
-    """The admin page: the file waits in its batch row and a background job imports it."""
-    from . import tasks
-
-    if len(content) > settings.IMPORT_UPLOAD_MAX_BYTES:
+def check_upload_size(size: int) -> None:
+    if size > settings.IMPORT_UPLOAD_MAX_BYTES:
         raise ServiceError(
             "file_too_large",
             f"文件超过 {settings.IMPORT_UPLOAD_MAX_BYTES // 1_000_000} MB，请拆分，或由运维人员使用 import_records 命令导入。",
             status=413,
             field="file",
         )
+
+
+def import_upload(*, actor, file_name: str, content: bytes, source: str, mapping: dict | None = None) -> ImportBatch:
+    """The admin page: the file waits in its batch row and a background job imports it."""
+    from . import tasks
+
+    if not access.is_admin(actor):
+        raise ServiceError("forbidden", "仅市财政局管理员可以导入存量数据。", status=403)
+    check_upload_size(len(content))
     with transaction.atomic():
         batch = batch_create(
             source=source, file_name=file_name, mapping=Mapping.from_dict(mapping), actor=actor, upload=content
