@@ -179,6 +179,7 @@ def import_file(*, path, source: str = "", mapping: Mapping | None = None, actor
         rejected=len(run.rejected),
         already_present=staged - imported,
         report=report,
+        upload=None,  # an uploaded file does not stay in the database
         finished_at=timezone.now(),
     )
     audit_record(
