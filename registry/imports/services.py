@@ -9,6 +9,7 @@ number already in the registry is reported and never overwritten, and a second r
 
 import datetime as dt
 import json
+import time
 import re
 import secrets
 import tempfile
@@ -121,6 +122,7 @@ class _Run:
         self.rejected: list[dict] = []
         self.seen: dict[str, int] = {}
         self.total = 0
+        self.merge_seconds = 0.0
 
     def rows(self):
         """Yields the accepted rows as dicts; records the rejected ones."""
@@ -164,10 +166,12 @@ def import_file(*, path, source: str = "", mapping: Mapping | None = None, actor
         batch = batch_create(source=source, file_name=path.name, mapping=mapping, actor=actor)
     _progress(batch, status=BatchStatus.RUNNING)
     run = _Run(batch, Reader(path, mapping))
+    started = time.monotonic()
     if connection.vendor == "postgresql":
         imported, already = _merge_postgres(run)
     else:
         imported, already = _merge_rows(run)
+    batch.timings = {"total": time.monotonic() - started, "merge": run.merge_seconds}  # for bench/
     report = build_report(header=run.reader.header, rows=run.rejected + already) if run.rejected or already else None
     staged = len(run.seen)
     _progress(
@@ -248,6 +252,7 @@ def _merge_postgres(run: _Run) -> tuple[int, list[dict]]:
                 [run.batch.source],
             )
             already = [_already_collected(r) for r in cursor.fetchall()]
+            merge_started = time.monotonic()
             with transaction.atomic():
                 imported = records_imported.records_create_imported(
                     cursor=cursor, table=table, source=run.batch.source, actor_id=run.batch.created_by_id
@@ -260,6 +265,7 @@ def _merge_postgres(run: _Run) -> tuple[int, list[dict]]:
                     FROM {table} s WHERE s.record_id IS NOT NULL""",
                     [run.batch.source, run.batch.pk],
                 )
+            run.merge_seconds = time.monotonic() - merge_started
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {table}")
     return imported, already
