@@ -9,10 +9,10 @@ number already in the registry is reported and never overwritten, and a second r
 
 import datetime as dt
 import json
-import time
 import re
 import secrets
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
