@@ -3,7 +3,7 @@
     createdb -h 127.0.0.1 -U postgres registry_import_bench
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_import_bench
     .venv/bin/python manage.py migrate
-    .venv/bin/python bench/import_bench.py --rows 100000
+    .venv/bin/python bench/import_bench.py --rows 100000 [--workers 2]
 
 Writes the CSV once (var/bench/import_<N>.csv, reused), imports it under a fresh source name, then
 imports it again (the idempotent second run), and prints wall-clock times: the whole import, the
@@ -51,6 +51,7 @@ def dataset(rows: int) -> Path:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--workers", type=int, default=1)
     args = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("set DATABASE_URL to a PostgreSQL database")
@@ -58,7 +59,7 @@ def main():
     source = f"bench{int(time.time())}"
     for label in ("first run", "second run (idempotent)"):
         started = time.monotonic()
-        batch = import_file(path=path, source=source)
+        batch = import_file(path=path, source=source, workers=args.workers)
         wall = time.monotonic() - started
         print(
             f"{label}: {wall:.1f} s wall, merge {batch.timings['merge']:.1f} s; "

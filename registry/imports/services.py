@@ -7,8 +7,11 @@ number already in the registry is reported and never overwritten, and a second r
 (same source, same ID numbers) changes nothing.
 """
 
+import contextlib
 import datetime as dt
+import itertools
 import json
+import multiprocessing
 import re
 import secrets
 import tempfile
@@ -16,12 +19,13 @@ import time
 from pathlib import Path
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from registry.accounts import access
 from registry.applications.validation import CodeTables
 from registry.audit.services import audit_record
+from registry.core import validators
 from registry.core.errors import ServiceError
 from registry.core.jobs import enqueue
 from registry.records import imported as records_imported
@@ -113,22 +117,66 @@ def _progress(batch: ImportBatch, **fields) -> None:
     ImportBatch.objects.filter(pk=batch.pk).update(**fields)
 
 
+_worker_state: dict = {}
+
+
+def _worker_init(tables, today) -> None:
+    _worker_state.update(tables=tables, today=today)
+
+
+def _worker_check(chunk):
+    tables, today = _worker_state["tables"], _worker_state["today"]
+    return [(row_no, raw, check_row(row, tables=tables, today=today)) for row_no, row, raw in chunk]
+
+
+def _chunks(rows, size):
+    while chunk := list(itertools.islice(rows, size)):
+        yield chunk
+
+
 class _Run:
     """One pass over a file: rejected rows for the report, accepted rows in chunks to the merge."""
 
-    def __init__(self, batch: ImportBatch, reader: Reader):
-        self.batch, self.reader = batch, reader
+    def __init__(self, batch: ImportBatch, reader: Reader, workers: int = 1):
+        self.batch, self.reader, self.workers = batch, reader, workers
         self.tables, self.today = CodeTables(), dt.date.today()
         self.rejected: list[dict] = []
         self.seen: dict[str, int] = {}
         self.total = 0
         self.merge_seconds = 0.0
+        self.pool = None
+
+    def checked(self):
+        """(row number, raw cells, CheckedRow) in file order; with workers > 1 the rows are checked
+        in that many forked processes (they only compute: code tables and regions are read here,
+        before the fork, and the database is not used by them)."""
+        if self.pool is None:
+            for row_no, row, raw in self.reader:
+                yield row_no, raw, check_row(row, tables=self.tables, today=self.today)
+            return
+        for results in self.pool.imap(_worker_check, _chunks(iter(self.reader), 1000)):
+            yield from results
+
+    @contextlib.contextmanager
+    def workers_started(self):
+        """Fork the checking processes first, before this connection holds the staging table."""
+        if self.workers <= 1:
+            yield
+            return
+        validators.validate_resident_id("110105199003070033")  # fills the region cache before the fork
+        connections.close_all()  # a forked child must not share the parent's connection
+        context = multiprocessing.get_context("fork")
+        with context.Pool(self.workers, initializer=_worker_init, initargs=(self.tables, self.today)) as pool:
+            self.pool = pool
+            try:
+                yield
+            finally:
+                self.pool = None
 
     def rows(self):
         """Yields the accepted rows as dicts; records the rejected ones."""
-        for row_no, row, raw in self.reader:
+        for row_no, raw, checked in self.checked():
             self.total += 1
-            checked = check_row(row, tables=self.tables, today=self.today)
             problems = [(p.code, p.field, p.message) for p in checked.problems]
             if not problems and checked.id_number in self.seen:
                 problems = [("duplicate_in_file", "id_number", f"与第 {self.seen[checked.id_number]} 行的证件号码重复")]
@@ -158,19 +206,23 @@ class _Run:
                 _progress(self.batch, processed=self.total)
 
 
-def import_file(*, path, source: str = "", mapping: Mapping | None = None, actor=None, batch=None) -> ImportBatch:
+def import_file(
+    *, path, source: str = "", mapping: Mapping | None = None, actor=None, batch=None, workers: int = 1
+) -> ImportBatch:
     """Import `path` (CSV or XLSX). Returns the finished batch: counts and the report of rows not
-    imported (also what the command writes next to the file)."""
+    imported (also what the command writes next to the file). `workers` > 1 checks rows in that
+    many processes (the command's --workers; never inside a request or an open transaction)."""
     path = Path(path)
     if batch is None:
         batch = batch_create(source=source, file_name=path.name, mapping=mapping, actor=actor)
     _progress(batch, status=BatchStatus.RUNNING)
-    run = _Run(batch, Reader(path, mapping))
+    run = _Run(batch, Reader(path, mapping), workers=workers)
     started = time.monotonic()
-    if connection.vendor == "postgresql":
-        imported, already = _merge_postgres(run)
-    else:
-        imported, already = _merge_rows(run)
+    with run.workers_started():
+        if connection.vendor == "postgresql":
+            imported, already = _merge_postgres(run)
+        else:
+            imported, already = _merge_rows(run)
     batch.timings = {"total": time.monotonic() - started, "merge": run.merge_seconds}  # for bench/
     report = build_report(header=run.reader.header, rows=run.rejected + already) if run.rejected or already else None
     staged = len(run.seen)

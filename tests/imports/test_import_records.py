@@ -172,3 +172,18 @@ def test_template_prints_the_documented_header():
     out = io.StringIO()
     call_command("import_records", "--template", stdout=out)
     assert out.getvalue().strip().split(",") == COLUMNS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_rows_checked_in_worker_processes_give_the_same_result(code_tables, mixed_file):
+    path, good_rows, _ = mixed_file
+    out = io.StringIO()
+    call_command("import_records", str(path), "--source", "bj2019", "--workers", "2", stdout=out)
+    assert "imported 5, rejected 4, already present 1" in out.getvalue()
+    assert {r["行号"]: r["原因代码"] for r in report_rows(path)} == {
+        7: "invalid_checksum",
+        8: "unknown_code",
+        9: "invalid_checksum",
+        10: "duplicate_in_file",
+        11: "already_collected",
+    }

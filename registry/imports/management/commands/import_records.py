@@ -19,9 +19,12 @@ class Command(BaseCommand):
         parser.add_argument("file", nargs="?")
         parser.add_argument("--source", help="Name of the old system (letters, digits, _ or -), e.g. bj2019")
         parser.add_argument("--mapping", help="JSON mapping of their column names and code values to ours")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="Processes that check rows in parallel (one per spare CPU core)"
+        )
         parser.add_argument("--template", action="store_true", help="Print the template's header and exit")
 
-    def handle(self, *args, file=None, source=None, mapping=None, template=False, **options):
+    def handle(self, *args, file=None, source=None, mapping=None, template=False, workers=1, **options):
         if template:
             self.stdout.write(template_csv(), ending="")
             return
@@ -31,7 +34,7 @@ class Command(BaseCommand):
         if not path.is_file():
             raise CommandError(f"no such file: {file}")
         try:
-            batch = import_file(path=path, source=source, mapping=Mapping.load(mapping))
+            batch = import_file(path=path, source=source, mapping=Mapping.load(mapping), workers=max(1, workers))
         except ServiceError as exc:
             raise CommandError(exc.message) from None
         self.stdout.write(
