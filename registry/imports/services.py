@@ -124,9 +124,29 @@ def _worker_init(tables, today) -> None:
     _worker_state.update(tables=tables, today=today)
 
 
+def _check(row_no: int, row: dict, raw: list, tables, today) -> tuple:
+    """A checked row as a small tuple of strings (cheap to send back from a worker process), the
+    form already JSON-encoded when it passed."""
+    checked = check_row(row, tables=tables, today=today)
+    problems = [(p.code, p.field, p.message) for p in checked.problems]
+    data = "" if problems else json.dumps(checked.form, ensure_ascii=False)
+    return (
+        row_no,
+        checked.id_number,
+        checked.name[:50],
+        checked.district,
+        data,
+        checked.phone,
+        checked.password_hash,
+        checked.collected_on,
+        problems,
+        raw,  # for the report, also of a row that turns out to repeat an earlier one
+    )
+
+
 def _worker_check(chunk):
     tables, today = _worker_state["tables"], _worker_state["today"]
-    return [(row_no, raw, check_row(row, tables=tables, today=today)) for row_no, row, raw in chunk]
+    return [_check(row_no, row, raw, tables, today) for row_no, row, raw in chunk]
 
 
 def _chunks(rows, size):
@@ -147,12 +167,12 @@ class _Run:
         self.pool = None
 
     def checked(self):
-        """(row number, raw cells, CheckedRow) in file order; with workers > 1 the rows are checked
+        """`_check` tuples in file order; with workers > 1 the rows are checked
         in that many forked processes (they only compute: code tables and regions are read here,
         before the fork, and the database is not used by them)."""
         if self.pool is None:
             for row_no, row, raw in self.reader:
-                yield row_no, raw, check_row(row, tables=self.tables, today=self.today)
+                yield _check(row_no, row, raw, self.tables, self.today)
             return
         for results in self.pool.imap(_worker_check, _chunks(iter(self.reader), 1000)):
             yield from results
@@ -175,32 +195,36 @@ class _Run:
 
     def rows(self):
         """Yields the accepted rows as dicts; records the rejected ones."""
-        for row_no, raw, checked in self.checked():
+        for (
+            row_no,
+            id_number,
+            name,
+            district,
+            data,
+            phone,
+            password_hash,
+            collected_on,
+            problems,
+            raw,
+        ) in self.checked():
             self.total += 1
-            problems = [(p.code, p.field, p.message) for p in checked.problems]
-            if not problems and checked.id_number in self.seen:
-                problems = [("duplicate_in_file", "id_number", f"与第 {self.seen[checked.id_number]} 行的证件号码重复")]
+            if not problems and id_number in self.seen:
+                problems = [("duplicate_in_file", "id_number", f"与第 {self.seen[id_number]} 行的证件号码重复")]
             if problems:
                 self.rejected.append(
-                    {
-                        "row_no": row_no,
-                        "id_number": checked.id_number,
-                        "name": checked.name,
-                        "problems": problems,
-                        "raw": raw,
-                    }
+                    {"row_no": row_no, "id_number": id_number, "name": name, "problems": problems, "raw": raw}
                 )
                 continue
-            self.seen[checked.id_number] = row_no
+            self.seen[id_number] = row_no
             yield {
                 "row_no": row_no,
-                "id_number": checked.id_number,
-                "name": checked.name[:50],
-                "district": checked.district,
-                "data": checked.form,
-                "phone": checked.phone,
-                "password_hash": checked.password_hash,
-                "collected_on": checked.collected_on,
+                "id_number": id_number,
+                "name": name,
+                "district": district,
+                "data": data,  # JSON text
+                "phone": phone,
+                "password_hash": password_hash,
+                "collected_on": collected_on,
             }
             if self.total % CHUNK == 0:
                 _progress(self.batch, processed=self.total)
@@ -285,7 +309,7 @@ def _merge_postgres(run: _Run) -> tuple[int, list[dict]]:
                         row["id_number"],
                         row["name"],
                         row["district"],
-                        json.dumps(row["data"], ensure_ascii=False),
+                        row["data"],
                         row["phone"],
                         row["password_hash"],
                         row["collected_on"],
