@@ -11,6 +11,7 @@ import contextlib
 import datetime as dt
 import itertools
 import json
+import logging
 import multiprocessing
 import re
 import secrets
@@ -35,6 +36,7 @@ from .reading import Mapping, Reader
 from .report import build_report
 from .rows import check_row
 
+logger = logging.getLogger("registry.imports")
 SOURCE_PATTERN = re.compile(r"[A-Za-z0-9_\-]{1,33}")
 CHUNK = 5000
 
@@ -103,12 +105,19 @@ def import_batch_run(batch_id) -> ImportBatch:
         try:
             import_file(path=path, batch=batch, mapping=Mapping.from_dict(batch.mapping))
         except ServiceError as exc:
-            ImportBatch.objects.filter(pk=batch.pk).update(
-                status=BatchStatus.FAILED, error=exc.message, finished_at=timezone.now(), upload=None
-            )
+            _failed(batch, exc.message)
+        except Exception:
+            logger.exception("import batch %s failed", batch.pk)
+            _failed(batch, "导入时发生系统错误。请联系运维人员查看日志后重新上传同一文件（已导入的行不会重复导入）。")
     ImportBatch.objects.filter(pk=batch.pk).update(upload=None)
     batch.refresh_from_db()
     return batch
+
+
+def _failed(batch: ImportBatch, message: str) -> None:
+    ImportBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.FAILED, error=message, finished_at=timezone.now(), upload=None
+    )
 
 
 def _progress(batch: ImportBatch, **fields) -> None:

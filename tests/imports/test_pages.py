@@ -99,3 +99,22 @@ def test_district_page_puts_the_account_phone_on_the_imported_record(client, rng
     response = client.post("/staff/imports/claim-by-district/", data)
     assert response.status_code == 302
     assert ImportedPerson.objects.get(id_number=row["id_number"]).phone == "13900000001"
+
+
+@pytest.mark.django_db
+def test_claim_page_by_code_sent_to_the_old_phone(
+    client, rng, import_rows, sms_file, django_capture_on_commit_callbacks
+):
+    row = sample_row(rng, district="110108", phone="13811110002")
+    import_rows([row])
+    user = UserFactory(phone="13900000055")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post("/claim/", {"id_number": row["id_number"]}).content.decode()
+    assert "验证码已发送至原信息中登记的手机号 138****0002" in page
+    wrong = client.post("/claim/", {"id_number": row["id_number"], "sms_code": "000000"}).content.decode()
+    assert "验证码不正确" in wrong
+    code = sms_file.last_code("13811110002", "claim")
+    response = client.post("/claim/", {"id_number": row["id_number"], "sms_code": code})
+    assert response["Location"] == "/record/"
+    assert Record.objects.get(id_number=row["id_number"]).user_id == user.pk
