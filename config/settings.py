@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "registry.applications",
     "registry.review",
     "registry.transfers",
+    "registry.imports",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -119,10 +120,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
-AUTHENTICATION_BACKENDS = ["registry.accounts.backends.PhoneOrIdNumberBackend"]
+AUTHENTICATION_BACKENDS = [
+    "registry.accounts.backends.PhoneOrIdNumberBackend",
+    # First login with the old system's password claims the imported record (issue 15).
+    "registry.imports.backends.ImportedPasswordBackend",
+]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Read only, for hashes imported from the old system; replaced by Argon2 at first login.
+    "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
+    "registry.imports.hashers.SaltedSHA256PasswordHasher",
+    "registry.imports.hashers.SaltedSHA1PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
@@ -220,6 +229,13 @@ UPLOAD_PDF_PAGE_MAX_SIDE = env_int(
 )
 UPLOAD_HOURLY_LIMIT = env_int("UPLOAD_HOURLY_LIMIT", 60, "Uploads one account may make per hour (429 beyond).")
 UPLOAD_OTHER_MAX = env_int("UPLOAD_OTHER_MAX", 10, "Files of kind `other` one application may hold.")
+CLAIM_HOURLY_LIMIT = env_int("CLAIM_HOURLY_LIMIT", 10, "Claims of imported records one account may try per hour.")
+IMPORT_UPLOAD_MAX_BYTES = env_int(
+    "IMPORT_UPLOAD_MAX_BYTES",
+    10 * 1000 * 1000,
+    "Largest import file the admin page accepts (bytes; ~60,000 rows, one background job under its time "
+    "limit); larger files go through `manage.py import_records`.",
+)
 
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local", "local | s3 (S3-compatible object storage for materials).")
 _s3_options = {

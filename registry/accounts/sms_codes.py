@@ -29,6 +29,10 @@ TEXTS = {
     SmsPurpose.RESET_PASSWORD: "您正在找回会计人员信息管理系统登录密码，验证码{code}，{minutes}分钟内有效。请勿告知他人。",
     SmsPurpose.CHANGE_PHONE: "您正在将此号码设为会计人员信息管理系统登录手机，验证码{code}，{minutes}分钟内有效。",
 }
+# Purposes only a service asks for (never the public sms-codes endpoint): claiming an imported record.
+INTERNAL_TEXTS = {
+    "claim": "您正在认领会计人员信息管理系统中的原有人员信息，验证码{code}，{minutes}分钟内有效。如非本人操作请忽略。",
+}
 # Sent instead of the code when the number already has an account: only its holder learns that.
 ALREADY_REGISTERED_TEXTS = {
     SmsPurpose.REGISTER: "该手机号码已注册会计人员信息管理系统，请直接登录；忘记密码可通过“找回密码”重置。如非本人操作请忽略。",
@@ -66,13 +70,15 @@ def _limit_address(ip: str, now: dt.datetime) -> None:
     )
 
 
-def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | None = None) -> int:
+def sms_code_request(
+    *, phone: str, purpose: str, ip: str | None, user: User | None = None, internal: bool = False
+) -> int:
     """Issue a code for (phone, purpose) and queue the SMS. Returns its lifetime in seconds."""
     now = timezone.now()
     if ip:
         _limit_address(ip, now)
     phone = normalize_phone(phone)
-    if purpose not in SmsPurpose.values:
+    if purpose not in SmsPurpose.values and not (internal and purpose in INTERNAL_TEXTS):
         raise ServiceError(
             "invalid_purpose", "验证码用途只能是 register、reset_password 或 change_phone", field="purpose"
         )
@@ -117,7 +123,7 @@ def sms_code_request(*, phone: str, purpose: str, ip: str | None, user: User | N
         if registered and purpose in ALREADY_REGISTERED_TEXTS:
             sms_enqueue(phone=phone, text=ALREADY_REGISTERED_TEXTS[purpose], purpose=purpose)
         elif purpose != SmsPurpose.RESET_PASSWORD or registered:
-            text = TEXTS[purpose].format(code=code, minutes=ttl // 60)
+            text = (TEXTS | INTERNAL_TEXTS)[purpose].format(code=code, minutes=ttl // 60)
             sms_enqueue(phone=phone, text=text, purpose=purpose, code=code)
     return ttl
 

@@ -1,5 +1,6 @@
 from .applicant import router as applicant_router
 from .auth import router as auth_router
+from .claims import router as claims_router
 from .errors import install_handlers
 from .openapi import RegistryApi
 from .reference import router as reference_router
@@ -17,6 +18,7 @@ api = RegistryApi(
 install_handlers(api)
 api.add_router("/", auth_router)
 api.add_router("/", applicant_router)
+api.add_router("/", claims_router)
 api.add_router("/", staff_router)
 api.add_router("/", review_router)
 api.add_router("/", reference_router)

@@ -25,7 +25,10 @@ class Record(models.Model):
     access_owner_field = "user"
     access_district_field = "district"
 
-    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="record")
+    # Empty only for a record imported from the old system that nobody has claimed yet (issue 15).
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="record"
+    )
     district = models.ForeignKey("core.Region", verbose_name="管理区", on_delete=models.PROTECT, related_name="+")
     status = models.CharField("状态", max_length=20, choices=RecordStatus.choices, default=RecordStatus.NORMAL)
     version = models.PositiveIntegerField("版本", default=1)

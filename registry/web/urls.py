@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, applicant_views, review_views, staff_views, views
+from . import account_views, applicant_views, import_views, review_views, staff_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -50,4 +50,11 @@ urlpatterns = [
     ),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
     path("staff/users/<int:user_id>/districts/", staff_views.staff_districts, name="staff_districts"),
+    # issue 15: import of existing records and claiming them
+    path("claim/", import_views.claim, name="claim"),
+    path("staff/imports/", import_views.imports, name="imports"),
+    path("staff/imports/template.csv", import_views.import_template, name="import_template"),
+    path("staff/imports/<uuid:batch_id>/", import_views.import_batch, name="import_batch"),
+    path("staff/imports/<uuid:batch_id>/report.xlsx", import_views.import_report, name="import_report"),
+    path("staff/imports/claim-by-district/", import_views.staff_claim, name="staff_import_claim"),
 ]

@@ -17,6 +17,7 @@ from registry.core.errors import RateLimited, ServiceError
 from registry.core.health import health_report
 from registry.core.masking import mask_phone
 from registry.core.models import Region
+from registry.imports import claims
 
 from .forms import LoginForm, PasswordResetForm, RegisterForm
 
@@ -101,6 +102,8 @@ def login_view(request):
             # Told at the first moment they are back: a staff member asked to move their login.
             messages.warning(request, "工作人员已申请更换您的登录手机号，尚未生效。如非您本人申请，请在下方取消。")
             return redirect("web:profile")
+        if claims.offered_by_phone(user):  # issue 15: an imported record waits for this phone
+            return redirect("web:claim")
         return redirect(_safe_next(request) or "web:home")
     return render(request, "registration/login.html", {"form": form, "next": _safe_next(request)})
 
@@ -153,6 +156,8 @@ def register_view(request):
         else:
             django_login(request, user, backend=BACKEND)
             messages.success(request, "注册成功，欢迎使用会计人员信息管理系统。")
+            if claims.offered_by_phone(user):  # issue 15: an imported record waits for this phone
+                return redirect("web:claim")
             return redirect("web:home")
     return render(request, "registration/register.html", {"form": form})
 
