@@ -132,3 +132,19 @@ def test_a_reviewer_cannot_revoke_their_own_transfer_code(chaoyang_reviewer):
         transfer_code_revoke(actor=reviewer, code=code.code)
     assert (info.value.status, info.value.code) == (403, "own_application")
     assert transfer_code_revoke(actor=chaoyang_reviewer, code=code.code).revoked_by_id == chaoyang_reviewer.pk
+
+
+def test_what_has_no_district_is_its_owners_alone_even_for_staff(chaoyang_reviewer, municipal_admin, other_person):
+    from registry.audit.models import AuditEntry
+    from registry.audit.services import audit_record
+
+    own = audit_record(action="t", actor=chaoyang_reviewer, district="110105")
+    audit_record(action="t", actor=other_person, district="110105")
+
+    def visible(user):
+        rows = access.filter_visible(AuditEntry.objects.all(), user, owner_field="actor", district_field=None)
+        return list(rows.values_list("pk", flat=True))
+
+    assert visible(chaoyang_reviewer) == [own.pk]
+    assert visible(other_person) != [own.pk] and len(visible(other_person)) == 1
+    assert visible(municipal_admin) == list(AuditEntry.objects.values_list("pk", flat=True))
