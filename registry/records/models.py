@@ -54,6 +54,10 @@ class Record(models.Model):
 
 
 class RecordVersion(models.Model):
+    # Seen by the person and by the record's current district (an earlier district keeps no access).
+    access_owner_field = "record__user"
+    access_district_field = "record__district"
+
     record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="versions")
     version = models.PositiveIntegerField()
     district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
@@ -63,6 +67,8 @@ class RecordVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "人员信息版本"
@@ -83,6 +89,8 @@ class RecordMove(models.Model):
     version = models.PositiveIntegerField()
     source = models.CharField(max_length=40)
     at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["from_district", "at"], name="recordmove_from")]
