@@ -83,6 +83,10 @@ class RecordMove(models.Model):
     """A record changed managing district (a move inside the city, or a transfer in). The old
     district is told (its staff home page lists recent moves) and keeps no access to new data."""
 
+    # Seen by the person and by the district it left (which keeps no access to the record itself).
+    access_owner_field = "record__user"
+    access_district_field = "from_district"
+
     record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="moves")
     from_district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
     to_district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")

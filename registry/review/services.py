@@ -114,6 +114,8 @@ def review_release(*, application: Application, actor: User, ip: str | None = No
 DECISION_TEXTS = {
     "approve": "【会计人员信息管理系统】您的{type}申请已审核通过。",
     "reject": "【会计人员信息管理系统】您的{type}申请未通过审核，请登录系统查看审核意见并修改后重新提交。",
+    # Rejected but never resubmitted (states: a transfer out is withdrawn and asked again).
+    "reject_final": "【会计人员信息管理系统】您的{type}申请未通过审核，请登录系统查看审核意见；如仍需办理，请撤回后重新申请。",
 }
 
 
@@ -181,9 +183,12 @@ def review_decide(
             ip=ip,
             details={"round": application.round, "reasons": reasons, "comment": comment},
         )
+        text = decision
+        if decision == "reject" and "submit" not in states.available_actions(application, application.applicant):
+            text = "reject_final"
         sms_enqueue(
             phone=application.applicant.phone,
-            text=DECISION_TEXTS[decision].format(type=application.get_type_display()),
+            text=DECISION_TEXTS[text].format(type=application.get_type_display()),
             purpose=f"review_{decision}",
         )
     return application

@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -110,18 +110,28 @@ def review_page(request, application_id):
     )
 
 
-@require_POST
-@login_required
-def claim(request, application_id):
+def _button(request, application_id, act) -> HttpResponseRedirect:
+    """A button on the review page: `act(application, user, ip)` runs the service and returns the
+    success message; a refusal becomes a message (or the 404 page). Back to the review page."""
     user = _staff(request)
     try:
         application = services.application_for_staff(user=user, application_id=application_id)
-        services.review_claim(application=application, actor=user, ip=client_ip(request))
+        done = act(application, user, client_ip(request))
     except ServiceError as exc:
         refuse_on_page(request, exc)
     else:
-        messages.success(request, "已受理，请审核后作出决定。")
+        messages.success(request, done)
     return redirect("web:review_page", application_id)
+
+
+@require_POST
+@login_required
+def claim(request, application_id):
+    def act(application, user, ip):
+        services.review_claim(application=application, actor=user, ip=ip)
+        return "已受理，请审核后作出决定。"
+
+    return _button(request, application_id, act)
 
 
 @require_POST
@@ -158,30 +168,22 @@ def districts(request):
 @require_POST
 @login_required
 def release(request, application_id):
-    user = _staff(request)
-    try:
-        application = services.application_for_staff(user=user, application_id=application_id)
-        services.review_release(application=application, actor=user, ip=client_ip(request))
-    except ServiceError as exc:
-        refuse_on_page(request, exc)
-    else:
-        messages.success(request, "已退回待审核，本区审核员可重新受理。")
-    return redirect("web:review_page", application_id)
+    def act(application, user, ip):
+        services.review_release(application=application, actor=user, ip=ip)
+        return "已退回待审核，本区审核员可重新受理。"
+
+    return _button(request, application_id, act)
 
 
 @require_POST
 @login_required
 def reassign(request, application_id):
-    user = _staff(request)
-    try:
-        application = services.application_for_staff(user=user, application_id=application_id)
+    def act(application, user, ip):
         target = selectors.reassign_candidate(application, request.POST.get("reviewer", ""))
-        services.review_reassign(application=application, actor=user, to_user=target, ip=client_ip(request))
-    except ServiceError as exc:
-        refuse_on_page(request, exc)
-    else:
-        messages.success(request, f"已改派给 {target.name or target.phone}。")
-    return redirect("web:review_page", application_id)
+        services.review_reassign(application=application, actor=user, to_user=target, ip=ip)
+        return f"已改派给 {target.name or target.phone}。"
+
+    return _button(request, application_id, act)
 
 
 @require_POST
@@ -189,19 +191,11 @@ def reassign(request, application_id):
 def revoke_code(request, application_id):
     from registry.transfers.services import transfer_code_revoke
 
-    user = _staff(request)
-    try:
-        application = services.application_for_staff(user=user, application_id=application_id)
-    except ServiceError as exc:
-        refuse_on_page(request, exc)
-        return redirect("web:review_queue")
-    code = code_of_transfer_out(application)
-    if code is None:
-        raise Http404
-    try:
+    def act(application, user, ip):
+        code = code_of_transfer_out(application)
+        if code is None:
+            raise ServiceError("not_found", "该申请没有调转编号。", status=404)
         transfer_code_revoke(actor=user, code=code.code)
-    except ServiceError as exc:
-        refuse_on_page(request, exc)
-    else:
-        messages.success(request, f"已撤销调转编号 {code.code}，该人员信息恢复为正常状态。")
-    return redirect("web:review_page", application_id)
+        return f"已撤销调转编号 {code.code}，该人员信息恢复为正常状态。"
+
+    return _button(request, application_id, act)
