@@ -175,11 +175,12 @@ def application_create(
                 action="application.create",
                 actor=applicant,
                 target=application,
+                # Never a code itself: a transfer code is the second factor of a transfer.
                 details={
                     "type": type,
-                    "transfer_code": application.transfer_code,
                     "origin_region": application.origin_region,
-                    "origin_reference": application.origin_reference,
+                    "with_transfer_code": bool(application.transfer_code),
+                    "with_transfer_document": payload is not None,
                 },
             )
     except IntegrityError:

@@ -110,7 +110,7 @@ def transfer_code_claim(*, code: str, applicant: User, application: Application)
         action="transfer.code_claimed",
         actor=applicant,
         target=found.record,
-        details={"code": found.code, "application": str(application.pk), "used_at": {"old": None, "new": now}},
+        details={"code_id": found.pk, "application": str(application.pk), "used_at": {"old": None, "new": now}},
     )
     return found
 
@@ -124,7 +124,7 @@ def transfer_code_release(*, application: Application, actor: User | None = None
             actor=actor,
             target=code.record,
             details={
-                "code": code.code,
+                "code_id": code.pk,
                 "application": str(application.pk),
                 "used_at": {"old": code.used_at, "new": None},
             },
