@@ -13,7 +13,7 @@ Models that hold personal data declare `access_owner_field` and `access_district
 (dotted ORM paths) and use `ScopedQuerySet`, so every list and detail goes through `visible_to`.
 """
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
 from django.db.models import Q
 from django.http import Http404
@@ -56,6 +56,23 @@ def can_act_for_district(user, district_code: str | None) -> bool:
     if not district_code:
         return False
     return is_admin(user) or district_code in district_codes(user)
+
+
+class StaffOnly(ServiceError, PermissionDenied):
+    """Refused at the staff gate: the API answers 403 problem+json (ServiceError), the web its 403
+    page (PermissionDenied)."""
+
+    status = 403
+
+
+def require_staff(user, *, admin: bool = False):
+    """The one staff gate of the web pages and the API: a district reviewer or a municipal admin
+    (`admin=True`: a municipal admin only). Returns the user."""
+    if admin and not is_admin(user):
+        raise StaffOnly("forbidden", "仅市财政局管理员可以使用此功能。")
+    if not is_staff_member(user):
+        raise StaffOnly("forbidden", "仅区财政局审核员和市财政局管理员可以使用此功能。")
+    return user
 
 
 def is_own(user, owner_id) -> bool:
@@ -120,9 +137,17 @@ class ScopedQuerySet(models.QuerySet):
     access_owner_field = "person__user" ; access_district_field = "district" (or "district_id")."""
 
     def visible_to(self, user):
+        """What this user may see: their own, and (staff) what their districts manage."""
         return filter_visible(
             self,
             user,
             owner_field=getattr(self.model, "access_owner_field", None),
             district_field=getattr(self.model, "access_district_field", None),
+        )
+
+    def in_districts_of(self, user):
+        """What this user sees as staff: their districts' (admins: every district's), never their own
+        as owner — the review queue, the district's lists. Nothing for a non-staff user."""
+        return filter_visible(
+            self, user, owner_field=None, district_field=getattr(self.model, "access_district_field", None)
         )

@@ -148,6 +148,12 @@ def token_authenticate(key: str) -> ApiToken | None:
     return token
 
 
+def logout_record(*, user: User, ip: str | None = None, via: str = "web") -> None:
+    """A browser session ends (the caller then calls django's logout): audited like a token's end."""
+    if user is not None and user.is_authenticated:
+        audit_record(action="auth.logout", actor=user, ip=ip, details={"via": via})
+
+
 def token_revoke(*, token: ApiToken, ip: str | None = None) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
     audit_record(action="auth.logout", actor=token.user, ip=ip, details={"via": "api"})

@@ -2,7 +2,6 @@ import secrets
 import string
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
@@ -12,6 +11,7 @@ from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
 from registry.core.masking import mask_phone
 from registry.core.models import Region
+from registry.core.selectors import jurisdiction_units
 from registry.core.validators import validate_mobile
 
 from . import auth
@@ -36,7 +36,7 @@ def ensure_admin_group() -> Group:
 def _reviewing_units(codes: list[str]) -> list[Region]:
     """Reviewing units of this deployment's jurisdiction only: a reviewer covering a district of
     another province would see (and decide) nothing this deployment is responsible for."""
-    units = list(Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).filter(code__in=codes))
+    units = list(jurisdiction_units().filter(code__in=codes))
     missing = sorted(set(codes) - {u.code for u in units})
     if missing:
         raise ValidationError(f"以下代码不是可审核的区（须为本辖区的区县）：{', '.join(missing)}", code="unknown_code")
@@ -254,3 +254,24 @@ def staff_set_districts(*, actor: User, staff: User, district_codes: list[str], 
         details={"before": before, "after": sorted(u.code for u in units), "active": active},
     )
     return staff
+
+
+def user_set_identity(*, user: User, id_number: str, name: str = "", actor: User | None = None) -> User:
+    """The approved record's ID number becomes the person's login name (and its name their name).
+    Called by records.services.record_apply; nothing is written when the ID number is already theirs."""
+    if not id_number or user.id_number == id_number:
+        return user
+    old = {"id_number": user.id_number, "name": user.name}
+    user.id_number = id_number
+    user.name = name or user.name
+    user.save(update_fields=["id_number", "name"])
+    audit_record(
+        action="account.identity",
+        actor=actor,
+        target=user,
+        details={
+            "id_number": {"old": old["id_number"], "new": user.id_number},
+            "name": {"old": old["name"], "new": user.name},
+        },
+    )
+    return user

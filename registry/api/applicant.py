@@ -7,13 +7,12 @@ from django.http import FileResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from registry.accounts import access
 from registry.accounts.access import get_visible_or_404
-from registry.applications import selectors, services, storage
+from registry.applications import selectors, services, states
 from registry.applications.export import personal_data_export
 from registry.applications.form import CollectionForm
 from registry.applications.models import Application
-from registry.audit.services import audit_record, client_ip
+from registry.audit.services import client_ip
 
 from .errors import ApiError
 from .security import account_auth
@@ -103,6 +102,8 @@ class ApplicationOut(Schema):
     opinion: OpinionOut | None
     submitted_at: dt.datetime | None
     created_at: dt.datetime
+    # What this person may do now (states.available_actions): edit, submit, withdraw, …
+    actions: list[str]
 
 
 class ApplicationSummary(Schema):
@@ -113,6 +114,7 @@ class ApplicationSummary(Schema):
     district: str | None
     submitted_at: dt.datetime | None
     created_at: dt.datetime
+    actions: list[str]
 
 
 class ApplicationList(Schema):
@@ -128,6 +130,8 @@ class RecordOut(CollectionForm):
     status: str
     district: str
     version: int
+    # Applications this person may start now (states.available_starts): change, transfer_out, …
+    actions: list[str]
 
 
 def attachment_out(a) -> AttachmentOut:
@@ -147,7 +151,7 @@ def attachment_out(a) -> AttachmentOut:
     )
 
 
-def application_out(application: Application) -> ApplicationOut:
+def application_out(application: Application, user) -> ApplicationOut:
     district = selectors.derived_district(application)
     return ApplicationOut(
         id=str(application.pk),
@@ -167,12 +171,13 @@ def application_out(application: Application) -> ApplicationOut:
         opinion=selectors.latest_opinion(application),
         submitted_at=application.submitted_at,
         created_at=application.created_at,
+        actions=sorted(states.available_actions(application, user)),
     )
 
 
 def own_application(request, application_id) -> Application:
     """The caller's own application; 404 for anyone else's (staff use the review API)."""
-    return get_visible_or_404(Application.objects.filter(applicant=request.auth), request.auth, pk=application_id)
+    return selectors.own_application_or_404(request.auth, application_id)
 
 
 @router.get("/me/record", response=RecordOut, summary="我的人员信息（审核通过的版本）")
@@ -180,8 +185,16 @@ def my_record(request):
     record = selectors.record_of(request.auth)
     if record is None:
         raise ApiError(404, "not_found", "您还没有审核通过的人员信息。")
-    data = record.versions.order_by("-version").first().data
-    return {**data, "status": record.status, "district": record.district_id, "version": record.version}
+    data = selectors.latest_version(record).data
+    pending = selectors.applications_of(request.auth).open().first()
+    starts = states.available_starts(request.auth, record=record, open_application=pending)
+    return {
+        **data,
+        "status": record.status,
+        "district": record.district_id,
+        "version": record.version,
+        "actions": sorted(starts),
+    }
 
 
 @router.get("/me/applications", response=ApplicationList, summary="我的申请")
@@ -196,6 +209,7 @@ def my_applications(request):
                 district=a.district_id,
                 submitted_at=a.submitted_at,
                 created_at=a.created_at,
+                actions=sorted(states.available_actions(a, request.auth)),
             )
             for a in selectors.applications_of(request.auth)
         ]
@@ -212,18 +226,19 @@ def create_application(request, payload: CreateIn):
         origin_reference=payload.origin_reference or "",
         transfer_document=payload.transfer_document,
     )
-    return Status(201, application_out(application))
+    return Status(201, application_out(application, request.auth))
 
 
 @router.post("/me/transfer-out", response={201: ApplicationOut}, summary="申请调出")
 def transfer_out(request, payload: TransferOutIn):
     application = services.transfer_out_request(applicant=request.auth, destination_region=payload.destination_region)
-    return Status(201, application_out(application))
+    return Status(201, application_out(application, request.auth))
 
 
 @router.get("/me/transfer-codes", response=list[TransferCodeOut], summary="我的调转编号")
 def my_transfer_codes(request):
-    from registry.transfers.services import code_state, codes_of
+    from registry.transfers.selectors import codes_of
+    from registry.transfers.services import code_state
 
     return [
         TransferCodeOut(
@@ -240,7 +255,7 @@ def my_transfer_codes(request):
 
 @router.get("/me/applications/{application_id}", response=ApplicationOut, summary="申请详情")
 def application_detail(request, application_id: str):
-    return application_out(own_application(request, application_id))
+    return application_out(own_application(request, application_id), request.auth)
 
 
 @router.put("/me/applications/{application_id}/form", response=ApplicationOut, summary="保存采集表（草稿可不完整）")
@@ -248,7 +263,7 @@ def save_form(request, application_id: str, payload: CollectionForm):
     application = services.application_save_form(
         application=own_application(request, application_id), actor=request.auth, form=payload.model_dump()
     )
-    return application_out(application)
+    return application_out(application, request.auth)
 
 
 @router.post("/me/applications/{application_id}/attachments", response={201: AttachmentOut}, summary="上传材料")
@@ -291,8 +306,7 @@ def withdraw(request, application_id: str):
 
 @router.get("/me/export", summary="下载我的全部数据（JSON）")
 def export(request):
-    audit_record(action="privacy.export", actor=request.auth, target=request.auth, ip=client_ip(request))
-    return personal_data_export(user=request.auth)
+    return personal_data_export(user=request.auth, ip=client_ip(request))
 
 
 @router.get("/attachments/{attachment_id}/content", summary="材料文件（本人、所属区审核员、管理员）")
@@ -313,30 +327,10 @@ def attachment_page(request, attachment_id: str, number: int):
 
 def serve_attachment(request, attachment, page: int | None = None) -> FileResponse:
     """Stream a stored material (or one rendered page of a PDF) with headers that stop a browser from
-    treating it as anything else. Staff reads are reads of personal data: audited."""
-    if page:
-        name, content_type, disposition = attachment.pages[page - 1]["name"], "image/png", "inline"
-        filename = f"{attachment.kind}-{page}.png"
-    else:
-        # A PDF is never shown inline: browsers' PDF viewers run what is inside it (and refuse the
-        # sandbox). Its pages are shown as the images rendered at upload; the PDF is a download.
-        name, content_type = attachment.file.name, attachment.content_type
-        disposition = "attachment" if content_type == "application/pdf" else "inline"
-        filename = f"{attachment.kind}.{name.rsplit('.', 1)[-1]}"
-    stored = storage.open_for_reading(name)  # before the audit row: a read that fails is no read
-    user = request.auth
-    if user.pk != attachment.application.applicant_id and access.is_staff_member(user):
-        details = {"kind": attachment.kind, "application": str(attachment.application_id)}
-        audit_record(
-            action="attachment.read",
-            actor=user,
-            target=attachment,
-            district=attachment.application.district_id or "",
-            ip=client_ip(request),
-            details={**details, "page": page} if page else details,
-        )
-    response = FileResponse(stored, content_type=content_type)
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    treating it as anything else (the service audits staff reads)."""
+    opened = services.attachment_open(attachment=attachment, user=request.auth, page=page, ip=client_ip(request))
+    response = FileResponse(opened.stream, content_type=opened.content_type)
+    response["Content-Disposition"] = f"{opened.disposition}; filename*=UTF-8''{quote(opened.filename)}"
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
@@ -345,14 +339,6 @@ def serve_attachment(request, attachment, page: int | None = None) -> FileRespon
 
 @router.get("/me/transfer-codes/{code}/document", summary="下载调转文件（带签名，供调入地系统导入）")
 def transfer_document(request, code: str):
-    from registry.transfers.documents import export_document
-    from registry.transfers.models import TransferCode
-    from registry.transfers.services import code_state, normalize_code
+    from registry.transfers.services import document_export
 
-    found = TransferCode.objects.filter(code=normalize_code(code), person=request.auth).first()
-    if found is None:
-        raise ApiError(404, "not_found", "没有这个调转编号。")
-    if code_state(found) != "valid":
-        raise ApiError(409, f"transfer_code_{code_state(found)}", "该调转编号已失效，不能再导出调转文件。")
-    audit_record(action="transfer.document_export", actor=request.auth, target=found.record, ip=client_ip(request))
-    return export_document(code=found)
+    return document_export(person=request.auth, code=code, ip=client_ip(request))

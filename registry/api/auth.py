@@ -9,7 +9,7 @@ from ninja import Router, Schema, Status
 from registry.accounts import access, auth, services
 from registry.accounts.models import User
 from registry.accounts.sms_codes import sms_code_request
-from registry.audit.services import audit_record, client_ip
+from registry.audit.services import client_ip
 
 from .security import account_auth, account_auth_pending_ok, optional_user
 
@@ -117,7 +117,7 @@ def logout(request):
     if api_token is not None:
         auth.token_revoke(token=api_token, ip=client_ip(request))
     else:
-        audit_record(action="auth.logout", actor=request.user, ip=client_ip(request), details={"via": "session"})
+        auth.logout_record(user=request.user, ip=client_ip(request), via="session")
         django_logout(request)
     return Status(204, None)
 

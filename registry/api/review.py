@@ -5,7 +5,8 @@ import datetime as dt
 from ninja import Field, Router, Schema
 
 from registry.accounts import access
-from registry.accounts.models import User
+from registry.accounts.selectors import user_by_id
+from registry.applications import states
 from registry.applications.form import CollectionForm
 from registry.audit.services import client_ip
 from registry.core.masking import mask_id_number
@@ -20,9 +21,7 @@ router = Router(tags=["审核"], auth=account_auth)
 
 
 def _staff(request):
-    if not access.is_staff_member(request.auth):
-        raise ApiError(403, "forbidden", "仅区财政局审核员和市财政局管理员可以使用审核功能。")
-    return request.auth
+    return access.require_staff(request.auth)
 
 
 class QueueItem(Schema):
@@ -95,6 +94,8 @@ class ReviewDetailOut(Schema):
     due_on: dt.date | None
     overdue: bool
     claimed_by: str | None
+    # What this staff member may do now (states.available_actions): claim, approve, reject, …
+    actions: list[str]
 
 
 class DecisionIn(Schema):
@@ -188,6 +189,7 @@ def detail(request, application_id: str):
         due_on=application.due_on,
         overdue=data["overdue"],
         claimed_by=_name(application.claimed_by),
+        actions=sorted(states.available_actions(application, request.auth)),
     )
 
 
@@ -217,11 +219,18 @@ def decision(request, application_id: str, payload: DecisionIn):
 def reassign(request, application_id: str, payload: ReassignIn):
     user = _staff(request)
     application = services.application_for_staff(user=user, application_id=application_id)
-    target = User.objects.filter(pk=payload.reviewer_id if payload.reviewer_id.isdigit() else None).first()
+    target = user_by_id(payload.reviewer_id)
     if target is None:
         raise ApiError(400, "invalid_reviewer", "没有这个审核员。")
     application = services.review_reassign(application=application, actor=user, to_user=target, ip=client_ip(request))
     return {"status": application.status}
+
+
+@router.post("/review/applications/{application_id}/release", response=StatusOut, summary="退回待审核（市管理员）")
+def release(request, application_id: str):
+    user = _staff(request)
+    application = services.application_for_staff(user=user, application_id=application_id)
+    return {"status": services.review_release(application=application, actor=user, ip=client_ip(request)).status}
 
 
 @router.post("/review/transfer-codes/{code}/revoke", response=StatusOut, summary="撤销调转编号（原管理区）")

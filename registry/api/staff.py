@@ -10,7 +10,6 @@ from registry.accounts.models import PhoneRecovery
 from registry.audit.services import client_ip
 from registry.core.masking import mask_phone
 
-from .errors import ApiError
 from .security import account_auth
 
 router = Router(tags=["区县审核"], auth=account_auth)
@@ -33,11 +32,6 @@ class PhoneRecoveryOut(Schema):
     requested_at: dt.datetime
     expires_at: dt.datetime
     decided_at: dt.datetime | None
-
-
-def require_staff(user):
-    if not access.is_staff_member(user):
-        raise ApiError(403, "forbidden", "仅区财政局审核员和市财政局管理员可以使用此功能。")
 
 
 def recovery_out(item: PhoneRecovery, user) -> PhoneRecoveryOut:
@@ -63,7 +57,7 @@ def recovery_out(item: PhoneRecovery, user) -> PhoneRecoveryOut:
     summary="人工核验身份后申请更换手机号（手机号停用；须另一名工作人员批准）",
 )
 def phone_recovery(request, payload: PhoneRecoveryIn):
-    require_staff(request.auth)
+    access.require_staff(request.auth)
     item = recovery.phone_recovery_request(
         actor=request.auth,
         id_number=payload.id_number,
@@ -89,7 +83,7 @@ def pending_recoveries(request):
     summary="批准手机号更换（另一名工作人员）",
 )
 def approve_recovery(request, recovery_id: str):
-    require_staff(request.auth)
+    access.require_staff(request.auth)
     item = recovery.phone_recovery_approve(actor=request.auth, recovery_id=recovery_id, ip=client_ip(request))
     return recovery_out(item, request.auth)
 

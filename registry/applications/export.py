@@ -4,13 +4,16 @@ from django.db.models import Q
 
 from registry.accounts.models import LoginAttempt
 from registry.audit.models import AuditEntry
+from registry.audit.services import audit_record
 from registry.records.models import Record
 from registry.transfers.models import TransferCode
 
 from .models import Application, Attachment
 
 
-def personal_data_export(*, user) -> dict:
+def personal_data_export(*, user, ip: str | None = None) -> dict:
+    """Audited first, so the export lists its own download among the person's audit entries."""
+    audit_record(action="privacy.export", actor=user, target=user, ip=ip)
     record = Record.objects.filter(user=user).first()
     applications = list(Application.objects.filter(applicant=user).order_by("created_at"))
     targets = Q(target_type="accounts.user", target_id=str(user.pk))

@@ -128,6 +128,12 @@ class Application(models.Model):
         return self.status in EDITABLE_STATUSES
 
 
+class RoundDecision(models.TextChoices):
+    NONE = "", "待审核"
+    APPROVED = "approved", "审核通过"
+    REJECTED = "rejected", "审核不通过"
+
+
 class ApplicationRound(models.Model):
     """What was submitted in one round, and the reviewer's answer to it. Never changed afterwards."""
 
@@ -137,7 +143,7 @@ class ApplicationRound(models.Model):
     attachments = models.JSONField(default=list)  # [{"id", "kind", "ref", "sha256", "size"}]
     district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
-    decision = models.CharField(max_length=20, blank=True)  # "", "approved", "rejected"
+    decision = models.CharField(max_length=20, blank=True, choices=RoundDecision.choices, default=RoundDecision.NONE)
     reasons = models.JSONField(default=list)
     comment = models.TextField(blank=True)
     decided_by = models.ForeignKey(

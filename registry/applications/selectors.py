@@ -4,12 +4,19 @@ from registry.core.models import Region
 from registry.records.models import Record
 
 from .form import normalize_form
-from .models import Application, ApplicationRound, Attachment
+from .models import Application, ApplicationRound, Attachment, RoundDecision
 from .validation import managing_district, missing_materials
 
 
 def applications_of(user):
     return Application.objects.visible_to(user).filter(applicant=user).order_by("-created_at")
+
+
+def own_application_or_404(user, application_id) -> Application:
+    """The person's own application; 404 for anyone else's (staff open it through the review side)."""
+    from registry.accounts.access import get_visible_or_404
+
+    return get_visible_or_404(Application.objects.filter(applicant=user), user, pk=application_id)
 
 
 def attachment_for_read(user, attachment_id):
@@ -19,7 +26,7 @@ def attachment_for_read(user, attachment_id):
 
 
 def latest_opinion(application: Application) -> dict | None:
-    decided = application.rounds.exclude(decision="").order_by("-number").first()
+    decided = application.rounds.exclude(decision=RoundDecision.NONE).order_by("-number").first()
     if decided is None:
         return None
     return {
@@ -62,3 +69,8 @@ def rounds_of(application: Application) -> list[ApplicationRound]:
 
 def record_of(user) -> Record | None:
     return Record.objects.visible_to(user).filter(user=user).select_related("district").first()
+
+
+def latest_version(record: Record | None):
+    """The record's current version (None without a record)."""
+    return record.versions.order_by("-version").first() if record is not None else None

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -9,12 +10,14 @@ from django.db.models import F
 from django.utils import timezone
 from pydantic import ValidationError as PydanticError
 
+from registry.accounts import access
+from registry.accounts.models import User
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.models import Region
 from registry.core.ratelimit import record_attempt
 from registry.core.workdays import add_working_days
-from registry.records.models import Record, RecordStatus
+from registry.records.models import Record
 
 from . import states, storage
 from .form import normalize_form
@@ -53,6 +56,18 @@ def _lock_editable(application: Application) -> Application:
     return locked
 
 
+def _role(application: Application, actor: User) -> str:
+    """The applicant's own actions are the applicant's; anyone else holds no role here."""
+    return states.APPLICANT if actor is not None and actor.pk == application.applicant_id else ""
+
+
+def _check_edit(application: Application, actor: User) -> None:
+    """Editing the form or its materials: the owner, while the state table and its guards allow it."""
+    if application.is_editable and _role(application, actor) != states.APPLICANT:
+        raise ServiceError("not_found", "未找到该申请。", status=404)
+    states.check(application, "edit", states.APPLICANT, actor=actor)
+
+
 def _not_editable() -> Conflict:
     return Conflict("not_editable", "申请已提交，审核结果出来前不能修改；如需修改，请在审核员受理前撤回")
 
@@ -66,7 +81,7 @@ def due_on_for(submitted_on: dt.date) -> dt.date:
     return add_working_days(submitted_on, settings.REVIEW_SLA_WORKING_DAYS)
 
 
-def _transfer_in_form(data: dict, applicant) -> dict:
+def _transfer_in_form(data: dict, applicant: User) -> dict:
     """A transferred record as the start of a transfer-in form: the new unit and residence are in
     this city, so the applicant fills their districts in."""
     form = normalize_form(data)
@@ -78,7 +93,7 @@ def _transfer_in_form(data: dict, applicant) -> dict:
 
 def application_create(
     *,
-    applicant,
+    applicant: User,
     type: str,
     transfer_code: str = "",
     origin_region: str = "",
@@ -96,15 +111,8 @@ def application_create(
             field="type",
         )
     record = Record.objects.filter(user=applicant).first()
-    if type == ApplicationType.FIRST_COLLECTION and record is not None:
-        raise Conflict("already_collected", "您已完成信息采集，信息有变化请办理“信息变更”。")
-    if type == ApplicationType.CHANGE:
-        if record is None:
-            raise Conflict("no_record", "您尚未完成信息采集，请先办理“首次采集”或“调入”。")
-        if record.status != RecordStatus.NORMAL:
-            raise Conflict(
-                "record_not_normal", f"您的信息当前状态为“{record.get_status_display()}”，不能办理信息变更。"
-            )
+    if type != ApplicationType.TRANSFER_IN:  # a transfer in is checked below, by the way it arrives
+        states.check_start(applicant, type, record)
     transfer_code = (transfer_code or "").strip()
     payload = None
     if type == ApplicationType.TRANSFER_IN and transfer_document is not None:
@@ -121,8 +129,7 @@ def application_create(
                 "办理调入请填写原地区出具的调转编号；原地区系统未出具编号的，请填写调出省份和原地调转编号。",
                 field="transfer_code",
             )
-        if record is not None and record.status not in (RecordStatus.TRANSFERRING_OUT, RecordStatus.TRANSFERRED_OUT):
-            raise Conflict("already_collected", "您已在本系统采集，如从外省调回请使用调转编号。")
+        states.check_start(applicant, type, record)
     form = _latest_data(record) if type == ApplicationType.CHANGE else normalize_form({})
     form["basic"]["phone"] = applicant.phone
     try:
@@ -163,19 +170,65 @@ def application_create(
                 )
                 if approved is not None:
                     _copy_approved_materials(source=approved, target=application, actor=applicant)
-            ApplicationEvent.objects.create(application=application, kind=EventKind.CREATED, actor=applicant)
+            event_add(application=application, kind=EventKind.CREATED, actor=applicant)
+            audit_record(
+                action="application.create",
+                actor=applicant,
+                target=application,
+                # Never a code itself: a transfer code is the second factor of a transfer.
+                details={
+                    "type": type,
+                    "origin_region": application.origin_region,
+                    "with_transfer_code": bool(application.transfer_code),
+                    "with_transfer_document": payload is not None,
+                },
+            )
     except IntegrityError:
         raise _open_exists() from None
     return application
 
 
-def transfer_out_request(*, applicant, destination_region: str) -> Application:
+def event_add(
+    *, application: Application, kind: str, actor: User, note: str = "", round: int | None = None
+) -> ApplicationEvent:
+    """One line of the timeline the applicant sees (of the current round unless told). The only
+    writer of ApplicationEvent."""
+    return ApplicationEvent.objects.create(
+        application=application,
+        kind=kind,
+        round=application.round if round is None else round,
+        actor=actor,
+        note=note,
+    )
+
+
+def round_open(
+    *, application: Application, form: dict, attachments: list[dict], district: str, at: dt.datetime
+) -> ApplicationRound:
+    """What was submitted in this round (never changed afterwards but for the decision)."""
+    return ApplicationRound.objects.create(
+        application=application,
+        number=application.round,
+        form=form,
+        attachments=attachments,
+        district_id=district,
+        submitted_at=at,
+    )
+
+
+def round_decide(
+    *, application: Application, decision: str, reasons: list[str], comment: str, actor: User, at: dt.datetime
+) -> None:
+    """The reviewer's answer to the current round (review.services.review_decide calls this)."""
+    ApplicationRound.objects.filter(application=application, number=application.round).update(
+        decision=decision, reasons=reasons, comment=comment, decided_by=actor, decided_at=at
+    )
+
+
+def transfer_out_request(*, applicant: User, destination_region: str) -> Application:
     """调出: goes straight to the source district's queue; approval issues a transfer code."""
     record = Record.objects.filter(user=applicant).first()
-    if record is None:
-        raise Conflict("no_record", "您尚未完成信息采集，无需办理调出。")
-    if record.status != RecordStatus.NORMAL:
-        raise Conflict("record_not_normal", f"您的信息当前状态为“{record.get_status_display()}”，不能办理调出。")
+    states.check_start(applicant, ApplicationType.TRANSFER_OUT, record)
     destination = Region.objects.filter(code=destination_region, level="province").first()
     if destination is None:
         raise ServiceError(
@@ -203,11 +256,9 @@ def transfer_out_request(*, applicant, destination_region: str) -> Application:
                 applicant_name=record.name,
                 id_number=record.id_number,
             )
-            ApplicationRound.objects.create(
-                application=application, number=1, form=form, district_id=record.district_id, submitted_at=now
-            )
-            ApplicationEvent.objects.create(application=application, kind=EventKind.CREATED, actor=applicant)
-            ApplicationEvent.objects.create(application=application, kind=EventKind.SUBMITTED, round=1, actor=applicant)
+            round_open(application=application, form=form, attachments=[], district=record.district_id, at=now)
+            event_add(application=application, kind=EventKind.CREATED, actor=applicant, round=0)
+            event_add(application=application, kind=EventKind.SUBMITTED, actor=applicant)
             audit_record(
                 action="application.transfer_out",
                 actor=applicant,
@@ -224,20 +275,31 @@ def _open_exists() -> Conflict:
     return Conflict("open_application_exists", "您已有一份未办结的申请，请先完成或撤回该申请。")
 
 
-def application_save_form(*, application: Application, actor, form: dict) -> Application:
+def application_save_form(*, application: Application, actor: User, form: dict) -> Application:
     """Save the whole form (a draft may be incomplete). Only the owner, only while editable."""
-    if not application.is_editable:
-        raise _not_editable()
+    _check_edit(application, actor)
     try:
         normalized = normalize_form(form)
     except PydanticError as exc:
         raise ServiceError("invalid_input", f"采集表格式不正确：{exc.errors()[0]['msg']}") from None
     normalized["basic"]["phone"] = normalized["basic"]["phone"] or application.applicant.phone
-    updated = Application.objects.filter(
-        pk=application.pk, status__in=[ApplicationStatus.DRAFT, ApplicationStatus.REJECTED]
-    ).update(form=normalized, version=F("version") + 1, updated_at=timezone.now())
-    if not updated:
-        raise _not_editable()
+    from registry.review.diff import form_diff
+
+    changes = form_diff(normalize_form(application.form), normalized)
+    with transaction.atomic():
+        updated = Application.objects.filter(
+            pk=application.pk, status__in=[ApplicationStatus.DRAFT, ApplicationStatus.REJECTED]
+        ).update(form=normalized, version=F("version") + 1, updated_at=timezone.now())
+        if not updated:
+            raise _not_editable()
+        if changes:  # autosave sends the same form again and again: only a change is a write worth a row
+            audit_record(
+                action="application.save_form",
+                actor=actor,
+                target=application,
+                district=application.district_id or "",
+                details={"changes": {c["field"]: {"old": c["old"], "new": c["new"]} for c in changes}},
+            )
     application.refresh_from_db()
     return application
 
@@ -257,13 +319,10 @@ def problems_for(application: Application, *, check_attachments: bool = True) ->
     )
 
 
-def application_submit(*, application: Application, actor) -> Application:
+def application_submit(*, application: Application, actor: User) -> Application:
     # Work on the stored state: what is validated is what the version check at the move protects.
     application = Application.objects.select_related("applicant").get(pk=application.pk)
-    if application.type == ApplicationType.TRANSFER_OUT:
-        raise Conflict("invalid_transition", "调出申请被驳回后请撤回，再重新申请调出。")
-    if application.status not in (ApplicationStatus.DRAFT, ApplicationStatus.REJECTED):
-        raise Conflict("invalid_transition", "当前状态不能提交")
+    states.check(application, "submit", _role(application, actor), actor=actor)
     problems = problems_for(application)
     if application.transfer_document:
         expected = application.transfer_document["payload"]["person"]["id_number"]
@@ -282,7 +341,8 @@ def application_submit(*, application: Application, actor) -> Application:
         application = states.move(
             application,
             "submit",
-            states.APPLICANT,
+            _role(application, actor),
+            actor=actor,
             district_id=district,
             round=application.round + 1,
             submitted_at=now,
@@ -298,22 +358,18 @@ def application_submit(*, application: Application, actor) -> Application:
         ApplicationCertificate.objects.bulk_create(
             ApplicationCertificate(application=application, number=n) for n in sorted(numbers) if n
         )
-        ApplicationRound.objects.create(
+        round_open(
             application=application,
-            number=application.round,
             form=form,
             attachments=[
                 {"id": str(a.pk), "kind": a.kind, "ref": a.ref, "sha256": a.sha256, "size": a.size}
                 for a in current_attachments(application)
             ],
-            district_id=district,
-            submitted_at=now,
+            district=district,
+            at=now,
         )
-        ApplicationEvent.objects.create(
-            application=application,
-            kind=EventKind.RESUBMITTED if resubmission else EventKind.SUBMITTED,
-            round=application.round,
-            actor=actor,
+        event_add(
+            application=application, kind=EventKind.RESUBMITTED if resubmission else EventKind.SUBMITTED, actor=actor
         )
         audit_record(
             action="application.submit",
@@ -325,19 +381,15 @@ def application_submit(*, application: Application, actor) -> Application:
     return application
 
 
-def application_withdraw(*, application: Application, actor) -> Application:
+def application_withdraw(*, application: Application, actor: User) -> Application:
     with transaction.atomic():
-        application = states.move(application, "withdraw", states.APPLICANT)
+        application = states.move(application, "withdraw", _role(application, actor), actor=actor)
         if application.type == ApplicationType.TRANSFER_IN:
-            from registry.transfers.services import transfer_code_release
+            from registry.transfers.services import document_release, transfer_code_release
 
-            transfer_code_release(application=application)
-            from registry.transfers.services import document_release
-
-            document_release(application=application)
-        ApplicationEvent.objects.create(
-            application=application, kind=EventKind.WITHDRAWN, round=application.round, actor=actor
-        )
+            transfer_code_release(application=application, actor=actor)
+            document_release(application=application, actor=actor)
+        event_add(application=application, kind=EventKind.WITHDRAWN, actor=actor)
         audit_record(
             action="application.withdraw", actor=actor, target=application, district=application.district_id or ""
         )
@@ -361,7 +413,7 @@ def _retire(attachment: Attachment, now) -> None:
         transaction.on_commit(lambda: storage.delete_quietly(names))
 
 
-def _limit_uploads(actor) -> None:
+def _limit_uploads(actor: User) -> None:
     """At most UPLOAD_HOURLY_LIMIT uploads per account per hour, refused ones included: every upload
     costs a decode (and a PDF a rendering) whatever its outcome."""
     limit = settings.UPLOAD_HOURLY_LIMIT
@@ -406,11 +458,10 @@ def _store(checked, name: str, stored: list[str]) -> list[dict]:
     return _store_pages(checked.content, stored[0].rsplit(".", 1)[0], stored)
 
 
-def attachment_add(*, application: Application, actor, kind: str, uploaded, ref: int | None = None) -> Attachment:
+def attachment_add(*, application: Application, actor: User, kind: str, uploaded, ref: int | None = None) -> Attachment:
     """Check the file by content, store it under an unguessable name, and replace an earlier file
     of the same kind (and entry). A refused file, or a storage failure, leaves nothing behind."""
-    if not application.is_editable:
-        raise _not_editable()
+    _check_edit(application, actor)
     if kind not in AttachmentKind.values:
         raise ServiceError("unknown_code", f"材料类型“{kind}”不存在", field="kind")
     if kind in KINDS_WITH_REF:
@@ -446,13 +497,29 @@ def attachment_add(*, application: Application, actor, kind: str, uploaded, ref:
         )
         with transaction.atomic():
             _lock_editable(application)
+            replaced = []
             if kind == AttachmentKind.OTHER:
                 _check_room_for_other(application)
             else:
                 now = timezone.now()
                 for old in application.attachments.current().filter(kind=kind, ref=ref):
+                    replaced.append({"id": str(old.pk), "sha256": old.sha256})
                     _retire(old, now)
             attachment.save()
+            audit_record(
+                action="attachment.add",
+                actor=actor,
+                target=attachment,
+                district=application.district_id or "",
+                details={
+                    "application": str(application.pk),
+                    "kind": kind,
+                    "ref": ref,
+                    "sha256": checked.sha256,
+                    "size": len(checked.content),
+                    "replaced": replaced,
+                },
+            )
     except MaterialRejected as exc:
         storage.delete_quietly(stored)
         raise ServiceError(exc.code, exc.message, status=exc.status, field="file") from None
@@ -465,10 +532,25 @@ def attachment_add(*, application: Application, actor, kind: str, uploaded, ref:
 _SECTION_LABELS = {"education": "学历", "qualifications": "专业技术资格", "practicing": "执业资格"}
 
 
-def attachment_remove(*, attachment: Attachment, actor) -> None:
+def attachment_remove(*, attachment: Attachment, actor: User) -> None:
+    _check_edit(attachment.application, actor)
     with transaction.atomic():
         _lock_editable(attachment.application)
+        target_id = str(attachment.pk)  # the row may be deleted for good just below
         _retire(attachment, timezone.now())
+        audit_record(
+            action="attachment.remove",
+            actor=actor,
+            target_type=Attachment._meta.label_lower,
+            target_id=target_id,
+            district=attachment.application.district_id or "",
+            details={
+                "application": str(attachment.application_id),
+                "kind": attachment.kind,
+                "ref": attachment.ref,
+                "sha256": attachment.sha256,
+            },
+        )
 
 
 def attachments_follow_removed_entries(*, application: Application, section: str, removed: list[int]) -> None:
@@ -489,7 +571,7 @@ def attachments_follow_removed_entries(*, application: Application, section: str
                     Attachment.objects.filter(pk=attachment.pk).update(ref=attachment.ref - shift)
 
 
-def _copy_approved_materials(*, source: Application, target: Application, actor) -> None:
+def _copy_approved_materials(*, source: Application, target: Application, actor: User) -> None:
     """A change starts with the materials of the approved application (copied: each application
     owns its files, page images included), so only what changed needs a new upload."""
     stored: list[str] = []
@@ -521,6 +603,42 @@ def _copy_approved_materials(*, source: Application, target: Application, actor)
     except BaseException:
         storage.delete_quietly(stored)  # the caller's transaction rolls back the rows; the files go too
         raise
+
+
+@dataclass(frozen=True)
+class OpenedFile:
+    stream: object
+    content_type: str
+    disposition: str
+    filename: str
+
+
+def attachment_open(
+    *, attachment: Attachment, user: User, page: int | None = None, ip: str | None = None
+) -> OpenedFile:
+    """A stored material (or one rendered page of a PDF) opened for reading. Staff reads are reads of
+    personal data: audited, after the file opened (a read that fails is no read)."""
+    if page:
+        name, content_type, disposition = attachment.pages[page - 1]["name"], "image/png", "inline"
+        filename = f"{attachment.kind}-{page}.png"
+    else:
+        # A PDF is never shown inline: browsers' PDF viewers run what is inside it (and refuse the
+        # sandbox). Its pages are shown as the images rendered at upload; the PDF is a download.
+        name, content_type = attachment.file.name, attachment.content_type
+        disposition = "attachment" if content_type == PDF else "inline"
+        filename = f"{attachment.kind}.{name.rsplit('.', 1)[-1]}"
+    stream = storage.open_for_reading(name)
+    if user.pk != attachment.application.applicant_id and access.is_staff_member(user):
+        details = {"kind": attachment.kind, "application": str(attachment.application_id)}
+        audit_record(
+            action="attachment.read",
+            actor=user,
+            target=attachment,
+            district=attachment.application.district_id or "",
+            ip=ip,
+            details={**details, "page": page} if page else details,
+        )
+    return OpenedFile(stream=stream, content_type=content_type, disposition=disposition, filename=filename)
 
 
 def attachment_render_pages(*, attachment: Attachment) -> str | None:

@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 
 from registry.core import validators as v
 from registry.core.models import Code, Region
+from registry.core.selectors import jurisdiction_units
 
 from .models import AttachmentKind
 
@@ -36,9 +37,7 @@ class CodeTables:
         for code in Code.objects.active():
             self.codes[code.kind][code.code] = code
         self.regions = set(Region.objects.current().values_list("code", flat=True))
-        self.units = set(
-            Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).values_list("code", flat=True)
-        )
+        self.units = set(jurisdiction_units().values_list("code", flat=True))
 
     def has(self, kind: str, value: str) -> bool:
         return value in self.codes[kind]

@@ -57,6 +57,10 @@ class Record(models.Model):
 
 
 class RecordVersion(models.Model):
+    # Seen by the person and by the record's current district (an earlier district keeps no access).
+    access_owner_field = "record__user"
+    access_district_field = "record__district"
+
     record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="versions")
     version = models.PositiveIntegerField()
     district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
@@ -66,6 +70,8 @@ class RecordVersion(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         verbose_name = verbose_name_plural = "人员信息版本"
@@ -80,12 +86,18 @@ class RecordMove(models.Model):
     """A record changed managing district (a move inside the city, or a transfer in). The old
     district is told (its staff home page lists recent moves) and keeps no access to new data."""
 
+    # Seen by the person and by the district it left (which keeps no access to the record itself).
+    access_owner_field = "record__user"
+    access_district_field = "from_district"
+
     record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="moves")
     from_district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
     to_district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
     version = models.PositiveIntegerField()
     source = models.CharField(max_length=40)
     at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScopedQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["from_district", "at"], name="recordmove_from")]

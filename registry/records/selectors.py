@@ -1,6 +1,6 @@
 from registry.accounts import access
 
-from .models import Record
+from .models import Record, RecordMove
 
 
 def person_for_staff(*, actor, id_number: str):
@@ -15,3 +15,12 @@ def person_for_staff(*, actor, id_number: str):
     if record is None or not access.can_act_for_district(actor, record.district_id):
         return None
     return record
+
+
+def moves_away(user, *, limit: int = 20) -> list[RecordMove]:
+    """People who left this reviewer's districts lately (their home page): the old district is told."""
+    return list(
+        RecordMove.objects.in_districts_of(user)
+        .select_related("record", "to_district", "from_district")
+        .order_by("-at")[:limit]
+    )

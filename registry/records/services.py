@@ -1,5 +1,6 @@
 from django.db import transaction
 
+from registry.accounts.models import User
 from registry.audit.services import audit_record
 
 from .models import Record, RecordMove, RecordStatus, RecordVersion
@@ -7,7 +8,13 @@ from .models import Record, RecordMove, RecordStatus, RecordVersion
 
 @transaction.atomic
 def record_apply(
-    *, user, district_code: str, data: dict, source: str, actor=None, status: str = RecordStatus.NORMAL
+    *,
+    user: User,
+    district_code: str,
+    data: dict,
+    source: str,
+    actor: User | None = None,
+    status: str = RecordStatus.NORMAL,
 ) -> Record:
     """Create the person's record or replace it with a new version; earlier versions are kept.
     The ID number becomes the person's login name. A new managing district is recorded as a move."""
@@ -34,10 +41,10 @@ def record_apply(
     RecordVersion.objects.create(
         record=record, version=record.version, district_id=district_code, data=data, source=source, created_by=actor
     )
-    if record.id_number and user.id_number != record.id_number:
-        user.id_number = record.id_number
-        user.name = record.name or user.name
-        user.save(update_fields=["id_number", "name"])
+    if record.id_number:
+        from registry.accounts.services import user_set_identity
+
+        user_set_identity(user=user, id_number=record.id_number, name=record.name, actor=actor)
     if moved_from:
         RecordMove.objects.create(
             record=record,
@@ -63,9 +70,11 @@ def record_apply(
     return record
 
 
-def record_set_status(*, record: Record, status: str, actor=None, reason: str = "") -> Record:
-    """Status only (调出中, back to 正常 …): the data and its versions are untouched."""
-    old = record.status
+@transaction.atomic
+def record_set_status(*, record: Record, status: str, actor: User | None = None, reason: str = "") -> Record:
+    """Status only (调出中, back to 正常 …): the data and its versions are untouched. The row is
+    locked, so the old status audited is the one replaced."""
+    old = Record.objects.select_for_update().values_list("status", flat=True).get(pk=record.pk)
     Record.objects.filter(pk=record.pk).update(status=status)
     record.status = status
     audit_record(
@@ -79,7 +88,7 @@ def record_set_status(*, record: Record, status: str, actor=None, reason: str = 
 
 
 @transaction.atomic
-def record_import_history(*, user, payload: dict, actor=None) -> Record:
+def record_import_history(*, user: User, payload: dict, actor: User | None = None) -> Record:
     """A record transferred from another deployment: its versions arrive as they were there (with
     the origin's districts); the approval then adds this deployment's version on top."""
     versions = payload["record"]["versions"]

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from registry.accounts import access
 from registry.applications.models import Application, ApplicationCertificate, ApplicationStatus
 
 REVIEW_STATUSES = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW]
@@ -25,16 +24,6 @@ class QueuePage:
     results: list[Application]
     next: str | None
     counts: dict[str, int]
-
-
-def staff_applications(user):
-    """Applications a staff member may see: submitted at least once, in their districts (admins: all)."""
-    queryset = Application.objects.exclude(district__isnull=True)
-    if access.is_admin(user):
-        return queryset
-    if access.is_reviewer(user):
-        return queryset.filter(district_id__in=sorted(access.district_codes(user)))
-    return queryset.none()
 
 
 def encode_cursor(application: Application) -> str:
@@ -85,7 +74,7 @@ def review_queue(
     page_size: int = PAGE_SIZE,
     today: dt.date | None = None,
 ) -> QueuePage:
-    base = staff_applications(user)
+    base = Application.objects.in_districts_of(user)
     if district:
         base = base.filter(district_id=district)
     if type:
@@ -115,3 +104,24 @@ def is_overdue(application: Application, today: dt.date | None = None) -> bool:
         and application.status in REVIEW_STATUSES
         and application.due_on < (today or timezone.localdate())
     )
+
+
+def reassign_candidates(application: Application) -> list:
+    """Reviewers an admin may hand this application to: active reviewers of its district, never its applicant."""
+    from registry.accounts.models import Role, User
+
+    return list(
+        User.objects.filter(role=Role.REVIEWER, is_active=True, districts=application.district_id)
+        .exclude(pk=application.applicant_id)
+        .order_by("name", "phone")
+    )
+
+
+def reassign_candidate(application: Application, reviewer_id: str):
+    """The chosen reviewer, or ServiceError invalid_reviewer."""
+    from registry.core.errors import ServiceError
+
+    found = next((u for u in reassign_candidates(application) if str(u.pk) == str(reviewer_id)), None)
+    if found is None:
+        raise ServiceError("invalid_reviewer", "只能改派给负责该区的审核员。", field="reviewer")
+    return found

@@ -10,11 +10,12 @@ from registry.applications import states
 from registry.applications.form import normalize_form
 from registry.applications.models import (
     Application,
-    ApplicationEvent,
     ApplicationStatus,
     ApplicationType,
     EventKind,
+    RoundDecision,
 )
+from registry.applications.services import event_add, round_decide
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
 from registry.core.models import Code
@@ -22,26 +23,25 @@ from registry.records.models import Record
 from registry.records.services import record_apply
 from registry.sms.services import sms_enqueue
 
-from .selectors import staff_applications
 
-
-def _role(user) -> str:
+def _role(user: User) -> str:
     return states.ADMIN if access.is_admin(user) else states.REVIEWER
 
 
-def application_for_staff(*, user, application_id) -> Application:
+def application_for_staff(*, user: User, application_id) -> Application:
     """The application if this staff member's districts cover it; 404 (ServiceError) otherwise."""
     if not access.is_staff_member(user):
         raise ServiceError("not_found", "未找到该申请，或不属于您负责的区。", status=404)
     try:
         return access.get_or_404(
-            staff_applications(user).select_related("applicant", "district", "claimed_by"), pk=application_id
+            Application.objects.in_districts_of(user).select_related("applicant", "district", "claimed_by"),
+            pk=application_id,
         )
     except Http404:
         raise ServiceError("not_found", "未找到该申请，或不属于您负责的区。", status=404) from None
 
 
-def review_open(*, user, application_id, ip=None) -> Application:
+def review_open(*, user: User, application_id, ip: str | None = None) -> Application:
     """A reviewer reads an application: a read of personal data, so it is audited."""
     application = application_for_staff(user=user, application_id=application_id)
     audit_record(
@@ -55,18 +55,18 @@ def review_open(*, user, application_id, ip=None) -> Application:
     return application
 
 
-def review_claim(*, application: Application, actor, ip=None) -> Application:
+def review_claim(*, application: Application, actor: User, ip: str | None = None) -> Application:
     access.refuse_own(actor, application.applicant_id)
     with transaction.atomic():
-        application = states.move(application, "claim", _role(actor), claimed_by_id=actor.pk, claimed_at=timezone.now())
-        ApplicationEvent.objects.create(
-            application=application, kind=EventKind.CLAIMED, round=application.round, actor=actor
+        application = states.move(
+            application, "claim", _role(actor), actor=actor, claimed_by_id=actor.pk, claimed_at=timezone.now()
         )
+        event_add(application=application, kind=EventKind.CLAIMED, actor=actor)
         audit_record(action="review.claim", actor=actor, target=application, district=application.district_id, ip=ip)
     return application
 
 
-def review_reassign(*, application: Application, actor, to_user: User, ip=None) -> Application:
+def review_reassign(*, application: Application, actor: User, to_user: User, ip: str | None = None) -> Application:
     """An admin hands a claimed application to another reviewer of its district."""
     if not access.is_admin(actor):
         raise ServiceError("forbidden", "只有市财政局管理员可以改派。", status=403)
@@ -76,10 +76,10 @@ def review_reassign(*, application: Application, actor, to_user: User, ip=None) 
     if not (to_user.role == Role.REVIEWER and application.district_id in access.district_codes(to_user)):
         raise ServiceError("invalid_reviewer", "只能改派给负责该区的审核员。", field="reviewer")
     with transaction.atomic():
-        application = states.move(application, "reassign", states.ADMIN, claimed_by=to_user, claimed_at=timezone.now())
-        ApplicationEvent.objects.create(
-            application=application, kind=EventKind.CLAIMED, round=application.round, actor=actor, note="管理员改派"
+        application = states.move(
+            application, "reassign", states.ADMIN, actor=actor, claimed_by=to_user, claimed_at=timezone.now()
         )
+        event_add(application=application, kind=EventKind.CLAIMED, actor=actor, note="管理员改派")
         audit_record(
             action="review.reassign",
             actor=actor,
@@ -91,14 +91,42 @@ def review_reassign(*, application: Application, actor, to_user: User, ip=None) 
     return application
 
 
+def review_release(*, application: Application, actor: User, ip: str | None = None) -> Application:
+    """An admin returns a claimed application to the district's queue (the reviewer is away)."""
+    if not access.is_admin(actor):
+        raise ServiceError("forbidden", "只有市财政局管理员可以退回待审核。", status=403)
+    access.refuse_own(actor, application.applicant_id)
+    previous = application.claimed_by_id
+    with transaction.atomic():
+        application = states.move(application, "release", states.ADMIN, actor=actor, claimed_by=None, claimed_at=None)
+        event_add(application=application, kind=EventKind.RELEASED, actor=actor)
+        audit_record(
+            action="review.release",
+            actor=actor,
+            target=application,
+            district=application.district_id,
+            ip=ip,
+            details={"claimed_by": {"old": previous, "new": None}},
+        )
+    return application
+
+
 DECISION_TEXTS = {
     "approve": "【会计人员信息管理系统】您的{type}申请已审核通过。",
     "reject": "【会计人员信息管理系统】您的{type}申请未通过审核，请登录系统查看审核意见并修改后重新提交。",
+    # Rejected but never resubmitted (states: a transfer out is withdrawn and asked again).
+    "reject_final": "【会计人员信息管理系统】您的{type}申请未通过审核，请登录系统查看审核意见；如仍需办理，请撤回后重新申请。",
 }
 
 
 def review_decide(
-    *, application: Application, actor, decision: str, reasons: list[str] | None = None, comment: str = "", ip=None
+    *,
+    application: Application,
+    actor: User,
+    decision: str,
+    reasons: list[str] | None = None,
+    comment: str = "",
+    ip: str | None = None,
 ) -> Application:
     """Approve or reject. Exactly one of two concurrent decisions wins (conditional UPDATE in
     states.move); the other gets 409 already_decided. Approval applies the record in the same
@@ -119,22 +147,20 @@ def review_decide(
             raise ServiceError("unknown_code", f"驳回原因不在代码表中：{', '.join(unknown)}", field="reasons")
     if application.status != ApplicationStatus.IN_REVIEW:
         raise Conflict("not_claimed", "请先受理该申请再作出审核决定。")
-    if application.claimed_by_id != actor.pk and not access.is_admin(actor):
-        raise Conflict("claimed_by_other", "该申请已由其他审核员受理。")
     now = timezone.now()
     with transaction.atomic():
-        application = states.move(application, decision, _role(actor), decided_at=now)
-        application.rounds.filter(number=application.round).update(
-            decision="approved" if decision == "approve" else "rejected",
+        application = states.move(application, decision, _role(actor), actor=actor, decided_at=now)
+        round_decide(
+            application=application,
+            decision=RoundDecision.APPROVED if decision == "approve" else RoundDecision.REJECTED,
             reasons=reasons,
             comment=comment,
-            decided_by=actor,
-            decided_at=now,
+            actor=actor,
+            at=now,
         )
-        ApplicationEvent.objects.create(
+        event_add(
             application=application,
             kind=EventKind.APPROVED if decision == "approve" else EventKind.REJECTED,
-            round=application.round,
             actor=actor,
             note=comment,
         )
@@ -157,15 +183,18 @@ def review_decide(
             ip=ip,
             details={"round": application.round, "reasons": reasons, "comment": comment},
         )
+        text = decision
+        if decision == "reject" and "submit" not in states.available_actions(application, application.applicant):
+            text = "reject_final"
         sms_enqueue(
             phone=application.applicant.phone,
-            text=DECISION_TEXTS[decision].format(type=application.get_type_display()),
+            text=DECISION_TEXTS[text].format(type=application.get_type_display()),
             purpose=f"review_{decision}",
         )
     return application
 
 
-def _apply_record(application: Application, actor) -> None:
+def _apply_record(application: Application, actor: User) -> None:
     form = normalize_form(application.rounds.get(number=application.round).form)
     id_number = form["basic"]["id_number"].strip().upper()
     if (

@@ -6,12 +6,17 @@ import secrets
 from django.conf import settings
 from django.db import models
 
+from registry.accounts.access import ScopedQuerySet
+
 
 def new_salt() -> str:
     return secrets.token_hex(16)
 
 
 class TransferCode(models.Model):
+    access_owner_field = "person"
+    access_district_field = "source_district"
+
     code = models.CharField("调转编号", max_length=20, unique=True)
     record = models.ForeignKey("records.Record", on_delete=models.PROTECT, related_name="transfer_codes")
     person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="transfer_codes")
@@ -35,11 +40,21 @@ class TransferCode(models.Model):
     # code's document has the same identity (used once, wrong entries counted together).
     document_salt = models.CharField(max_length=32, default=new_salt, editable=False)
 
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         verbose_name = verbose_name_plural = "调转编号"
 
     def __str__(self) -> str:
         return self.code
+
+    @property
+    def access_owner_id(self):
+        return self.person_id
+
+    @property
+    def access_district_code(self):
+        return self.source_district_id
 
 
 class PeerKey(models.Model):

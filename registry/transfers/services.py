@@ -9,6 +9,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from registry.accounts import access
+from registry.accounts.models import User
+from registry.applications.models import Application
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.ratelimit import record_attempt
@@ -42,7 +44,7 @@ def _matching(code: str | None):
     return TransferCode.objects.filter(code=code)
 
 
-def transfer_code_issue(*, application, actor) -> TransferCode:
+def transfer_code_issue(*, application: Application, actor: User) -> TransferCode:
     """Called inside the approval of a transfer out: the record is marked 调出中 and a code issued."""
     record = Record.objects.select_for_update().get(user=application.applicant)
     now = timezone.now()
@@ -86,7 +88,7 @@ def _invalid() -> ServiceError:
     )
 
 
-def transfer_code_claim(*, code: str, applicant, application) -> TransferCode:
+def transfer_code_claim(*, code: str, applicant: User, application: Application) -> TransferCode:
     """Reserve the code for this transfer-in application. Works once, only for its person, only
     before expiry; of two concurrent claims exactly one succeeds (conditional UPDATE)."""
     found = _matching(code).select_related("record").first()
@@ -113,16 +115,33 @@ def transfer_code_claim(*, code: str, applicant, application) -> TransferCode:
     if not claimed:
         raise Conflict("transfer_code_used", "该调转编号已经使用过。", field="transfer_code")
     found.used_at, found.used_by = now, application
+    audit_record(
+        action="transfer.code_claimed",
+        actor=applicant,
+        target=found.record,
+        details={"code_id": found.pk, "application": str(application.pk), "used_at": {"old": None, "new": now}},
+    )
     return found
 
 
-def transfer_code_release(*, application) -> None:
+def transfer_code_release(*, application: Application, actor: User | None = None) -> None:
     """A withdrawn transfer-in gives its code back (it has not moved anyone)."""
-    TransferCode.objects.filter(used_by=application).update(used_at=None, used_by=None)
+    for code in TransferCode.objects.select_for_update().filter(used_by=application).select_related("record"):
+        TransferCode.objects.filter(pk=code.pk).update(used_at=None, used_by=None)
+        audit_record(
+            action="transfer.code_released",
+            actor=actor,
+            target=code.record,
+            details={
+                "code_id": code.pk,
+                "application": str(application.pk),
+                "used_at": {"old": code.used_at, "new": None},
+            },
+        )
 
 
 @transaction.atomic
-def transfer_code_revoke(*, actor, code: str) -> TransferCode:
+def transfer_code_revoke(*, actor: User, code: str) -> TransferCode:
     """The source district takes a code back; the record returns to 正常 in its district."""
     found = _matching(code).select_for_update().first()
     if found is None or not access.can_act_for_district(actor, found.source_district_id):
@@ -141,8 +160,16 @@ def transfer_code_revoke(*, actor, code: str) -> TransferCode:
     return found
 
 
-def codes_of(person) -> list[TransferCode]:
-    return list(TransferCode.objects.filter(person=person).select_related("destination_region").order_by("-issued_at"))
+def document_export(*, person: User, code: str, ip: str | None = None) -> dict:
+    """The person downloads the signed document of their own valid code (audited)."""
+    found = TransferCode.objects.visible_to(person).filter(code=normalize_code(code), person=person).first()
+    if found is None:
+        raise ServiceError("not_found", "没有这个调转编号。", status=404)
+    state = code_state(found)
+    if state != "valid":
+        raise Conflict(f"transfer_code_{state}", "该调转编号已失效，不能再导出调转文件。")
+    audit_record(action="transfer.document_export", actor=person, target=found.record, ip=ip)
+    return documents.export_document(code=found)
 
 
 def code_state(code: TransferCode) -> str:
@@ -177,7 +204,7 @@ def _count_wrong_code(*, key_id: str, hashed: str, now: dt.datetime) -> Document
         )
 
 
-def document_verify(*, document, code: str, applicant) -> dict:
+def document_verify(*, document, code: str, applicant: User) -> dict:
     """A peer's signed document opened with its transfer code, before anything is created: the
     payload, or one answer for a forged or tampered document and a missing or wrong code. Wrong
     codes are counted per document (signer + code hash) and limited. Runs outside the transaction
@@ -201,12 +228,10 @@ def document_verify(*, document, code: str, applicant) -> dict:
     return payload
 
 
-def document_claim(*, payload: dict, applicant, application) -> dict:
+def document_claim(*, payload: dict, applicant: User, application: Application) -> dict:
     """Reserve a verified document (`document_verify`) for this application, once per deployment.
     The person must be who the document is about: the account's ID number, if it has one, must
     match, and no other account here may hold that ID number."""
-    from registry.accounts.models import User
-
     id_number = payload["person"]["id_number"]
     if applicant.id_number and applicant.id_number != id_number:
         raise ServiceError(
@@ -228,8 +253,23 @@ def document_claim(*, payload: dict, applicant, application) -> dict:
             ImportedDocument.objects.create(key_id=key_id, code_hash=hashed, application=application)
     except IntegrityError:
         raise Conflict("transfer_code_used", "该调转文件已在本系统使用过。", field="transfer_document") from None
+    audit_record(
+        action="transfer.document_claimed",
+        actor=applicant,
+        target=application,
+        details={"key_id": key_id, "code_hash": hashed, "issuer": payload["issuer"].get("name", "")},
+    )
     return payload
 
 
-def document_release(*, application) -> None:
+def document_release(*, application: Application, actor: User | None = None) -> None:
+    """A withdrawn transfer-in gives its document back: it may be used once again."""
+    released = [(d.key_id, d.code_hash) for d in ImportedDocument.objects.filter(application=application)]
     ImportedDocument.objects.filter(application=application).delete()
+    for key_id, hashed in released:
+        audit_record(
+            action="transfer.document_released",
+            actor=actor,
+            target=application,
+            details={"key_id": key_id, "code_hash": hashed},
+        )

@@ -11,7 +11,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from registry.accounts.access import get_visible_or_404
-from registry.applications import selectors, services
+from registry.applications import selectors, services, states
 from registry.applications.form import matches_id_number, normalize_form
 from registry.applications.models import Application, ApplicationStatus, ApplicationType, AttachmentKind
 from registry.applications.validation import late_change, required_materials
@@ -22,7 +22,7 @@ from . import collection_steps as cs
 
 
 def _own(request, application_id) -> Application:
-    return get_visible_or_404(Application.objects.filter(applicant=request.user), request.user, pk=application_id)
+    return selectors.own_application_or_404(request.user, application_id)
 
 
 def _open_application(user):
@@ -60,7 +60,13 @@ def start(request):
     response = render(
         request,
         "applicant/start.html",
-        {"record": record, "history": history, "types": ApplicationType, "provinces": cs.province_choices()},
+        {
+            "record": record,
+            "history": history,
+            "types": ApplicationType,
+            "provinces": cs.province_choices(),
+            "starts": states.available_starts(request.user, record=record, open_application=None),
+        },
     )
     if isinstance(refused, RateLimited):  # too many wrong transfer codes for a document
         response.status_code = 429
@@ -191,7 +197,7 @@ def step_view(request, application_id, slug):
     step = cs.step_for(slug, application.type)
     if step is None or slug in ("materials", "review"):
         raise Http404
-    if not application.is_editable:
+    if "edit" not in states.available_actions(application, request.user):
         return redirect("web:apply_status", application.pk)
     if request.method == "POST":
         form = cs.merge_step(application.form, step, request.POST)
@@ -253,7 +259,7 @@ def autosave(request, application_id, slug):
     problems (out-of-band swaps into each field's error slot)."""
     application = _own(request, application_id)
     step = cs.step_for(slug, application.type)
-    if step is None or not application.is_editable:
+    if step is None or "edit" not in states.available_actions(application, request.user):
         return HttpResponse(format_html('<span class="field-error">{}</span>', "申请已提交，不能再修改。"))
     form = cs.merge_step(application.form, step, request.POST)
     try:
@@ -316,7 +322,7 @@ def materials(request, application_id):
             "items": items,
             "others": others,
             "missing": missing,
-            "editable": application.is_editable,
+            "editable": "edit" in states.available_actions(application, request.user),
             "limits": {
                 "megapixels_wan": settings.UPLOAD_MAX_PIXELS // 10_000,
                 "pdf_pages": settings.UPLOAD_PDF_MAX_PAGES,
@@ -373,7 +379,8 @@ def material_delete(request, application_id, attachment_id):
 @login_required
 def review(request, application_id):
     application = _own(request, application_id)
-    if not application.is_editable:
+    actions = states.available_actions(application, request.user)
+    if "edit" not in actions:
         return redirect("web:apply_status", application.pk)
     problems = services.problems_for(application)
     grouped = {}
@@ -392,6 +399,8 @@ def review(request, application_id):
             "district": selectors.district_contact(selectors.derived_district(application)),
             "attachments": services.current_attachments(application),
             "late": _late_change(application),
+            "actions": actions,
+            "sla_days": settings.REVIEW_SLA_WORKING_DAYS,
         },
     )
 
@@ -440,7 +449,8 @@ def status(request, application_id):
             "opinion": opinion,
             "opinion_reasons": [reasons.get(r, r) for r in (opinion or {}).get("reasons", [])],
             "district": selectors.district_contact(selectors.derived_district(application)),
-            "can_withdraw": application.status in (ApplicationStatus.DRAFT, ApplicationStatus.SUBMITTED),
+            "actions": states.available_actions(application, request.user),
+            "sla_days": settings.REVIEW_SLA_WORKING_DAYS,
             "waiting": application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW),
             "overdue": is_overdue(application),
         },
@@ -451,8 +461,10 @@ def status(request, application_id):
 @login_required
 def my_record(request):
     record = selectors.record_of(request.user)
-    version = record.versions.order_by("-version").first() if record else None
-    from registry.transfers.services import code_state, codes_of
+    version = selectors.latest_version(record)
+    pending = _open_application(request.user)
+    from registry.transfers.selectors import codes_of
+    from registry.transfers.services import code_state
 
     codes = [{"code": c, "state": code_state(c)} for c in codes_of(request.user)]
     provinces = [
@@ -467,5 +479,12 @@ def my_record(request):
             "record": record,
             "form": normalize_form(version.data) if version else None,
             "district": selectors.district_contact(record.district_id) if record else None,
+            # Work in progress, and only what may be done now (states.available_actions / available_starts).
+            "pending": pending,
+            "actions": states.available_actions(pending, request.user) if pending else set(),
+            "starts": states.available_starts(request.user, record=record, open_application=pending),
+            "sla_days": settings.REVIEW_SLA_WORKING_DAYS,
+            "code_days": settings.TRANSFER_CODE_DAYS,
+            "destination_name": dict(cs.province_choices()).get(pending.destination_region) if pending else None,
         },
     )

@@ -20,6 +20,7 @@ from registry.applications.fields import (
 )
 from registry.applications.form import SECTION_LISTS, fill_from_id_number, normalize_form
 from registry.core.models import Code, Region
+from registry.core.selectors import jurisdiction_units
 
 
 @dataclass(frozen=True)
@@ -153,8 +154,7 @@ def code_labels(choices: dict[str, list[tuple[str, str]]] | None = None) -> dict
 
 
 def unit_choices() -> list[tuple[str, str]]:
-    units = Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
-    return [(u.code, u.name) for u in units]
+    return [(u.code, u.name) for u in jurisdiction_units()]
 
 
 def province_choices() -> list[tuple[str, str]]:

@@ -3,30 +3,29 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from registry.accounts import access
+from registry.applications import states
 from registry.applications.models import ApplicationStatus, ApplicationType
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
-from registry.core.models import Region
+from registry.core.selectors import jurisdiction_units
 from registry.review import selectors, services
 from registry.review.details import review_details
 from registry.review.stats import district_overview
+from registry.transfers.selectors import code_of_transfer_out
 
 from . import collection_steps as cs
 from .views import refuse_on_page
 
 
 def _staff(request):
-    if not access.is_staff_member(request.user):
-        raise PermissionDenied
-    return request.user
+    return access.require_staff(request.user)
 
 
 @never_cache
@@ -47,7 +46,7 @@ def queue(request):
         messages.error(request, "分页参数无效，已回到第一页。")
         return redirect("web:review_queue")
     if access.is_admin(user):
-        districts = Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
+        districts = jurisdiction_units()
     else:
         districts = user.districts.order_by("sort_order")
     rows = [
@@ -91,9 +90,7 @@ def review_page(request, application_id):
     reasons = choices.get("rejection_reason", [])
     labels = cs.code_labels(choices)
     reason_names = labels.get("rejection_reason", {})
-    from registry.transfers.models import TransferCode
-
-    transfer_code = TransferCode.objects.filter(transfer_out=application).first()
+    actions = states.available_actions(application, user)
     return render(
         request,
         "review/review.html",
@@ -104,29 +101,36 @@ def review_page(request, application_id):
             "reasons": reasons,
             "reason_names": reason_names,
             "own_application": access.is_own(user, application.applicant_id),
-            "can_claim": application.status == ApplicationStatus.SUBMITTED
-            and not access.is_own(user, application.applicant_id),
-            "can_decide": application.status == ApplicationStatus.IN_REVIEW
-            and not access.is_own(user, application.applicant_id)
-            and (application.claimed_by_id == user.pk or access.is_admin(user)),
+            "actions": actions,
+            "reviewers": selectors.reassign_candidates(application) if "reassign" in actions else [],
             "id_masked": mask_id_number(application.id_number),
-            "transfer_code": transfer_code,
+            "transfer_code": code_of_transfer_out(application),
         },
     )
+
+
+def _button(request, application_id, act) -> HttpResponseRedirect:
+    """A button on the review page: `act(application, user, ip)` runs the service and returns the
+    success message; a refusal becomes a message (or the 404 page). Back to the review page."""
+    user = _staff(request)
+    try:
+        application = services.application_for_staff(user=user, application_id=application_id)
+        done = act(application, user, client_ip(request))
+    except ServiceError as exc:
+        refuse_on_page(request, exc)
+    else:
+        messages.success(request, done)
+    return redirect("web:review_page", application_id)
 
 
 @require_POST
 @login_required
 def claim(request, application_id):
-    user = _staff(request)
-    try:
-        application = services.application_for_staff(user=user, application_id=application_id)
-        services.review_claim(application=application, actor=user, ip=client_ip(request))
-    except ServiceError as exc:
-        refuse_on_page(request, exc)
-    else:
-        messages.success(request, "已受理，请审核后作出决定。")
-    return redirect("web:review_page", application_id)
+    def act(application, user, ip):
+        services.review_claim(application=application, actor=user, ip=ip)
+        return "已受理，请审核后作出决定。"
+
+    return _button(request, application_id, act)
 
 
 @require_POST
@@ -155,26 +159,42 @@ def decide(request, application_id):
 @never_cache
 @login_required
 def districts(request):
-    if not access.is_admin(request.user):
-        raise PermissionDenied
+    access.require_staff(request.user, admin=True)
     rows = district_overview(province=settings.REGISTRY_JURISDICTION)
     return render(request, "review/districts.html", {"rows": rows})
 
 
 @require_POST
 @login_required
+def release(request, application_id):
+    def act(application, user, ip):
+        services.review_release(application=application, actor=user, ip=ip)
+        return "已退回待审核，本区审核员可重新受理。"
+
+    return _button(request, application_id, act)
+
+
+@require_POST
+@login_required
+def reassign(request, application_id):
+    def act(application, user, ip):
+        target = selectors.reassign_candidate(application, request.POST.get("reviewer", ""))
+        services.review_reassign(application=application, actor=user, to_user=target, ip=ip)
+        return f"已改派给 {target.name or target.phone}。"
+
+    return _button(request, application_id, act)
+
+
+@require_POST
+@login_required
 def revoke_code(request, application_id):
-    from registry.transfers.models import TransferCode
     from registry.transfers.services import transfer_code_revoke
 
-    user = _staff(request)
-    code = TransferCode.objects.filter(transfer_out_id=application_id).first()
-    if code is None:
-        raise Http404
-    try:
+    def act(application, user, ip):
+        code = code_of_transfer_out(application)
+        if code is None:
+            raise ServiceError("not_found", "该申请没有调转编号。", status=404)
         transfer_code_revoke(actor=user, code=code.code)
-    except ServiceError as exc:
-        refuse_on_page(request, exc)
-    else:
-        messages.success(request, f"已撤销调转编号 {code.code}，该人员信息恢复为正常状态。")
-    return redirect("web:review_page", application_id)
+        return f"已撤销调转编号 {code.code}，该人员信息恢复为正常状态。"
+
+    return _button(request, application_id, act)

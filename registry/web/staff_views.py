@@ -1,27 +1,20 @@
 """Back office: staff accounts (admins) and phone recovery (reviewers)."""
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from registry.accounts import access, recovery, services
-from registry.accounts.models import Role, User
+from registry.accounts import access, recovery, selectors, services
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
-from registry.core.models import Region
+from registry.core.selectors import jurisdiction_units
 
 from .forms import PhoneRecoveryForm, StaffCreateForm
 from .views import refuse_on_page, show_service_error
-
-
-def _require(check, user):
-    if not check(user):
-        raise PermissionDenied
 
 
 @never_cache
@@ -29,7 +22,7 @@ def _require(check, user):
 def phone_recovery(request):
     """Request a new login phone for a person (after checking identity by hand), and approve or
     cancel the district's pending requests: a second staff member must approve."""
-    _require(access.is_staff_member, request.user)
+    access.require_staff(request.user)
     form = PhoneRecoveryForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -59,7 +52,7 @@ def phone_recovery(request):
 @require_POST
 @login_required
 def phone_recovery_decide(request, recovery_id, action):
-    _require(access.is_staff_member, request.user)
+    access.require_staff(request.user)
     decide = {"approve": recovery.phone_recovery_approve, "cancel": recovery.phone_recovery_cancel}.get(action)
     if decide is None:
         raise Http404
@@ -82,9 +75,8 @@ def phone_recovery_decide(request, recovery_id, action):
 @never_cache
 @login_required
 def staff_list(request):
-    _require(access.is_admin, request.user)
-    units = Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
-    jurisdiction = [(u.code, u.name) for u in units]
+    access.require_staff(request.user, admin=True)
+    jurisdiction = [(u.code, u.name) for u in jurisdiction_units()]
     form = StaffCreateForm(request.POST or None, district_choices=jurisdiction)
     issued = None
     if request.method == "POST" and form.is_valid():
@@ -106,11 +98,7 @@ def staff_list(request):
         else:
             issued = {"user": user, "password": initial_password}
             form = StaffCreateForm(district_choices=jurisdiction)
-    staff = (
-        User.objects.filter(role__in=[Role.REVIEWER, Role.ADMIN])
-        .prefetch_related("districts")
-        .order_by("role", "phone")
-    )
+    staff = selectors.staff_members()
     return render(
         request, "staff/staff_list.html", {"form": form, "staff": staff, "issued": issued, "units": jurisdiction}
     )
@@ -119,12 +107,10 @@ def staff_list(request):
 @login_required
 def staff_districts(request, user_id):
     """Admins change a reviewer's districts or disable the account (POST from the staff list)."""
-    _require(access.is_admin, request.user)
+    access.require_staff(request.user, admin=True)
     if request.method != "POST":
         return redirect("web:staff_users")
-    staff = User.objects.filter(pk=user_id, role=Role.REVIEWER).first()
-    if staff is None:
-        raise Http404
+    staff = selectors.reviewer_or_404(user_id)
     try:
         services.staff_set_districts(
             actor=request.user,

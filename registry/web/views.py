@@ -1,4 +1,3 @@
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login as django_login
 from django.contrib.auth import logout as django_logout
@@ -11,12 +10,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from registry.accounts import access, auth, recovery, services
 from registry.accounts.sms_codes import normalize_phone, sms_code_request
-from registry.audit.services import audit_record, client_ip
+from registry.audit.services import client_ip
 from registry.core import workdays
 from registry.core.errors import RateLimited, ServiceError
 from registry.core.health import health_report
 from registry.core.masking import mask_phone
-from registry.core.models import Region
+from registry.core.selectors import jurisdiction_units
 from registry.imports import claims
 
 from .forms import LoginForm, PasswordResetForm, RegisterForm
@@ -47,15 +46,11 @@ def home(request):
     if access.is_admin(request.user):
         context["missing_calendar_years"] = workdays.years_without_calendar()
     if access.is_reviewer(request.user):
-        from registry.records.models import RecordMove
+        from registry.records.selectors import moves_away
 
         context["my_districts"] = request.user.districts.order_by("sort_order")
         # The old district is told when someone it managed moves away (it keeps no access to new data).
-        context["moved_away"] = (
-            RecordMove.objects.filter(from_district__in=access.district_codes(request.user))
-            .select_related("record", "to_district", "from_district")
-            .order_by("-at")[:20]
-        )
+        context["moved_away"] = moves_away(request.user)
     return render(request, "web/home.html", context)
 
 
@@ -67,8 +62,7 @@ def favicon(request):
 
 
 def contacts(request):
-    units = Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
-    return render(request, "web/contacts.html", {"units": units})
+    return render(request, "web/contacts.html", {"units": jurisdiction_units()})
 
 
 def _safe_next(request) -> str:
@@ -110,8 +104,7 @@ def login_view(request):
 
 @require_POST
 def logout_view(request):
-    if request.user.is_authenticated:
-        audit_record(action="auth.logout", actor=request.user, ip=client_ip(request), details={"via": "web"})
+    auth.logout_record(user=request.user, ip=client_ip(request), via="web")
     django_logout(request)
     messages.info(request, "您已安全退出。")
     return redirect("web:home")

@@ -80,4 +80,5 @@ def test_fuzzed_cursor_never_500_on_api(api, chaoyang_app, chaoyang_reviewer, cu
 def test_fuzzed_cursor_never_500_on_web_queue(client, chaoyang_app, chaoyang_reviewer, cursor):
     client.force_login(chaoyang_reviewer)
     response = client.get("/staff/queue/", {"cursor": cursor})
-    assert response.status_code in (200, 302), (cursor, response.status_code)
+    # A NUL in the query string is refused before any view (400, as in the API test above).
+    assert response.status_code in ((200, 302, 400) if "\x00" in cursor else (200, 302)), (cursor, response.status_code)

@@ -2,7 +2,6 @@
 
 import json
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -10,6 +9,7 @@ import pytest
 from registry.sms.backends import GatewayError
 from registry.sms.models import SmsMessage, SmsStatus
 from registry.sms.services import MAX_ATTEMPTS, REDACTED, deliver_once, deliver_with_retries
+from tests.workers import wait_for
 
 
 class FakeGateway:
@@ -18,13 +18,15 @@ class FakeGateway:
         self.received: list[dict] = []
         self.release = threading.Event()
         self.release.set()
+        self.arrived = threading.Event()  # a request reached the gateway (and is held until release)
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 gateway.received.append({"body": body, "authorization": self.headers.get("Authorization")})
-                gateway.release.wait(timeout=10)
+                gateway.arrived.set()
+                gateway.release.wait(timeout=60)
                 status = gateway.statuses.pop(0) if gateway.statuses else 200
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
@@ -127,8 +129,11 @@ def test_a_sent_message_is_not_sent_twice(gateway):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_web_request_does_not_wait_for_the_gateway(gateway, client):
-    """The gateway holds every request until released; the API must answer before that."""
+def test_the_web_request_does_not_wait_for_the_gateway(gateway, client, settings):
+    """The gateway holds every request until released; the API must answer before that. Each step
+    waits for the event it needs (the request reaching the gateway, the row turning `sent`), never
+    for a guessed time: on a busy machine the background send may start late, but not out of order."""
+    settings.SMS_HTTP_TIMEOUT = 60  # the held request must not time out however slow the machine
     gateway.release.clear()
     response = client.post(
         "/api/v1/auth/sms-codes",
@@ -136,15 +141,12 @@ def test_the_web_request_does_not_wait_for_the_gateway(gateway, client):
         content_type="application/json",
     )
     assert response.status_code == 202
-    assert not gateway.release.is_set()
+    assert not gateway.release.is_set()  # answered while nothing had been let through
+    assert gateway.arrived.wait(timeout=60), "the background send never reached the gateway"
     message = SmsMessage.objects.get(phone="13912345678")
-    assert message.status in (SmsStatus.QUEUED, SmsStatus.SENDING)  # still with the gateway
+    assert message.status == SmsStatus.SENDING  # claimed, and still with the gateway
     gateway.release.set()
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        message.refresh_from_db()
-        if message.status == SmsStatus.SENT:
-            break
-        time.sleep(0.05)
-    assert message.status == SmsStatus.SENT
+    wait_for(
+        lambda: SmsMessage.objects.get(pk=message.pk).status == SmsStatus.SENT, timeout=60, what="the message sent"
+    )
     assert gateway.received[0]["body"]["purpose"] == "register"

@@ -3,7 +3,7 @@ import copy
 import pytest
 
 from registry.records.services import record_apply
-from tests.applications.conftest import VALID_FORM, draft, person, ready, valid_form, valid_uscc  # noqa: F401
+from tests.applications.conftest import VALID_FORM, draft, person, ready, submitted, valid_form, valid_uscc  # noqa: F401
 from tests.factories import UserFactory
 from tests.review.conftest import chaoyang_app  # noqa: F401
 

@@ -1,0 +1,25 @@
+"""Reads of transfer codes, scoped through `visible_to` where a person asks."""
+
+from .models import TransferCode
+
+_UNSET = object()
+
+
+def code_of_transfer_out(application) -> TransferCode | None:
+    """The code an approved transfer out issued (None before approval). Cached on the application,
+    so the page and `available_actions` ask once."""
+    cached = getattr(application, "_transfer_code", _UNSET)
+    if cached is _UNSET:
+        cached = TransferCode.objects.filter(transfer_out=application).select_related("destination_region").first()
+        application._transfer_code = cached
+    return cached
+
+
+def codes_of(person) -> list[TransferCode]:
+    """A person's own codes, newest first (their record page and the API)."""
+    return list(
+        TransferCode.objects.visible_to(person)
+        .filter(person=person)
+        .select_related("destination_region")
+        .order_by("-issued_at")
+    )

@@ -1,0 +1,164 @@
+"""Query counts do not grow with the rows a page shows (Open Zaak's style: 1, 10 and 100 rows,
+the same number of queries). A page that starts asking once per row fails here.
+
+The rows are written straight to the tables: this is about reading them, and a hundred
+applications through the services would take minutes.
+"""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from registry.accounts import auth
+from registry.applications.models import Application, ApplicationEvent, ApplicationRound
+from registry.records.models import Record, RecordVersion
+from registry.transfers.models import TransferCode
+from tests.applications.conftest import VALID_FORM
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+SIZES = [1, 10, 100]
+
+
+def count(client, path: str, **headers) -> int:
+    client.get(path, **headers)  # warm the process caches (code tables, calendar) first
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(path, **headers)
+    assert response.status_code == 200, (path, response.status_code)
+    return len(queries)
+
+
+def constant(counts: dict[int, int]) -> None:
+    assert len(set(counts.values())) == 1, counts
+
+
+def _applications(applicant_for, n: int, **fields) -> list[Application]:
+    now = timezone.now()
+    rows = [
+        Application(
+            applicant=applicant_for(i),
+            type="first_collection",
+            form=VALID_FORM,
+            round=1,
+            submitted_at=now - dt.timedelta(minutes=i),
+            first_submitted_at=now,
+            due_on=timezone.localdate(),
+            applicant_name=f"申请人{i}",
+            id_number="110105199003070033",
+            **fields,
+        )
+        for i in range(n)
+    ]
+    return Application.objects.bulk_create(rows)
+
+
+def _token(user) -> dict:
+    key, _ = auth.token_issue(user=user)
+    return {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+
+def test_applicant_list(client):
+    counts = {}
+    for n in SIZES:
+        person = UserFactory(password=None)
+        _applications(lambda i, person=person: person, n, status="withdrawn", district_id="110105")
+        client.force_login(person)
+        counts[n] = (count(client, "/apply/"), count(client, "/api/v1/me/applications", **_token(person)))
+    constant(counts)
+
+
+def test_staff_queue(client):
+    counts = {}
+    for n in SIZES:
+        Application.objects.all().delete()
+        reviewer = UserFactory(reviewer=True, district_codes=["110105"], password=None)
+        claimer = UserFactory(reviewer=True, district_codes=["110105"], password=None)
+        _applications(
+            lambda i: UserFactory(password=None), n, status="in_review", district_id="110105", claimed_by=claimer
+        )
+        client.force_login(reviewer)
+        counts[n] = (
+            count(client, "/staff/queue/"),
+            count(client, "/api/v1/review/applications", **_token(reviewer)),
+        )
+    constant(counts)
+
+
+def test_review_detail(client):
+    """Rows: rounds, their decisions and the timeline of one application."""
+    counts = {}
+    for n in SIZES:
+        decider = UserFactory(reviewer=True, district_codes=["110105"], password=None)
+        (application,) = _applications(
+            lambda i: UserFactory(password=None), 1, status="in_review", district_id="110105", claimed_by=decider
+        )
+        ApplicationRound.objects.bulk_create(
+            ApplicationRound(
+                application=application,
+                number=i + 1,
+                form=VALID_FORM,
+                district_id="110105",
+                submitted_at=timezone.now(),
+                decision="rejected" if i + 1 < n else "",
+                reasons=["photo_noncompliant"],
+                decided_by=decider if i + 1 < n else None,
+            )
+            for i in range(n)
+        )
+        ApplicationEvent.objects.bulk_create(
+            ApplicationEvent(application=application, kind="claimed", round=i + 1, actor=decider) for i in range(n)
+        )
+        Application.objects.filter(pk=application.pk).update(round=n)
+        client.force_login(decider)
+        counts[n] = (
+            count(client, f"/staff/review/{application.pk}/"),
+            count(client, f"/api/v1/review/applications/{application.pk}", **_token(decider)),
+        )
+    constant(counts)
+
+
+def test_staff_user_list(client):
+    admin = UserFactory(admin=True, password=None)
+    client.force_login(admin)
+    counts = {}
+    made = 0
+    for n in SIZES:
+        while made < n:
+            UserFactory(reviewer=True, district_codes=["110105", "110108"], password=None)
+            made += 1
+        counts[n] = count(client, "/staff/users/")
+    constant(counts)
+
+
+def test_record_page(client):
+    """Rows: the record's versions and the transfer codes the person was ever issued."""
+    counts = {}
+    for n in SIZES:
+        person = UserFactory(password=None)
+        record = Record.objects.create(
+            user=person, district_id="110105", name="李明", id_number=f"11010519900307{n:04d}", version=n
+        )
+        RecordVersion.objects.bulk_create(
+            RecordVersion(record=record, version=i + 1, district_id="110105", data=VALID_FORM, source="change")
+            for i in range(n)
+        )
+        now = timezone.now()
+        TransferCode.objects.bulk_create(
+            TransferCode(
+                code=f"ZR{n:03d}{i:03d}-TEST",
+                record=record,
+                person=person,
+                source_district_id="110105",
+                destination_region_id="130000",
+                issued_at=now,
+                issued_by=person,
+                expires_at=now - dt.timedelta(days=1),
+            )
+            for i in range(n)
+        )
+        client.force_login(person)
+        counts[n] = (count(client, "/record/"), count(client, "/api/v1/me/transfer-codes", **_token(person)))
+    constant(counts)
