@@ -190,7 +190,9 @@ class FormLabels:
                             "path": path,
                             "label": f.label,
                             "value": self.value(path, values_i.get(f.name)),
-                            "material": material_anchor(kind, i if section.repeat else None) if kind else "",
+                            "material": material_anchor(kind, i if section.repeat else None)
+                            if kind and values_i.get(f.name)
+                            else "",
                         }
                     )
                 entries.append({"title": entry_title(section, i) if section.repeat else "", "rows": rows})

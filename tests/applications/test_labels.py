@@ -76,6 +76,7 @@ def test_every_field_of_every_section_has_a_label_and_a_readable_value(form):
     assert rows["education.0.diploma_number"]["material"] == material_anchor("diploma", 0)
     assert rows["education.0.degree_number"]["material"] == "material-degree-0"
     assert rows["qualifications.0.certificate_number"]["material"] == "material-qualification_cert-0"
+    assert rows["education.0.overseas_cert_number"]["material"] == ""  # nothing typed, nothing to compare
     assert rows["work_history.0.unit_type"]["value"] == "企业"
     for row in rows.values():
         assert not DOTTED_OR_CODE.search(row["label"]), row
