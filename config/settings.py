@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "registry.applications",
     "registry.review",
     "registry.transfers",
+    "registry.credits",
     "registry.demo",
     "registry.web",
     "registry.api",
