@@ -285,3 +285,26 @@ class CreditImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} {self.original_name}"
+
+
+class CreditTranscript(models.Model):
+    """A transcript PDF as issued: its verification number and what it stated, so a verifier can
+    confirm the number later (credits.selectors.transcript_by_number)."""
+
+    number = models.CharField("验证编号", max_length=24, unique=True)
+    record = models.ForeignKey("records.Record", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField("年度")
+    name = models.CharField("姓名", max_length=50)
+    total = models.DecimalField("总学分", **CREDIT_FIELD)
+    professional = models.DecimalField("专业科目", **CREDIT_FIELD)
+    public = models.DecimalField("公需科目", **CREDIT_FIELD)
+    required = models.DecimalField("应修", **CREDIT_FIELD)
+    compliant = models.BooleanField("达标")
+    sha256 = models.CharField("文件哈希", max_length=64)
+    issued_at = models.DateTimeField("出具时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "学时证明"
+
+    def __str__(self) -> str:
+        return self.number

@@ -4,16 +4,30 @@
 `district_compliance(year, districts)` and `noncompliant_record_ids(year, districts)` are what
 statistics and notices use (both count only obliged people, from CreditObligation)."""
 
+import base64
+import datetime as dt
+import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from django.utils import timezone
 
+from registry.accounts import access
 from registry.records.models import Record, RecordStatus, RecordVersion
 
-from .models import CreditObligation, CreditRecord, CreditStatus, Subject
+from .models import (
+    CreditDeclaration,
+    CreditObligation,
+    CreditProof,
+    CreditRecord,
+    CreditStatus,
+    CreditTranscript,
+    DeclarationStatus,
+    Subject,
+)
 from .rules import rules_for
 
 ZERO = Decimal("0.0")
@@ -175,3 +189,92 @@ def district_compliance(year: int, districts=None) -> dict[str, DistrictRate]:
 
 def this_year() -> int:
     return timezone.localdate().year
+
+
+# --- Declarations in the district's review queue (type ce_declaration) ---------------------------
+
+QUEUE_STATUSES = [DeclarationStatus.SUBMITTED, DeclarationStatus.IN_REVIEW]
+
+
+def staff_declarations(user):
+    """Declarations a staff member may review: their districts (admins: all); nobody else any."""
+    queryset = CreditDeclaration.objects.select_related("record", "district", "claimed_by")
+    if access.is_admin(user):
+        return queryset
+    if access.is_reviewer(user):
+        return queryset.filter(district_id__in=sorted(access.district_codes(user)))
+    return queryset.none()
+
+
+class BadCursor(ValueError):
+    pass
+
+
+def _encode(item) -> str:
+    return base64.urlsafe_b64encode(f"{item.created_at.isoformat()}|{item.pk}".encode()).decode().rstrip("=")
+
+
+def _decode(cursor: str):
+    try:
+        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)).decode("ascii")
+        moment_text, pk_text = raw.split("|", 1)
+        moment, pk = dt.datetime.fromisoformat(moment_text), uuid.UUID(pk_text)
+        if moment.utcoffset() != dt.timedelta(0) or f"{moment.isoformat()}|{pk}" != raw:
+            raise ValueError
+    except (ValueError, UnicodeError, TypeError):
+        raise BadCursor("cursor") from None
+    return moment, pk
+
+
+@dataclass
+class DeclarationPage:
+    results: list
+    next: str | None
+    counts: dict
+
+
+def declaration_queue(*, user, status=None, district=None, q="", cursor=None, page_size=50) -> DeclarationPage:
+    """Oldest first, keyset pages; `status` None: waiting and in review."""
+    base = staff_declarations(user)
+    if district:
+        base = base.filter(district_id=district)
+    if q.strip():
+        base = base.filter(Q(record__name=q.strip()) | Q(record__id_number=q.strip().upper()))
+    counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
+    queryset = base.filter(status=status) if status else base.filter(status__in=QUEUE_STATUSES)
+    if cursor:
+        moment, pk = _decode(cursor)
+        queryset = queryset.filter(Q(created_at__gt=moment) | Q(created_at=moment, pk__gt=pk))
+    rows = list(queryset.order_by("created_at", "pk")[: page_size + 1])
+    more = len(rows) > page_size
+    rows = rows[:page_size]
+    return DeclarationPage(rows, _encode(rows[-1]) if more else None, counts)
+
+
+def person_declarations(person: Record):
+    return CreditDeclaration.objects.filter(record=person).prefetch_related("proofs").order_by("-created_at")
+
+
+def proof_for_read(user, proof_id):
+    """A proof file for its owner, reviewers of its district and admins; anyone else: 404."""
+    proof = (
+        CreditProof.objects.select_related("declaration__record").filter(pk=proof_id).first()
+        if _uuid(proof_id)
+        else None
+    )
+    if proof is None or not access.can_view(user, proof.declaration):
+        raise Http404
+    return proof
+
+
+def _uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def transcript_by_number(number: str) -> CreditTranscript | None:
+    """What a transcript with this verification number stated when issued (for /api/v1/verify)."""
+    return CreditTranscript.objects.filter(number=(number or "").strip().upper()).first()

@@ -3,6 +3,7 @@ and their review, obligation refresh. Each writes its audit rows; nothing else w
 
 import datetime as dt
 import hashlib
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -25,6 +26,7 @@ from .models import (
     CreditProof,
     CreditRecord,
     CreditStatus,
+    CreditTranscript,
     DeclarationKind,
     DeclarationStatus,
     Source,
@@ -429,3 +431,29 @@ def declaration_decide(
             ip=ip, details={"reasons": reasons, "comment": comment[:1000], "credits": str(declaration.credits)},
         )  # fmt: skip
     return declaration
+
+
+# --- Transcript -----------------------------------------------------------------------------------
+
+
+def transcript_issue(*, person: Record, year: int, actor, ip=None) -> tuple[bytes, CreditTranscript]:
+    """Render the year's transcript PDF and keep its verification number and what it states."""
+    from django.conf import settings
+
+    from . import transcript
+    from .selectors import compliance
+
+    standing = compliance(person, year, with_records=True)
+    number = f"CE{year}" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(12))
+    issued = timezone.localdate()
+    pdf = transcript.render(standing=standing, record=person, number=number, issued_on=issued,
+                            bureau=settings.REGISTRY_BUREAU_NAME)  # fmt: skip
+    with transaction.atomic():
+        issued_row = CreditTranscript.objects.create(
+            number=number, record=person, year=year, name=person.name, total=standing.total,
+            professional=standing.professional, public=standing.public, required=standing.required,
+            compliant=standing.compliant, sha256=hashlib.sha256(pdf).hexdigest(),
+        )  # fmt: skip
+        audit_record(action="credits.transcript", actor=actor, target=issued_row, district=person.district_id, ip=ip,
+                     details={"year": year, "number": number})  # fmt: skip
+    return pdf, issued_row
