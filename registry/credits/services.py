@@ -17,11 +17,13 @@ from registry.applications import storage
 from registry.applications.materials import MaterialRejected, check_material, read_limited
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
+from registry.core.jobs import enqueue
 from registry.core.models import Code
 from registry.records.models import Record, RecordStatus, RecordVersion
 
 from .models import (
     CreditDeclaration,
+    CreditImport,
     CreditObligation,
     CreditProof,
     CreditRecord,
@@ -29,6 +31,7 @@ from .models import (
     CreditTranscript,
     DeclarationKind,
     DeclarationStatus,
+    ImportStatus,
     Source,
     Subject,
 )
@@ -100,17 +103,12 @@ def _date(value) -> dt.date | None | bool:
         return False
 
 
-def check_provider_row(row: dict, people: dict, *, this_year: int) -> tuple[str | None, dict]:
-    """(rejection code or None, the CreditRecord fields) for one provider record. `people` maps
-    upper-cased ID numbers to (record id, name)."""
+def check_values(row: dict, *, this_year: int) -> tuple[str | None, dict]:
+    """(rejection code or None, normalised fields) for one provider record, before the person is
+    looked up. The file import and the push both use it."""
     external_id = _text(row.get("external_id"))
     if not external_id or len(external_id) > 64:
         return "missing_field", {}
-    person = people.get(_text(row.get("id_number")).upper())
-    if person is None:
-        return "unknown_person", {}
-    if _text(row.get("name")) != person[1]:
-        return "name_mismatch", {}
     year_text = _text(row.get("year"))
     if not (year_text.isdigit() and len(year_text) == 4 and FIRST_YEAR <= int(year_text) <= this_year):
         return "bad_year", {}
@@ -121,21 +119,37 @@ def check_provider_row(row: dict, people: dict, *, this_year: int) -> tuple[str 
     if credits is None or not is_credit_value(credits):
         return "bad_credits", {}
     hours = _decimal(row.get("hours")) if _text(row.get("hours")) else None
+    if hours is not None and not 0 <= hours <= 9999:
+        return "bad_credits", {}
     completed_on = _date(row.get("completed_on"))
-    if completed_on is False or (hours is not None and not 0 <= hours <= 9999):
-        return "bad_date" if completed_on is False else "bad_credits", {}
+    if completed_on is False:
+        return "bad_date", {}
     if completed_on and completed_on.year != int(year_text):
         return "bad_year", {}
     return None, {
-        "record_id": person[0],
+        "id_number": _text(row.get("id_number")).upper(),
+        "name": _text(row.get("name")),
         "year": int(year_text),
         "subject": subject,
         "credits": round_credits(credits),
-        "hours": hours,
+        "hours": hours.quantize(Decimal("0.1")) if hours is not None else None,
         "course": _text(row.get("course"))[:200],
         "completed_on": completed_on,
         "external_id": external_id,
     }
+
+
+def check_provider_row(row: dict, people: dict, *, this_year: int) -> tuple[str | None, dict]:
+    """check_values, then the person: `people` maps upper-cased ID numbers to (record id, name)."""
+    code, fields = check_values(row, this_year=this_year)
+    if code:
+        return code, {}
+    person = people.get(fields.pop("id_number"))
+    if person is None:
+        return "unknown_person", {}
+    if fields.pop("name") != person[1]:
+        return "name_mismatch", {}
+    return None, {"record_id": person[0], **fields}
 
 
 def _people_for(id_numbers) -> dict:
@@ -457,3 +471,88 @@ def transcript_issue(*, person: Record, year: int, actor, ip=None) -> tuple[byte
         audit_record(action="credits.transcript", actor=actor, target=issued_row, district=person.district_id, ip=ip,
                      details={"year": year, "number": number})  # fmt: skip
     return pdf, issued_row
+
+
+# --- Provider files -------------------------------------------------------------------------------
+
+
+def credits_import_path(*, path, provider: str, actor=None, progress=None):
+    """Import a CSV/XLSX file of a provider (the command and the background job); audited."""
+    from . import imports
+
+    provider = (provider or "").strip()[:100]
+    if not provider:
+        raise ServiceError("required", "请填写培训机构名称", field="provider")
+    try:
+        outcome = imports.import_file(path=path, provider=provider, progress=progress)
+    except imports.BadFile as exc:
+        raise ServiceError("bad_file", str(exc), field="file") from None
+    audit_record(
+        action="credits.import", actor=actor,
+        details={"provider": provider, "rows": outcome.rows, "accepted": outcome.result.accepted,
+                 "duplicates": outcome.result.duplicates, "rejected": len(outcome.result.rejected)},
+    )  # fmt: skip
+    return outcome
+
+
+def credits_import_start(*, provider: str, uploaded, actor) -> CreditImport:
+    """An admin's upload: store the file privately and run the import as a background job."""
+    from .tasks import run_credit_import
+
+    if not access.is_admin(actor):
+        raise ServiceError("forbidden", "只有市财政局管理员可以导入学分文件。", status=403)
+    provider = (provider or "").strip()[:100]
+    if not provider:
+        raise ServiceError("required", "请填写培训机构名称", field="provider")
+    name = (getattr(uploaded, "name", "") or "").lower()
+    if not name.endswith((".csv", ".xlsx")):
+        raise ServiceError("unsupported_type", "只能导入 CSV 或 XLSX 文件（请使用模板）。", field="file")
+    stored = storage.save(f"credit-imports/{uuid.uuid4().hex}.{name.rsplit('.', 1)[-1]}", uploaded.read())
+    with transaction.atomic():
+        job = CreditImport.objects.create(provider=provider, file=stored, original_name=name[-200:], created_by=actor)
+        audit_record(
+            action="credits.import_start", actor=actor, target=job, details={"provider": provider, "file": name}
+        )
+        enqueue(run_credit_import, str(job.pk), background=True)
+    return job
+
+
+def credits_import_run(import_id) -> str:
+    """The background job: idempotent (a finished import is not run again; a re-delivered one runs
+    again and finds its rows already there)."""
+    import tempfile
+    from pathlib import Path
+
+    from . import imports
+
+    job = CreditImport.objects.filter(pk=import_id).first()
+    if job is None or job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return job.status if job else "missing"
+    suffix = "." + job.file.name.rsplit(".", 1)[-1]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"import{suffix}"
+        path.write_bytes(storage.read(job.file.name))
+        total = imports.count_rows(path)
+        CreditImport.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, total=total, processed=0)
+
+        def progress(done: int) -> None:
+            CreditImport.objects.filter(pk=job.pk).update(processed=min(done, total) if total else done)
+
+        try:
+            outcome = credits_import_path(path=path, provider=job.provider, actor=job.created_by, progress=progress)
+        except ServiceError as exc:
+            CreditImport.objects.filter(pk=job.pk).update(
+                status=ImportStatus.FAILED, error=exc.message, finished_at=timezone.now()
+            )
+            return ImportStatus.FAILED
+    rejected_name = ""
+    if outcome.result.rejected:
+        rejected_name = storage.save(
+            f"credit-imports/{job.pk.hex}-rejected.xlsx", imports.rejected_xlsx(outcome.result.rejected)
+        )
+    CreditImport.objects.filter(pk=job.pk).update(
+        status=ImportStatus.DONE, processed=outcome.rows, total=outcome.rows, accepted=outcome.result.accepted,
+        duplicates=outcome.result.duplicates, rejected=len(outcome.result.rejected), rejected_file=rejected_name,
+        finished_at=timezone.now(),
+    )  # fmt: skip
+    return ImportStatus.DONE
