@@ -21,7 +21,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from .models import CreditStatus, Source
-from .services import REJECTION_MESSAGES, ImportResult, _lock_provider, check_values, provider_rows_apply
+from .services import REJECTION_MESSAGES, ImportResult, _lock_provider, provider_rows_apply
 
 COLUMNS = ["external_id", "id_number", "name", "year", "course", "subject", "credits", "hours", "completed_on"]
 COLUMN_LABELS = {
@@ -161,35 +161,30 @@ def _import_plain(path: Path, provider: str, progress) -> FileResult:
     return FileResult(result, len(rows))
 
 
-STAGING_COLUMNS = "n, code, external_id, id_number, name, year, subject, credits, hours, course, completed_on, raw"
+def _text_cells(path: Path) -> Iterator[tuple]:
+    """The file's rows as text in the template's column order (what COPY writes to staging)."""
+    from .services import _text
+
+    for row in read_rows(path):
+        yield tuple(_text(row.get(c)) for c in COLUMNS)
 
 
 def _import_postgres(path: Path, provider: str, progress) -> FileResult:
+    """COPY the rows as text into a staging table (in chunks, reporting progress between them), then
+    check and merge them with set-based SQL in one transaction (_merge)."""
     staging = f"credit_staging_{uuid.uuid4().hex[:12]}"
-    this_year = timezone.localdate().year
     rows = 0
-    source = read_rows(path)
+    source = _text_cells(path)
     first = next(source, None)  # reads the header first: a bad one is refused before anything is created
     source = itertools.chain([first] if first is not None else [], source)
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE {staging} (n integer, code text, external_id text, id_number text, name text,"
-            " year smallint, subject text, credits numeric(6,1), hours numeric(6,1), course text, completed_on date,"
-            " raw text[])"
-        )
+        cursor.execute(f"CREATE TEMP TABLE {staging} (n integer, " + ", ".join(f"{c} text" for c in COLUMNS) + ")")
         try:
             while True:
-                with cursor.copy(f"COPY {staging} ({STAGING_COLUMNS}) FROM STDIN") as copy:
+                with cursor.copy(f"COPY {staging} (n, {', '.join(COLUMNS)}) FROM STDIN") as copy:
                     written = 0
-                    for row in source:
-                        code, f = check_values(row, this_year=this_year)
-                        raw = [_raw(row.get(c)) for c in COLUMNS]
-                        if code:
-                            copy.write_row((rows, code, None, None, None, None, None, None, None, None, None, raw))
-                        else:
-                            copy.write_row((rows, None, f["external_id"], f["id_number"], f["name"], f["year"],
-                                            f["subject"], f["credits"], f["hours"], f["course"], f["completed_on"],
-                                            None))  # fmt: skip
+                    for cells in source:
+                        copy.write_row((rows, *cells))
                         rows += 1
                         written += 1
                         if written == CHUNK:
@@ -201,6 +196,7 @@ def _import_postgres(path: Path, provider: str, progress) -> FileResult:
             result = _merge(cursor, staging, provider)
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {staging}")
+            cursor.execute(f"DROP TABLE IF EXISTS {staging}_checked")
     return FileResult(result, rows)
 
 
@@ -212,37 +208,77 @@ def _raw(value) -> str:
     return str(value)
 
 
+# The checks of services.check_values, as SQL over the staging table's text (the tests run the same
+# files through both and expect the same codes), then the person: unknown, or another name.
+CHECKED_SQL = """
+CREATE TEMP TABLE {checked} AS
+SELECT s.n, v.external_id, v.year, v.subject, v.credits, v.hours, v.course, v.completed_on, r.id AS record_id,
+       CASE
+         WHEN v.external_id = '' OR length(v.external_id) > 64 THEN 'missing_field'
+         WHEN v.year !~ '^[0-9]{{4}}$' THEN 'bad_year'
+         WHEN v.year::int < {first_year} OR v.year::int > %(this_year)s THEN 'bad_year'
+         WHEN v.subject IS NULL THEN 'bad_subject'
+         WHEN v.credits !~ '^[0-9]{{1,4}}([.][0-9]+)?$' THEN 'bad_credits'
+         WHEN v.credits::numeric <= 0 OR v.credits::numeric > 999.5 OR mod(v.credits::numeric * 2, 1) <> 0 THEN 'bad_credits'
+         WHEN v.hours <> '' AND (v.hours !~ '^[0-9]{{1,4}}([.][0-9]+)?$') THEN 'bad_credits'
+         WHEN v.completed_on <> '' AND left(v.completed_on, 10) !~ '^[0-9]{{4}}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$'
+              THEN 'bad_date'
+         WHEN v.completed_on <> '' AND substr(v.completed_on, 9, 2)::int > extract(day FROM make_date(
+              substr(v.completed_on, 1, 4)::int, substr(v.completed_on, 6, 2)::int, 1) + interval '1 month - 1 day')
+              THEN 'bad_date'
+         WHEN v.completed_on <> '' AND substr(v.completed_on, 1, 4) <> v.year THEN 'bad_year'
+         WHEN r.id IS NULL THEN 'unknown_person'
+         WHEN r.name <> v.name THEN 'name_mismatch'
+       END AS code
+FROM {staging} s
+CROSS JOIN LATERAL (SELECT btrim(coalesce(s.external_id, '')) AS external_id, btrim(coalesce(s.year, '')) AS year,
+                           CASE btrim(coalesce(s.subject, '')) {subjects} END AS subject,
+                           btrim(coalesce(s.credits, '')) AS credits, btrim(coalesce(s.hours, '')) AS hours,
+                           left(btrim(coalesce(s.course, '')), 200) AS course,
+                           btrim(coalesce(s.completed_on, '')) AS completed_on, btrim(coalesce(s.name, '')) AS name,
+                           upper(btrim(coalesce(s.id_number, ''))) AS id_number) v
+LEFT JOIN records_record r ON r.id_number = v.id_number
+"""
+
+INSERT_SQL = """
+INSERT INTO credits_creditrecord (record_id, year, subject, credits, hours, source, course, provider, completed_on,
+                                  external_id, status, created_at)
+SELECT DISTINCT ON (c.external_id) c.record_id, c.year::smallint, c.subject, c.credits::numeric(6,1),
+       nullif(c.hours, '')::numeric(6,1), %(source)s, c.course, %(provider)s,
+       nullif(left(c.completed_on, 10), '')::date, c.external_id, %(status)s, now()
+FROM {checked} c
+WHERE c.code IS NULL
+ORDER BY c.external_id, c.n
+ON CONFLICT (provider, external_id) WHERE NOT (external_id = '') DO NOTHING
+"""
+
+
 def _merge(cursor, staging: str, provider: str) -> ImportResult:
-    """One transaction: mark rows whose person is unknown or named otherwise, insert the rest once
-    per external_id (earliest row wins), count what was already there."""
+    """One transaction: check every row in SQL, insert the good ones once per external_id (the
+    earliest row wins; one already there is a duplicate), list the rejected ones."""
+    from .services import FIRST_YEAR, SUBJECT_WORDS
+
+    checked = f"{staging}_checked"
+    subjects = " ".join(f"WHEN '{word}' THEN '{code}'" for word, code in SUBJECT_WORDS.items())
     with transaction.atomic():
         _lock_provider(provider)
-        cursor.execute(f"CREATE INDEX ON {staging} (id_number)")
         cursor.execute(
-            f"""UPDATE {staging} s SET code = CASE WHEN r.id IS NULL THEN 'unknown_person' ELSE 'name_mismatch' END,
-                       raw = ARRAY[s.external_id, s.id_number, s.name, s.year::text, s.course, s.subject,
-                                   s.credits::text, coalesce(s.hours::text, ''), coalesce(s.completed_on::text, '')]
-                FROM {staging} t LEFT JOIN records_record r ON r.id_number = t.id_number
-                WHERE s.n = t.n AND s.code IS NULL AND (r.id IS NULL OR r.name <> t.name)"""
+            CHECKED_SQL.format(checked=checked, staging=staging, first_year=FIRST_YEAR, subjects=subjects),
+            {"this_year": timezone.localdate().year},
         )
-        cursor.execute(f"SELECT count(*) FROM {staging} WHERE code IS NULL")
+        cursor.execute(f"SELECT count(*) FROM {checked} WHERE code IS NULL")
         valid = cursor.fetchone()[0]
         cursor.execute(
-            f"""INSERT INTO credits_creditrecord (record_id, year, subject, credits, hours, source, course, provider,
-                       completed_on, external_id, status, created_at)
-                SELECT DISTINCT ON (s.external_id) r.id, s.year, s.subject, s.credits, s.hours, %s, s.course, %s,
-                       s.completed_on, s.external_id, %s, now()
-                FROM {staging} s JOIN records_record r ON r.id_number = s.id_number
-                WHERE s.code IS NULL
-                ORDER BY s.external_id, s.n
-                ON CONFLICT (provider, external_id) WHERE NOT (external_id = '') DO NOTHING""",
-            [Source.PROVIDER, provider, CreditStatus.ACCEPTED],
+            INSERT_SQL.format(checked=checked),
+            {"source": Source.PROVIDER, "provider": provider, "status": CreditStatus.ACCEPTED},
         )
         accepted = cursor.rowcount
-        cursor.execute(f"SELECT n, code, raw FROM {staging} WHERE code IS NOT NULL ORDER BY n")
+        cursor.execute(
+            f"SELECT c.code, s.* FROM {checked} c JOIN {staging} s ON s.n = c.n WHERE c.code IS NOT NULL ORDER BY c.n"
+        )
         rejected = [
-            {"index": n, "code": code, "row": dict(zip(COLUMNS, raw or [], strict=False))}
-            for n, code, raw in cursor.fetchall()
+            {"index": values[1], "code": values[0], "row": dict(zip(COLUMNS, values[2:], strict=True))}
+            for values in cursor.fetchall()
         ]
     return ImportResult(accepted=accepted, duplicates=valid - accepted, rejected=rejected)
 

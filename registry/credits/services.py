@@ -3,6 +3,7 @@ and their review, obligation refresh. Each writes its audit rows; nothing else w
 
 import datetime as dt
 import hashlib
+import re
 import secrets
 import uuid
 from dataclasses import dataclass, field
@@ -84,12 +85,18 @@ def _text(value) -> str:
     return str(value).strip()
 
 
+NUMBER = re.compile(r"[0-9]{1,4}(\.[0-9]+)?")
+
+
 def _decimal(value) -> Decimal | None:
+    """A plain decimal number (digits, an optional fraction): no signs, exponents or NaN."""
+    text = _text(value)
+    if not NUMBER.fullmatch(text):
+        return None
     try:
-        number = Decimal(_text(value))
+        return Decimal(text)
     except InvalidOperation:
         return None
-    return number if number.is_finite() else None
 
 
 def _date(value) -> dt.date | None | bool:

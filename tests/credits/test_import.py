@@ -28,6 +28,9 @@ def rows_for(person, other):
         row(person, "F-1", credits="60"),  # repeated in the file
         {**row(other, "F-7"), "completed_on": "2025-02-30"},
         row(other, "F-8", credits="=1+1"),
+        {**row(other, "F-9"), "year": "二〇二五"},
+        {**row(other, "F-10"), "subject": "专业"},
+        {**row(other, "F-11"), "credits": "1e2"},
     ]
 
 
@@ -48,7 +51,8 @@ def write_xlsx(path, rows):
     book.save(path)
 
 
-EXPECTED_CODES = ["name_mismatch", "bad_credits", "unknown_person", "bad_year", "bad_date", "bad_credits"]
+EXPECTED_CODES = ["name_mismatch", "bad_credits", "unknown_person", "bad_year", "bad_date", "bad_credits", "bad_year",
+                  "bad_credits"]  # fmt: skip
 
 
 @pytest.mark.parametrize("kind", ["csv", "xlsx"])
@@ -56,7 +60,7 @@ def test_file_import_and_again(kind, tmp_path, person, other_person, capsys):
     path = tmp_path / f"credits.{kind}"
     (write_csv if kind == "csv" else write_xlsx)(path, rows_for(person, other_person))
     call_command("import_credits", str(path), "--provider", "华夏会计学院", "--no-progress")
-    assert "imported 2, duplicates 1, rejected 6" in capsys.readouterr().out
+    assert "imported 3, duplicates 1, rejected 8" in capsys.readouterr().out
     assert compliance(person, 2025).compliant
     assert CreditRecord.objects.get(external_id="F-2").subject == "public"
 
@@ -66,11 +70,11 @@ def test_file_import_and_again(kind, tmp_path, person, other_person, capsys):
     assert [line[1] for line in lines[1:]] == EXPECTED_CODES
     assert lines[1][2] == "姓名与证件号码不符" and lines[1][3] == "F-3"
     if kind == "csv":  # (in an XLSX it is a formula cell, read as its cached value)
-        assert lines[-1][9] == "'=1+1"  # a formula-looking value is neutralised in the rejected file
+        assert lines[-3][9] == "'=1+1"  # a formula-looking value is neutralised in the rejected file
     snapshot = list(CreditRecord.objects.order_by("pk").values())
 
     call_command("import_credits", str(path), "--provider", "华夏会计学院", "--no-progress")
-    assert "imported 0, duplicates 3, rejected 6" in capsys.readouterr().out
+    assert "imported 0, duplicates 4, rejected 8" in capsys.readouterr().out
     assert list(CreditRecord.objects.order_by("pk").values()) == snapshot
     assert AuditEntry.objects.filter(action="credits.import").count() == 2
 
