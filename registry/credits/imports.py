@@ -161,12 +161,29 @@ def _import_plain(path: Path, provider: str, progress) -> FileResult:
     return FileResult(result, len(rows))
 
 
-def _text_cells(path: Path) -> Iterator[tuple]:
-    """The file's rows as text in the template's column order (what COPY writes to staging)."""
+def _text_cells(path: Path) -> Iterator[list]:
+    """The file's rows as text in the template's column order (what COPY writes to staging). A CSV's
+    cells are passed on as read (SQL trims them); an XLSX's numbers and dates become text first."""
     from .services import _text
 
-    for row in read_rows(path):
-        yield tuple(_text(row.get(c)) for c in COLUMNS)
+    if _is_xlsx(path):
+        for row in read_rows(path):
+            yield [_text(row.get(c)) for c in COLUMNS]
+        return
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        reader = csv.reader(fh)
+        names = _header(next(reader, []))
+        where = [names.index(c) if c in names else None for c in COLUMNS]
+        width = len(names)
+        label_line = [COLUMN_LABELS[c] for c in COLUMNS]
+        for cells in reader:
+            if len(cells) < width:
+                if not any(cells):
+                    continue
+                cells = cells + [""] * (width - len(cells))
+            row = [cells[i] if i is not None else "" for i in where]
+            if row != label_line:
+                yield row
 
 
 def _import_postgres(path: Path, provider: str, progress) -> FileResult:
@@ -262,6 +279,8 @@ def _merge(cursor, staging: str, provider: str) -> ImportResult:
     subjects = " ".join(f"WHEN '{word}' THEN '{code}'" for word, code in SUBJECT_WORDS.items())
     with transaction.atomic():
         _lock_provider(provider)
+        cursor.execute("SET LOCAL work_mem = '256MB'")  # the sorts and hashes of one import stay in memory
+        cursor.execute(f"ANALYZE {staging}")
         cursor.execute(
             CHECKED_SQL.format(checked=checked, staging=staging, first_year=FIRST_YEAR, subjects=subjects),
             {"this_year": timezone.localdate().year},
