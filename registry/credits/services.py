@@ -299,9 +299,12 @@ def _quantity(kind: str, details: dict) -> Decimal:
     return value
 
 
-def declaration_submit(*, person: Record, actor, year: int, kind: str, details: dict, ip=None) -> CreditDeclaration:
+def declaration_submit(
+    *, person: Record, actor, year: int, kind: str, details: dict, ip=None, on: dt.date | None = None
+) -> CreditDeclaration:
     """A person declares an activity of the conversion table. Refused after the year's deadline
-    (31 March of the next year by default) and for a year that has not begun."""
+    (31 March of the next year by default) and for a year that has not begun. `on`: the day it
+    counts as declared (today)."""
     if kind not in DeclarationKind.values:
         raise ServiceError("unknown_code", f"申报类型“{kind}”不存在", field="kind")
     if person.user_id != actor.pk:
@@ -309,7 +312,7 @@ def declaration_submit(*, person: Record, actor, year: int, kind: str, details: 
     if person.status == RecordStatus.TRANSFERRED_OUT:
         raise Conflict("record_transferred_out", "您的信息已调出本辖区，不能在此申报学分。")
     rules = rules_for(year)
-    now = today()
+    now = on or today()
     if year > now.year or year < FIRST_YEAR:
         raise ServiceError("bad_year", "只能申报今年或以前年度的学分。", field="year")
     if now > rules.declare_until:
