@@ -30,8 +30,9 @@ def render(*, standing, record, number: str, issued_on, bureau: str) -> bytes:
     small = ParagraphStyle("small", fontName=font, fontSize=9, leading=13, textColor=colors.HexColor("#555555"))
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=18 * mm,
-                            bottomMargin=18 * mm, title=f"{standing.year}年度会计人员继续教育学时证明",
+                            bottomMargin=18 * mm, initialFontName=font, title=f"{standing.year}年度会计人员继续教育学时证明",
                             author=bureau, subject=number)  # fmt: skip
+    # initialFontName: the canvas' own first font too, or each page would also name a non-embedded Helvetica
     verdict = "已达标" if standing.compliant else f"未达标（尚差 {standing.missing} 学分）"
     if not standing.obliged:
         verdict = "本年度尚无继续教育义务（取得资格或参加会计工作的次年起）"
