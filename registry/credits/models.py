@@ -115,8 +115,16 @@ class CreditRecord(models.Model):
     access_owner_field = "record__user"
     access_district_field = "record__district"
 
+    # No database FOREIGN KEY (and no index of its own: credit_record_year starts with it): a provider
+    # file of a million rows would otherwise queue a million deferred constraint checks at commit.
+    # Records are never deleted (PROTECT everywhere) and every writer joins on an existing record.
     record = models.ForeignKey(
-        "records.Record", verbose_name="人员", on_delete=models.PROTECT, related_name="credit_records"
+        "records.Record",
+        verbose_name="人员",
+        on_delete=models.DO_NOTHING,
+        related_name="credit_records",
+        db_constraint=False,
+        db_index=False,
     )
     year = models.PositiveSmallIntegerField("年度")
     subject = models.CharField("科目", max_length=20, choices=Subject.choices)
@@ -128,9 +136,6 @@ class CreditRecord(models.Model):
     completed_on = models.DateField("完成日期", null=True, blank=True)
     external_id = models.CharField("机构记录编号", max_length=64, blank=True)
     status = models.CharField("状态", max_length=20, choices=CreditStatus.choices, default=CreditStatus.ACCEPTED)
-    declaration = models.OneToOneField(
-        "CreditDeclaration", null=True, blank=True, on_delete=models.PROTECT, related_name="credit"
-    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CreditRecordQuerySet.as_manager()
@@ -195,6 +200,8 @@ class CreditDeclaration(models.Model):
     details = models.JSONField("说明", default=dict, blank=True)
     credits = models.DecimalField("折算学分", **CREDIT_FIELD)
     subject = models.CharField("科目", max_length=20, choices=Subject.choices)
+    # The pending / accepted / rejected credit entry this declaration stands for.
+    credit = models.OneToOneField(CreditRecord, on_delete=models.PROTECT, related_name="declaration")
     status = models.CharField(
         "状态", max_length=20, choices=DeclarationStatus.choices, default=DeclarationStatus.SUBMITTED
     )

@@ -326,14 +326,14 @@ def declaration_submit(
     quantity = _quantity(kind, details)
     credits, subject = declaration_credits(year=year, kind=kind, quantity=quantity)
     with transaction.atomic():
-        declaration = CreditDeclaration.objects.create(
-            record=person, district_id=person.district_id, year=year, kind=kind, quantity=quantity,
-            details=details, credits=credits, subject=subject,
-        )  # fmt: skip
-        CreditRecord.objects.create(
+        credit = CreditRecord.objects.create(
             record=person, year=year, subject=subject, credits=credits, source=Source.DECLARATION,
             course=details["title"][:200], completed_on=_date(details.get("date")) or None,
-            status=CreditStatus.PENDING, declaration=declaration,
+            status=CreditStatus.PENDING,
+        )  # fmt: skip
+        declaration = CreditDeclaration.objects.create(
+            record=person, district_id=person.district_id, year=year, kind=kind, quantity=quantity,
+            details=details, credits=credits, subject=subject, credit=credit,
         )  # fmt: skip
         audit_record(
             action="credits.declare", actor=actor, target=declaration, district=person.district_id, ip=ip,
@@ -447,7 +447,7 @@ def declaration_decide(
             message="该申报已经作出审核决定", reasons=reasons if decision == "reject" else [], comment=comment[:1000],
             decided_by=actor, decided_at=timezone.now(),
         )  # fmt: skip
-        CreditRecord.objects.filter(declaration=declaration).update(
+        CreditRecord.objects.filter(pk=declaration.credit_id).update(
             status=CreditStatus.ACCEPTED if decision == "approve" else CreditStatus.REJECTED
         )
         audit_record(

@@ -99,7 +99,7 @@ def test_declared_reviewed_and_counted(person_api, client, person, chaoyang_revi
 
     standing = compliance(person, year)
     assert standing.total == Decimal(20) and standing.professional == Decimal(20)
-    assert CreditRecord.objects.get(declaration_id=typed.json()["id"]).status == CreditStatus.REJECTED
+    assert CreditRecord.objects.get(declaration__pk=typed.json()["id"]).status == CreditStatus.REJECTED
     actions = set(AuditEntry.objects.filter(target_id=body["id"]).values_list("action", flat=True))
     assert {"credits.declare", "credits.proof_add", "credits.review_open", "credits.declaration_approve"} <= actions
     mine = person_api.get("/api/v1/me/credits/declarations").json()
