@@ -373,7 +373,8 @@ def _merge(cursor, staging: str, provider: str, columns: list[str]) -> ImportRes
             " WHERE c.code IS NOT NULL ORDER BY c.n"
         )
         rejected = [
-            {"index": n, "code": code, "row": dict(zip(COLUMNS, values, strict=True))} for n, code, *values in cursor.fetchall()
+            {"index": n, "code": code, "row": dict(zip(COLUMNS, values, strict=True))}
+            for n, code, *values in cursor.fetchall()
         ]
     return ImportResult(accepted=accepted, duplicates=valid - accepted, rejected=rejected)
 

@@ -25,7 +25,9 @@ def provider_xlsx(path, people):
     for i in range(ROWS):
         person = people[i % len(people)]
         name = person.name if i % 1000 else "错误姓名"  # 100 rows with a wrong name
-        sheet.append([f"X{i:07d}", person.id_number, name, 2025, "会计继续教育网络课程", "professional", 2, 2, "2025-05-20"])
+        sheet.append(
+            [f"X{i:07d}", person.id_number, name, 2025, "会计继续教育网络课程", "professional", 2, 2, "2025-05-20"]
+        )
     book.save(path)
 
 
