@@ -322,7 +322,7 @@ SELECT s.n, r.id AS record_id,
     WHEN r.id IS NULL THEN 'unknown_person'
     WHEN r.name <> s.name THEN 'name_mismatch'
   END AS code
-FROM {staging} s LEFT JOIN records_record r ON r.id_number = s.id_number
+FROM {trimmed} s LEFT JOIN records_record r ON r.id_number = s.id_number
 """
 
 INSERT_SQL = """
@@ -331,11 +331,21 @@ INSERT INTO credits_creditrecord (record_id, year, subject, credits, hours, sour
 SELECT DISTINCT ON (s.external_id) c.record_id, s.year::smallint, CASE s.subject {subjects} END, s.credits::numeric(6,1),
        nullif(s.hours, '')::numeric(6,1), %(source)s, left(s.course, 200), %(provider)s,
        nullif(s.completed_on, '')::date, s.external_id, %(status)s, now()
-FROM {checked} c JOIN {staging} s ON s.n = c.n
+FROM {checked} c JOIN {trimmed} s ON s.n = c.n
 WHERE c.code IS NULL
 ORDER BY s.external_id, s.n
 ON CONFLICT (provider, external_id) WHERE NOT (external_id = '') DO NOTHING
 """
+
+
+def _trimmed(staging: str) -> str:
+    """The staging rows with every value trimmed (ID numbers upper-cased like the records'), computed
+    once per row where it is read instead of rewriting the table."""
+    values = ", ".join(
+        f"upper(btrim(coalesce({c}, ''))) AS {c}" if c == "id_number" else f"btrim(coalesce({c}, '')) AS {c}"
+        for c in COLUMNS
+    )
+    return f"(SELECT n, {values} FROM {staging})"
 
 
 def _merge(cursor, staging: str, provider: str, columns: list[str]) -> ImportResult:
@@ -350,21 +360,15 @@ def _merge(cursor, staging: str, provider: str, columns: list[str]) -> ImportRes
         cursor.execute("SET LOCAL work_mem = '256MB'")  # the sorts and hashes of one import stay in memory
         for missing in (c for c in COLUMNS if c not in columns):
             cursor.execute(f"ALTER TABLE {staging} ADD COLUMN {missing} text")
-        # Trim in place (one pass); ID numbers in upper case like the records'.
-        cursor.execute(
-            f"UPDATE {staging} SET "
-            + ", ".join(f"{c} = btrim(coalesce({c}, ''))" for c in COLUMNS if c != "id_number")
-            + ", id_number = upper(btrim(coalesce(id_number, '')))"
-        )
         cursor.execute(f"ANALYZE {staging}")
         cursor.execute(
-            CHECKED_SQL.format(checked=checked, staging=staging, first_year=FIRST_YEAR, subjects=subjects),
+            CHECKED_SQL.format(checked=checked, trimmed=_trimmed(staging), first_year=FIRST_YEAR, subjects=subjects),
             {"this_year": timezone.localdate().year},
         )
         cursor.execute(f"SELECT count(*) FROM {checked} WHERE code IS NULL")
         valid = cursor.fetchone()[0]
         cursor.execute(
-            INSERT_SQL.format(checked=checked, staging=staging, subjects=subjects),
+            INSERT_SQL.format(checked=checked, trimmed=_trimmed(staging), subjects=subjects),
             {"source": Source.PROVIDER, "provider": provider, "status": CreditStatus.ACCEPTED},
         )
         accepted = cursor.rowcount
