@@ -270,7 +270,7 @@ class CreditImport(models.Model):
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     provider = models.CharField("培训机构", max_length=100)
-    file = models.FileField(max_length=200)
+    file = models.FileField("文件", max_length=200)
     original_name = models.CharField("文件名", max_length=200, blank=True)
     status = models.CharField("状态", max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)
     total = models.PositiveIntegerField("总行数", default=0)
@@ -278,13 +278,18 @@ class CreditImport(models.Model):
     accepted = models.PositiveIntegerField("导入", default=0)
     duplicates = models.PositiveIntegerField("重复", default=0)
     rejected = models.PositiveIntegerField("拒绝", default=0)
-    rejected_file = models.FileField(max_length=200, blank=True)
-    error = models.TextField(blank=True)
+    rejected_file = models.FileField("未导入行文件", max_length=200, blank=True)
+    error = models.TextField("错误", blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name="上传人",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    finished_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField("上传时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
 
     class Meta:
         verbose_name = verbose_name_plural = "学分导入"

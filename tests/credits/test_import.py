@@ -92,3 +92,33 @@ def test_template_and_bad_header(tmp_path, capsys):
     with pytest.raises(CommandError, match="表头缺少列"):
         call_command("import_credits", str(bad), "--provider", "某机构", "--no-progress")
     assert not CreditRecord.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_upload_runs_as_a_job(code_tables, tmp_path, municipal_admin, django_capture_on_commit_callbacks):
+    """In the background (the job thread has its own database connection), with its progress."""
+    from .conftest import collect
+
+    person, other_person = collect(name="张三"), collect(name="李四", district="110108")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry.applications import storage
+    from registry.credits.models import CreditImport, ImportStatus
+    from registry.credits.services import credits_import_start
+
+    path = tmp_path / "upload.csv"
+    write_csv(path, rows_for(person, other_person))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = credits_import_start(provider="华夏会计学院", uploaded=SimpleUploadedFile("upload.csv", path.read_bytes()),
+                                   actor=municipal_admin)  # fmt: skip
+    from tests.workers import wait_for
+
+    wait_for(
+        lambda: CreditImport.objects.get(pk=job.pk).status in (ImportStatus.DONE, ImportStatus.FAILED),
+        timeout=120,
+        what="the import job",
+    )
+    job.refresh_from_db()
+    assert (job.total, job.processed, job.accepted, job.duplicates, job.rejected) == (12, 12, 3, 1, 8)
+    lines = list(load_workbook(io.BytesIO(storage.read(job.rejected_file.name))).active.iter_rows(values_only=True))
+    assert len(lines) == 9

@@ -46,7 +46,7 @@ def test_admin_imports_100k_rows_as_a_job_with_progress(browser, page, live_serv
     page.click("input[type=submit]")
     page.wait_for_selector("[data-testid=import-progress]")
     shot(page, "02-progress")
-    page.wait_for_selector("[data-testid=import-status]:has-text('已完成')", timeout=240_000)
+    page.wait_for_selector("[data-testid=import-status]:has-text('已完成')", timeout=600_000)
     shot(page, "03-done")
     assert "导入 99900 条，重复 0 条，未导入 100 条" in page.inner_text("[data-testid=import-result]")
     job = CreditImport.objects.get()
