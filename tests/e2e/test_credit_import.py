@@ -11,6 +11,7 @@ from registry.credits.models import CreditImport, CreditRecord
 from tests.credits.conftest import collect
 from tests.factories import UserFactory
 from tests.helpers import shot
+from tests.workers import wait_for
 
 from .test_review_journey import login
 
@@ -46,7 +47,10 @@ def test_admin_imports_100k_rows_as_a_job_with_progress(browser, page, live_serv
     page.click("input[type=submit]")
     page.wait_for_selector("[data-testid=import-progress]")
     shot(page, "02-progress")
-    page.wait_for_selector("[data-testid=import-status]:has-text('已完成')", timeout=600_000)
+    # the page refreshes itself every 2 s while the job runs; the test reloads it too, so a refresh
+    # that happens to land while the browser is busy cannot stall it
+    wait_for(lambda: page.reload() or "已完成" in page.inner_text("[data-testid=import-status]"),
+             timeout=900, interval=2, what="the import to finish")  # fmt: skip
     shot(page, "03-done")
     assert "导入 99900 条，重复 0 条，未导入 100 条" in page.inner_text("[data-testid=import-result]")
     job = CreditImport.objects.get()
