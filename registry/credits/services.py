@@ -3,6 +3,7 @@ and their review, obligation refresh. Each writes its audit rows; nothing else w
 
 import datetime as dt
 import hashlib
+import logging
 import re
 import secrets
 import uuid
@@ -39,6 +40,7 @@ from .models import (
 from .rules import is_credit_value, round_credits, rules_for
 from .selectors import obliged_from_data
 
+logger = logging.getLogger("registry.credits")
 MAX_PUSH_RECORDS = 10_000
 FIRST_YEAR = 2000
 SUBJECT_WORDS = {"professional": Subject.PROFESSIONAL, "public": Subject.PUBLIC, "专业科目": Subject.PROFESSIONAL,
@@ -555,6 +557,15 @@ def credits_import_run(import_id) -> str:
                 status=ImportStatus.FAILED, error=exc.message, finished_at=timezone.now()
             )
             return ImportStatus.FAILED
+        except Exception:
+            # nothing was written (the merge is one transaction): say so instead of "running" forever
+            logger.exception("credit import %s failed", job.pk)
+            CreditImport.objects.filter(pk=job.pk).update(
+                status=ImportStatus.FAILED,
+                error="导入失败（系统错误，未写入任何记录），请稍后重新上传或联系运维。",
+                finished_at=timezone.now(),
+            )
+            raise
     rejected_name = ""
     if outcome.result.rejected:
         rejected_name = storage.save(
