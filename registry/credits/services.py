@@ -313,10 +313,10 @@ def declaration_submit(
         raise ServiceError("not_found", "未找到该人员。", status=404)
     if person.status == RecordStatus.TRANSFERRED_OUT:
         raise Conflict("record_transferred_out", "您的信息已调出本辖区，不能在此申报学分。")
-    rules = rules_for(year)
     now = on or today()
     if year > now.year or year < FIRST_YEAR:
         raise ServiceError("bad_year", "只能申报今年或以前年度的学分。", field="year")
+    rules = rules_for(year)
     if now > rules.declare_until:
         raise Conflict(
             "declaration_closed",
