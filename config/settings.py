@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "registry.review",
     "registry.transfers",
     "registry.imports",
+    "registry.credits",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -343,6 +344,16 @@ TRANSFER_KEY_PATH = env_str(
 REGISTRY_DEPLOYMENT_NAME = env_str(
     "REGISTRY_DEPLOYMENT_NAME", "北京市会计人员信息管理系统", "Name written into signed transfer documents."
 )
+API_KEY_RATE_LIMIT = env_int(
+    "API_KEY_RATE_LIMIT", 600, "Calls one API key (X-Api-Key: verification, providers) may make per minute; then 429."
+)
+CREDITS_PDF_FONT = env_str(
+    "CREDITS_PDF_FONT",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    "TrueType font (TTF/TTC) with Chinese glyphs, embedded in transcript PDFs (Debian: fonts-wqy-microhei).",
+)
+# A provider's push of 10,000 credit records is 2-3 MB of JSON (Django's default limit is 2.5 MB).
+DATA_UPLOAD_MAX_MEMORY_SIZE = 8 * 1024 * 1024
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, "Lifetime of a bearer token from /auth/login.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")

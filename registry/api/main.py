@@ -1,6 +1,8 @@
 from .applicant import router as applicant_router
 from .auth import router as auth_router
 from .claims import router as claims_router
+from .clients import router as clients_router
+from .credits import router as credits_router
 from .errors import install_handlers
 from .openapi import RegistryApi
 from .reference import router as reference_router
@@ -22,3 +24,5 @@ api.add_router("/", claims_router)
 api.add_router("/", staff_router)
 api.add_router("/", review_router)
 api.add_router("/", reference_router)
+api.add_router("/", clients_router)
+api.add_router("/", credits_router)

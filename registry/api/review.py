@@ -14,6 +14,7 @@ from registry.review import selectors, services
 from registry.review.details import review_details
 
 from .applicant import AttachmentOut, EventOut, attachment_out
+from .credits import declarations_in_queue
 from .errors import ApiError
 from .security import account_auth
 
@@ -127,6 +128,8 @@ def queue(
     cursor: str | None = None,
 ):
     user = _staff(request)
+    if type == "ce_declaration":  # continuing-education declarations: their own type in the same queue
+        return declarations_in_queue(user=user, status=status, district=district, q=q, cursor=cursor)
     try:
         page = selectors.review_queue(
             user=user, status=status, type=type, district=district, overdue=overdue, q=q, cursor=cursor

@@ -8,6 +8,8 @@ def site(request):
     nav = [("web:home", "首页")]
     if access.is_staff_member(user):
         nav.append(("web:review_queue", "审核队列"))
+        nav.append(("web:credit_declarations", "学分申报审核"))
+        nav.append(("web:credit_compliance", "继续教育达标"))
         nav.append(("web:staff_phone_recovery", "手机号停用处理"))
         if access.is_admin(user):
             nav += [("web:review_districts", "各区审核情况"), ("web:staff_users", "审核员管理")]
@@ -17,7 +19,7 @@ def site(request):
         nav.append(("web:contacts", "各区联系方式"))
     else:
         if user is not None and user.is_authenticated:
-            nav += [("web:apply", "信息采集"), ("web:my_record", "我的信息")]
+            nav += [("web:apply", "信息采集"), ("web:my_record", "我的信息"), ("web:my_credits", "继续教育")]
         nav.append(("web:contacts", "咨询电话"))
     if user is not None and user.is_authenticated:
         nav.append(("web:profile", "我的账号"))

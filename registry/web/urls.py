@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, applicant_views, import_views, review_views, staff_views, views
+from . import account_views, applicant_views, credits_views, import_views, review_views, staff_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -49,6 +49,22 @@ urlpatterns = [
         "account/phone-recovery/<uuid:recovery_id>/cancel/",
         account_views.phone_recovery_cancel,
         name="phone_recovery_cancel",
+    ),
+    path("credits/", credits_views.my_credits, name="my_credits"),
+    path("credits/declare/", credits_views.declare, name="credit_declare"),
+    path("credits/declarations/<uuid:declaration_id>/proof/", credits_views.proof_upload, name="credit_proof"),
+    path("credits/transcript.pdf", credits_views.transcript, name="credit_transcript"),
+    path("staff/credits/", credits_views.compliance, name="credit_compliance"),
+    path("staff/credits/declarations/", credits_views.declaration_queue, name="credit_declarations"),
+    path(
+        "staff/credits/declarations/<uuid:declaration_id>/",
+        credits_views.declaration_review,
+        name="credit_declaration",
+    ),
+    path(
+        "staff/credits/declarations/<uuid:declaration_id>/decide/",
+        credits_views.declaration_decide,
+        name="credit_declaration_decide",
     ),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
     path("staff/users/<int:user_id>/districts/", staff_views.staff_districts, name="staff_districts"),

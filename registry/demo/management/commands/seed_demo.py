@@ -31,6 +31,16 @@ class Command(BaseCommand):
                 added = seed_people(opts["people"], batch=opts["batch"], progress=bar.update)
             audit_record(action="demo.seed_people", details={"added": added, "total": opts["people"]})
             self.stdout.write(f"演示人员：新增 {added} 名，共 {max(existing, opts['people'])} 名。")
+            self._seed_credits()
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。演示账号（手机号 / 密码）："))
         for login in logins:
             self.stdout.write(f"  {login.role_label}：{login.phone} / {login.password}    {login.note}")
+
+    def _seed_credits(self):
+        """Continuing-education credits of the generated people (registry/credits/demo.py)."""
+        from registry.credits.demo import seed_credits
+
+        with tqdm(unit="人", desc="生成继续教育学分") as bar:
+            people = seed_credits(phone_prefix=PHONE_PREFIX, progress=bar.update)
+        audit_record(action="demo.seed_credits", details={"people": people})
+        self.stdout.write(f"继续教育学分：为 {people} 名演示人员生成了近四年的学分记录。")

@@ -1,0 +1,579 @@
+"""Continuing-education use cases: provider pushes and file imports (credits_import), declarations
+and their review, obligation refresh. Each writes its audit rows; nothing else writes these tables."""
+
+import datetime as dt
+import hashlib
+import logging
+import re
+import secrets
+import uuid
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from registry.accounts import access
+from registry.applications import storage
+from registry.applications.materials import MaterialRejected, check_material, read_limited
+from registry.audit.services import audit_record
+from registry.core.errors import Conflict, ServiceError
+from registry.core.jobs import enqueue
+from registry.core.models import Code
+from registry.records.models import Record, RecordStatus, RecordVersion
+
+from .models import (
+    CreditDeclaration,
+    CreditImport,
+    CreditObligation,
+    CreditProof,
+    CreditRecord,
+    CreditStatus,
+    CreditTranscript,
+    DeclarationKind,
+    DeclarationStatus,
+    ImportStatus,
+    Source,
+    Subject,
+)
+from .rules import is_credit_value, round_credits, rules_for
+from .selectors import obliged_from_data
+
+logger = logging.getLogger("registry.credits")
+MAX_PUSH_RECORDS = 10_000
+FIRST_YEAR = 2000
+SUBJECT_WORDS = {"professional": Subject.PROFESSIONAL, "public": Subject.PUBLIC, "专业科目": Subject.PROFESSIONAL,
+                 "公需科目": Subject.PUBLIC, "专业": Subject.PROFESSIONAL, "公需": Subject.PUBLIC}  # fmt: skip
+REJECTION_MESSAGES = {
+    "missing_field": "缺少机构记录编号（external_id）",
+    "unknown_person": "证件号码未在本系统采集",
+    "name_mismatch": "姓名与证件号码不符",
+    "bad_year": "年度无效（须为 2000 年至今年的四位年份，完成日期须在该年度内）",
+    "bad_credits": "学分无效（须为大于 0 的数，以 0.5 为单位，不超过 999.5）",
+    "bad_subject": "科目无效（须为 professional 专业科目 或 public 公需科目）",
+    "bad_date": "完成日期无效（格式 YYYY-MM-DD）",
+}
+
+
+def today() -> dt.date:
+    return timezone.localdate()
+
+
+# --- Provider records: one validation, used by the push API and the file import --------------------
+
+
+@dataclass
+class ImportResult:
+    accepted: int = 0
+    duplicates: int = 0
+    rejected: list[dict] = field(default_factory=list)  # {"index", "code", "row"}
+
+    def as_dict(self) -> dict:
+        return {
+            "accepted": self.accepted,
+            "duplicates": self.duplicates,
+            "rejected": [{"index": r["index"], "code": r["code"]} for r in self.rejected],
+        }
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    return str(value).strip()
+
+
+NUMBER = re.compile(r"[0-9]{1,4}(\.[0-9]+)?")
+
+
+def _decimal(value) -> Decimal | None:
+    """A plain decimal number (digits, an optional fraction): no signs, exponents or NaN."""
+    text = _text(value)
+    if not NUMBER.fullmatch(text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        return None
+
+
+def _date(value) -> dt.date | None | bool:
+    """A date, None when empty, False when unreadable."""
+    text = _text(value)
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text[:10])
+    except ValueError:
+        return False
+
+
+def check_values(row: dict, *, this_year: int) -> tuple[str | None, dict]:
+    """(rejection code or None, normalised fields) for one provider record, before the person is
+    looked up. The file import and the push both use it."""
+    external_id = _text(row.get("external_id"))
+    if not external_id or len(external_id) > 64:
+        return "missing_field", {}
+    year_text = _text(row.get("year"))
+    if not (year_text.isdigit() and len(year_text) == 4 and FIRST_YEAR <= int(year_text) <= this_year):
+        return "bad_year", {}
+    subject = SUBJECT_WORDS.get(_text(row.get("subject")))
+    if subject is None:
+        return "bad_subject", {}
+    credits = _decimal(row.get("credits"))
+    if credits is None or not is_credit_value(credits):
+        return "bad_credits", {}
+    hours = _decimal(row.get("hours")) if _text(row.get("hours")) else None
+    if hours is not None and not 0 <= hours <= 9999:
+        return "bad_credits", {}
+    completed_on = _date(row.get("completed_on"))
+    if completed_on is False:
+        return "bad_date", {}
+    if completed_on and completed_on.year != int(year_text):
+        return "bad_year", {}
+    return None, {
+        "id_number": _text(row.get("id_number")).upper(),
+        "name": _text(row.get("name")),
+        "year": int(year_text),
+        "subject": subject,
+        "credits": round_credits(credits),
+        "hours": hours.quantize(Decimal("0.1")) if hours is not None else None,
+        "course": _text(row.get("course"))[:200],
+        "completed_on": completed_on,
+        "external_id": external_id,
+    }
+
+
+def check_provider_row(row: dict, people: dict, *, this_year: int) -> tuple[str | None, dict]:
+    """check_values, then the person: `people` maps upper-cased ID numbers to (record id, name)."""
+    code, fields = check_values(row, this_year=this_year)
+    if code:
+        return code, {}
+    person = people.get(fields.pop("id_number"))
+    if person is None:
+        return "unknown_person", {}
+    if fields.pop("name") != person[1]:
+        return "name_mismatch", {}
+    return None, {"record_id": person[0], **fields}
+
+
+def _people_for(id_numbers) -> dict:
+    wanted = sorted({_text(n).upper() for n in id_numbers if _text(n)})
+    people = {}
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        people.update(
+            {
+                i: (pk, name)
+                for pk, i, name in Record.objects.filter(id_number__in=chunk).values_list("pk", "id_number", "name")
+            }
+        )
+    return people
+
+
+def _lock_provider(provider: str) -> None:
+    """One import or push of a provider at a time (a transaction-scoped advisory lock on PostgreSQL;
+    SQLite writers are serialised anyway), so two calls with the same records cannot both count them."""
+    if connection.vendor == "postgresql":
+        key = int.from_bytes(hashlib.sha256(f"credits:{provider}".encode()).digest()[:8], "big", signed=True)
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _existing_ids(provider: str, external_ids: list[str]) -> set[str]:
+    found = set()
+    for start in range(0, len(external_ids), 5000):
+        chunk = external_ids[start : start + 5000]
+        found.update(
+            CreditRecord.objects.filter(provider=provider, external_id__in=chunk).values_list("external_id", flat=True)
+        )
+    return found
+
+
+def provider_rows_apply(
+    *, provider: str, rows, start_index: int = 0, result: ImportResult | None = None
+) -> ImportResult:
+    """Check and insert provider rows (already inside the caller's transaction and provider lock).
+    Set-based per call: one person look-up, one duplicate look-up, one bulk insert."""
+    rows = list(rows)
+    result = result or ImportResult()
+    people = _people_for(row.get("id_number") for row in rows)
+    this_year = today().year
+    good: dict[str, CreditRecord] = {}
+    for offset, row in enumerate(rows):
+        code, fields = check_provider_row(row, people, this_year=this_year)
+        if code:
+            result.rejected.append({"index": start_index + offset, "code": code, "row": row})
+        elif fields["external_id"] in good:
+            result.duplicates += 1
+        else:
+            good[fields["external_id"]] = CreditRecord(
+                provider=provider, source=Source.PROVIDER, status=CreditStatus.ACCEPTED, **fields
+            )
+    existing = _existing_ids(provider, list(good))
+    new = [item for key, item in good.items() if key not in existing]
+    CreditRecord.objects.bulk_create(new, batch_size=2000)
+    result.accepted += len(new)
+    result.duplicates += len(existing)
+    return result
+
+
+def credits_push(*, client, records: list[dict], ip: str | None = None) -> ImportResult:
+    """A provider's push (POST /api/v1/providers/credits): at most 10,000 records, idempotent by
+    (provider, external_id), each bad record rejected with its index and code, all or nothing."""
+    if len(records) > MAX_PUSH_RECORDS:
+        raise ServiceError("too_many_records", f"每次最多报送 {MAX_PUSH_RECORDS} 条记录，请分批报送。", status=413)
+    with transaction.atomic():
+        _lock_provider(client.name)
+        result = provider_rows_apply(provider=client.name, rows=records)
+        audit_record(
+            action="credits.push",
+            target=client,
+            ip=ip,
+            details={
+                "provider": client.name,
+                "records": len(records),
+                **{k: v for k, v in result.as_dict().items() if k != "rejected"},
+                "rejected": len(result.rejected),
+            },  # fmt: skip
+        )
+    return result
+
+
+# --- Obligation -----------------------------------------------------------------------------------
+
+
+def obligations_refresh(*, record_ids=None, batch: int = 2000) -> int:
+    """Recompute CreditObligation.obliged_from for records whose version changed since it was last
+    computed (or for `record_ids`). Idempotent; returns how many rows changed."""
+    records = Record.objects.all()
+    if record_ids is not None:
+        records = records.filter(pk__in=list(record_ids))
+    known = dict(CreditObligation.objects.values_list("record_id", "record_version"))
+    stale = [pk for pk, version in records.values_list("pk", "version") if known.get(pk) != version]
+    changed = 0
+    for start in range(0, len(stale), batch):
+        chunk = Record.objects.filter(pk__in=stale[start : start + batch])
+        data = {
+            r: d
+            for r, d in RecordVersion.objects.filter(record__in=chunk, version=F("record__version")).values_list(
+                "record_id", "data"
+            )
+        }
+        rows = [
+            CreditObligation(
+                record_id=r.pk, obliged_from=obliged_from_data(data.get(r.pk, {})), record_version=r.version
+            )
+            for r in chunk
+        ]
+        with transaction.atomic():
+            CreditObligation.objects.bulk_create(
+                rows, update_conflicts=True, unique_fields=["record"], update_fields=["obliged_from", "record_version"]
+            )
+        changed += len(rows)
+    return changed
+
+
+# --- Declarations ---------------------------------------------------------------------------------
+
+
+def declaration_credits(*, year: int, kind: str, quantity: Decimal) -> tuple[Decimal, str]:
+    """Credits and subject from the year's conversion table: never typed by the person."""
+    conversion = rules_for(year).conversions[kind]
+    return round_credits(conversion.credits * quantity), conversion.subject
+
+
+def _quantity(kind: str, details: dict) -> Decimal:
+    from .models import DEFAULT_CONVERSIONS, Unit
+
+    unit = DEFAULT_CONVERSIONS[kind][1]
+    if unit == Unit.ITEM:
+        return Decimal(1)
+    key = "days" if unit == Unit.DAY else "hours"
+    value = _decimal(details.get(key))
+    label = "天数" if unit == Unit.DAY else "学时"
+    if value is None or value <= 0 or value > 366 * (24 if unit == Unit.HOUR else 1) or value != round_credits(value):
+        raise ServiceError("invalid_quantity", f"请填写{label}（大于 0，以 0.5 为单位）", field=f"details.{key}")
+    return value
+
+
+def declaration_submit(
+    *, person: Record, actor, year: int, kind: str, details: dict, ip=None, on: dt.date | None = None
+) -> CreditDeclaration:
+    """A person declares an activity of the conversion table. Refused after the year's deadline
+    (31 March of the next year by default) and for a year that has not begun. `on`: the day it
+    counts as declared (today)."""
+    if kind not in DeclarationKind.values:
+        raise ServiceError("unknown_code", f"申报类型“{kind}”不存在", field="kind")
+    if person.user_id != actor.pk:
+        raise ServiceError("not_found", "未找到该人员。", status=404)
+    if person.status == RecordStatus.TRANSFERRED_OUT:
+        raise Conflict("record_transferred_out", "您的信息已调出本辖区，不能在此申报学分。")
+    now = on or today()
+    if year > now.year or year < FIRST_YEAR:
+        raise ServiceError("bad_year", "只能申报今年或以前年度的学分。", field="year")
+    rules = rules_for(year)
+    if now > rules.declare_until:
+        raise Conflict(
+            "declaration_closed",
+            f"{year} 年度的学分补登已于 {rules.declare_until:%Y年%-m月%-d日} 截止，不能再申报该年度的学分。",
+        )
+    details = {str(k)[:40]: _text(v)[:500] for k, v in (details or {}).items()}
+    if not details.get("title"):
+        raise ServiceError("required", "请填写活动名称（如考试科目、会议、课题、论文或书名）", field="details.title")
+    quantity = _quantity(kind, details)
+    credits, subject = declaration_credits(year=year, kind=kind, quantity=quantity)
+    with transaction.atomic():
+        credit = CreditRecord.objects.create(
+            record=person, year=year, subject=subject, credits=credits, source=Source.DECLARATION,
+            course=details["title"][:200], completed_on=_date(details.get("date")) or None,
+            status=CreditStatus.PENDING,
+        )  # fmt: skip
+        declaration = CreditDeclaration.objects.create(
+            record=person, district_id=person.district_id, year=year, kind=kind, quantity=quantity,
+            details=details, credits=credits, subject=subject, credit=credit,
+        )  # fmt: skip
+        audit_record(
+            action="credits.declare", actor=actor, target=declaration, district=person.district_id, ip=ip,
+            details={"year": year, "kind": kind, "credits": str(credits)},
+        )  # fmt: skip
+    return declaration
+
+
+def proof_add(*, declaration: CreditDeclaration, actor, uploaded) -> CreditProof:
+    """Attach a proof (ce_proof) while the declaration waits for review; checked by content."""
+    if declaration.record.user_id != actor.pk:
+        raise ServiceError("not_found", "未找到该申报。", status=404)
+    if declaration.status != DeclarationStatus.SUBMITTED:
+        raise Conflict("not_editable", "审核员已受理该申报，不能再补充材料。")
+    stored = []
+    try:
+        checked = check_material(CreditProof.KIND, read_limited(uploaded))
+        stored.append(storage.save(f"credits/{declaration.pk}/{uuid.uuid4().hex}.{checked.extension}", checked.content))
+        with transaction.atomic():
+            locked = CreditDeclaration.objects.select_for_update().get(pk=declaration.pk)
+            if locked.status != DeclarationStatus.SUBMITTED:
+                raise Conflict("not_editable", "审核员已受理该申报，不能再补充材料。")
+            proof = CreditProof.objects.create(
+                declaration=declaration, file=stored[0], original_name=(getattr(uploaded, "name", "") or "")[-200:],
+                content_type=checked.content_type, size=len(checked.content), sha256=checked.sha256, uploaded_by=actor,
+            )  # fmt: skip
+            audit_record(action="credits.proof_add", actor=actor, target=declaration, district=declaration.district_id,
+                         details={"proof": str(proof.pk), "sha256": checked.sha256})  # fmt: skip
+    except MaterialRejected as exc:
+        storage.delete_quietly(stored)
+        raise ServiceError(exc.code, exc.message, status=exc.status, field="file") from None
+    except BaseException:
+        storage.delete_quietly(stored)
+        raise
+    return proof
+
+
+def _move(
+    declaration: CreditDeclaration, *, frm: str, to: str, conflict: str, message: str, **fields
+) -> CreditDeclaration:
+    """A conditional UPDATE on status and version: of two reviewers acting at once exactly one wins."""
+    updated = CreditDeclaration.objects.filter(pk=declaration.pk, status=frm, version=declaration.version).update(
+        status=to, version=F("version") + 1, **fields
+    )
+    if not updated:
+        raise Conflict(conflict, message)
+    declaration.refresh_from_db()
+    return declaration
+
+
+def _check_staff(actor, declaration: CreditDeclaration) -> None:
+    if not access.can_act_for_district(actor, declaration.district_id):
+        raise ServiceError("not_found", "未找到该申报，或不属于您负责的区。", status=404)
+    access.refuse_own(actor, declaration.record.user_id, what="学分申报")
+
+
+def declaration_open(*, actor, declaration: CreditDeclaration, ip=None) -> CreditDeclaration:
+    _check_staff(actor, declaration)
+    audit_record(action="credits.review_open", actor=actor, target=declaration, district=declaration.district_id, ip=ip)
+    return declaration
+
+
+def declaration_claim(*, actor, declaration: CreditDeclaration, ip=None) -> CreditDeclaration:
+    _check_staff(actor, declaration)
+    with transaction.atomic():
+        declaration = _move(declaration, frm=DeclarationStatus.SUBMITTED, to=DeclarationStatus.IN_REVIEW,
+                            conflict="already_claimed", message="该申报已被其他审核员受理", claimed_by=actor)  # fmt: skip
+        audit_record(
+            action="credits.review_claim", actor=actor, target=declaration, district=declaration.district_id, ip=ip
+        )
+    return declaration
+
+
+def declaration_decide(
+    *,
+    actor,
+    declaration: CreditDeclaration,
+    decision: str,
+    reasons: list[str] | None = None,
+    comment: str = "",
+    ip=None,
+) -> CreditDeclaration:
+    """Approve (the credits count) or reject with reasons. A submitted declaration is claimed by
+    the decision itself; a claimed one only by its reviewer or an admin."""
+    _check_staff(actor, declaration)
+    if decision not in ("approve", "reject"):
+        raise ServiceError("invalid_decision", "审核结论只能是 approve 或 reject", field="decision")
+    reasons = [r for r in dict.fromkeys(reasons or []) if r]
+    if decision == "reject":
+        if not reasons:
+            raise ServiceError("reason_required", "不通过时请至少选择一项原因。", field="reasons")
+        known = set(Code.objects.active().of("rejection_reason").values_list("code", flat=True))
+        unknown = [r for r in reasons if r not in known]
+        if unknown:
+            raise ServiceError("unknown_code", f"原因不在代码表中：{', '.join(unknown)}", field="reasons")
+    elif not declaration.proofs.exists():
+        raise Conflict("missing_proof", "该申报没有上传证明材料，不能认定；请选择“缺少必要的证明材料”不予通过。")
+    if (
+        declaration.status == DeclarationStatus.IN_REVIEW
+        and declaration.claimed_by_id != actor.pk
+        and not access.is_admin(actor)
+    ):
+        raise Conflict("already_claimed", "该申报已被其他审核员受理")
+    with transaction.atomic():
+        if declaration.status == DeclarationStatus.SUBMITTED:
+            declaration = _move(declaration, frm=DeclarationStatus.SUBMITTED, to=DeclarationStatus.IN_REVIEW,
+                                conflict="already_decided", message="该申报已经作出审核决定", claimed_by=actor)  # fmt: skip
+        to = DeclarationStatus.APPROVED if decision == "approve" else DeclarationStatus.REJECTED
+        declaration = _move(
+            declaration, frm=DeclarationStatus.IN_REVIEW, to=to, conflict="already_decided",
+            message="该申报已经作出审核决定", reasons=reasons if decision == "reject" else [], comment=comment[:1000],
+            decided_by=actor, decided_at=timezone.now(),
+        )  # fmt: skip
+        CreditRecord.objects.filter(pk=declaration.credit_id).update(
+            status=CreditStatus.ACCEPTED if decision == "approve" else CreditStatus.REJECTED
+        )
+        audit_record(
+            action=f"credits.declaration_{decision}", actor=actor, target=declaration, district=declaration.district_id,
+            ip=ip, details={"reasons": reasons, "comment": comment[:1000], "credits": str(declaration.credits)},
+        )  # fmt: skip
+    return declaration
+
+
+# --- Transcript -----------------------------------------------------------------------------------
+
+
+def transcript_issue(*, person: Record, year: int, actor, ip=None) -> tuple[bytes, CreditTranscript]:
+    """Render the year's transcript PDF and keep its verification number and what it states."""
+    from django.conf import settings
+
+    from . import transcript
+    from .selectors import compliance
+
+    standing = compliance(person, year, with_records=True)
+    number = f"CE{year}" + "".join(secrets.choice("ABCDEFGHJKLMNPQRSTUVWXYZ23456789") for _ in range(12))
+    issued = timezone.localdate()
+    pdf = transcript.render(standing=standing, record=person, number=number, issued_on=issued,
+                            bureau=settings.REGISTRY_BUREAU_NAME)  # fmt: skip
+    with transaction.atomic():
+        issued_row = CreditTranscript.objects.create(
+            number=number, record=person, year=year, name=person.name, total=standing.total,
+            professional=standing.professional, public=standing.public, required=standing.required,
+            compliant=standing.compliant, sha256=hashlib.sha256(pdf).hexdigest(),
+        )  # fmt: skip
+        audit_record(action="credits.transcript", actor=actor, target=issued_row, district=person.district_id, ip=ip,
+                     details={"year": year, "number": number})  # fmt: skip
+    return pdf, issued_row
+
+
+# --- Provider files -------------------------------------------------------------------------------
+
+
+def credits_import_path(*, path, provider: str, actor=None, progress=None):
+    """Import a CSV/XLSX file of a provider (the command and the background job); audited."""
+    from . import imports
+
+    provider = (provider or "").strip()[:100]
+    if not provider:
+        raise ServiceError("required", "请填写培训机构名称", field="provider")
+    try:
+        outcome = imports.import_file(path=path, provider=provider, progress=progress)
+    except imports.BadFile as exc:
+        raise ServiceError("bad_file", str(exc), field="file") from None
+    audit_record(
+        action="credits.import", actor=actor,
+        details={"provider": provider, "rows": outcome.rows, "accepted": outcome.result.accepted,
+                 "duplicates": outcome.result.duplicates, "rejected": len(outcome.result.rejected)},
+    )  # fmt: skip
+    return outcome
+
+
+def credits_import_start(*, provider: str, uploaded, actor) -> CreditImport:
+    """An admin's upload: store the file privately and run the import as a background job."""
+    from .tasks import run_credit_import
+
+    if not access.is_admin(actor):
+        raise ServiceError("forbidden", "只有市财政局管理员可以导入学分文件。", status=403)
+    provider = (provider or "").strip()[:100]
+    if not provider:
+        raise ServiceError("required", "请填写培训机构名称", field="provider")
+    name = (getattr(uploaded, "name", "") or "").lower()
+    if not name.endswith((".csv", ".xlsx")):
+        raise ServiceError("unsupported_type", "只能导入 CSV 或 XLSX 文件（请使用模板）。", field="file")
+    stored = storage.save(f"credit-imports/{uuid.uuid4().hex}.{name.rsplit('.', 1)[-1]}", uploaded.read())
+    with transaction.atomic():
+        job = CreditImport.objects.create(provider=provider, file=stored, original_name=name[-200:], created_by=actor)
+        audit_record(
+            action="credits.import_start", actor=actor, target=job, details={"provider": provider, "file": name}
+        )
+        enqueue(run_credit_import, str(job.pk), background=True)
+    return job
+
+
+def credits_import_run(import_id) -> str:
+    """The background job: idempotent (a finished import is not run again; a re-delivered one runs
+    again and finds its rows already there)."""
+    import tempfile
+    from pathlib import Path
+
+    from . import imports
+
+    job = CreditImport.objects.filter(pk=import_id).first()
+    if job is None or job.status in (ImportStatus.DONE, ImportStatus.FAILED):
+        return job.status if job else "missing"
+    suffix = "." + job.file.name.rsplit(".", 1)[-1]
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"import{suffix}"
+        path.write_bytes(storage.read(job.file.name))
+        total = imports.count_rows(path)
+        CreditImport.objects.filter(pk=job.pk).update(status=ImportStatus.RUNNING, total=total, processed=0)
+
+        def progress(done: int) -> None:
+            CreditImport.objects.filter(pk=job.pk).update(processed=min(done, total) if total else done)
+
+        try:
+            outcome = credits_import_path(path=path, provider=job.provider, actor=job.created_by, progress=progress)
+        except ServiceError as exc:
+            CreditImport.objects.filter(pk=job.pk).update(
+                status=ImportStatus.FAILED, error=exc.message, finished_at=timezone.now()
+            )
+            return ImportStatus.FAILED
+        except Exception:
+            # nothing was written (the merge is one transaction): say so instead of "running" forever
+            logger.exception("credit import %s failed", job.pk)
+            CreditImport.objects.filter(pk=job.pk).update(
+                status=ImportStatus.FAILED,
+                error="导入失败（系统错误，未写入任何记录），请稍后重新上传或联系运维。",
+                finished_at=timezone.now(),
+            )
+            raise
+    rejected_name = ""
+    if outcome.result.rejected:
+        rejected_name = storage.save(
+            f"credit-imports/{job.pk.hex}-rejected.xlsx", imports.rejected_xlsx(outcome.result.rejected)
+        )
+    CreditImport.objects.filter(pk=job.pk).update(
+        status=ImportStatus.DONE, processed=outcome.rows, total=outcome.rows, accepted=outcome.result.accepted,
+        duplicates=outcome.result.duplicates, rejected=len(outcome.result.rejected), rejected_file=rejected_name,
+        finished_at=timezone.now(),
+    )  # fmt: skip
+    return ImportStatus.DONE

@@ -1,0 +1,165 @@
+"""Self-declared conversions: computed credits, proof checked by content, review by the person's
+district (queue type ce_declaration), counted once approved, refused after 31 March."""
+
+import datetime as dt
+import json
+from decimal import Decimal
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from registry.audit.models import AuditEntry
+from registry.core.errors import ServiceError
+from registry.credits.models import CreditRecord, CreditStatus
+from registry.credits.selectors import compliance
+from registry.credits.services import declaration_submit, proof_add
+from tests.files import pdf_bytes, png_bytes
+from tests.helpers import problem
+
+from .conftest import collect
+
+pytestmark = pytest.mark.django_db
+
+
+def declare(api, body):
+    return api.post("/api/v1/me/credits/declarations", body)
+
+
+def upload(client, token, declaration_id, data, name="proof.pdf", kind="ce_proof"):
+    return client.post(
+        f"/api/v1/me/credits/declarations/{declaration_id}/attachments",
+        {"kind": kind, "file": SimpleUploadedFile(name, data)},
+        HTTP_AUTHORIZATION=f"Bearer {token}",
+    )
+
+
+@pytest.fixture
+def person_api(api, person):
+    api.login(person.user.phone)
+    return api
+
+
+def test_declared_reviewed_and_counted(person_api, client, person, chaoyang_reviewer, haidian_reviewer, api):
+    year = dt.date.today().year
+    response = declare(
+        person_api, {"year": year, "kind": "conference_day", "details": {"title": "全国会计学术年会", "days": "2"}}
+    )
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert body["status"] == "pending" and Decimal(body["credits"]) == Decimal(20) and body["type"] == "ce_declaration"
+    # credits are never typed: a "credits" in the details is ignored
+    typed = declare(person_api, {"year": year, "kind": "paper_first", "details": {"title": "论文", "credits": 999}})
+    assert Decimal(typed.json()["credits"]) == Decimal(30)
+    problem(upload(client, person_api.token, body["id"], b"MZ\x90\x00not a pdf", "proof.pdf"), 400, "unsupported_type")
+    proof = upload(client, person_api.token, body["id"], pdf_bytes("会议证明"))
+    assert proof.status_code == 201, proof.content
+    standing = person_api.get("/api/v1/me/credits", {"year": year}).json()
+    assert Decimal(standing["total"]) == 0 and {r["status"] for r in standing["records"]} == {"pending"}
+
+    # the district's queue, as its own type; another district's reviewer sees nothing
+    reviewer = api.__class__(api.client, api.capture)
+    reviewer.login(haidian_reviewer.phone)
+    assert reviewer.get("/api/v1/review/applications", {"type": "ce_declaration"}).json()["results"] == []
+    problem(
+        reviewer.post(f"/api/v1/review/credit-declarations/{body['id']}/decision", {"decision": "approve"}),
+        404,
+        "not_found",
+    )
+    reviewer.login(chaoyang_reviewer.phone)
+    queue = reviewer.get("/api/v1/review/applications", {"type": "ce_declaration"}).json()["results"]
+    assert [item["id"] for item in queue] == [body["id"], typed.json()["id"]]
+    assert queue[0]["type"] == "ce_declaration" and "*" in queue[0]["id_number"]
+    detail = reviewer.get(f"/api/v1/review/credit-declarations/{body['id']}")
+    assert detail.status_code == 200 and detail.json()["proofs"][0]["kind"] == "ce_proof"
+    assert reviewer.get(detail.json()["proofs"][0]["url"]).status_code == 200
+    # no proof: cannot be approved; rejection needs a reason
+    problem(
+        reviewer.post(f"/api/v1/review/credit-declarations/{typed.json()['id']}/decision", {"decision": "approve"}),
+        409,
+        "missing_proof",
+    )
+    problem(
+        reviewer.post(f"/api/v1/review/credit-declarations/{typed.json()['id']}/decision", {"decision": "reject"}),
+        400,
+        "reason_required",
+    )
+    rejected = reviewer.post(f"/api/v1/review/credit-declarations/{typed.json()['id']}/decision",
+                             {"decision": "reject", "reasons": ["material_missing"], "comment": "请上传论文首页"})  # fmt: skip
+    assert rejected.json()["status"] == "rejected"
+    approved = reviewer.post(f"/api/v1/review/credit-declarations/{body['id']}/decision", {"decision": "approve"})
+    assert approved.json()["status"] == "approved"
+    problem(
+        reviewer.post(
+            f"/api/v1/review/credit-declarations/{body['id']}/decision",
+            {"decision": "reject", "reasons": ["material_missing"]},
+        ),
+        409,
+        "already_decided",
+    )
+
+    standing = compliance(person, year)
+    assert standing.total == Decimal(20) and standing.professional == Decimal(20)
+    assert CreditRecord.objects.get(declaration__pk=typed.json()["id"]).status == CreditStatus.REJECTED
+    actions = set(AuditEntry.objects.filter(target_id=body["id"]).values_list("action", flat=True))
+    assert {"credits.declare", "credits.proof_add", "credits.review_open", "credits.declaration_approve"} <= actions
+    mine = person_api.get("/api/v1/me/credits/declarations").json()
+    assert {d["status"] for d in mine} == {"accepted", "rejected"}
+
+
+def test_late_declaration_refused_with_a_clear_message(person):
+    with pytest.raises(ServiceError) as refused:
+        declaration_submit(person=person, actor=person.user, year=2025, kind="exam_subject",
+                           details={"title": "中级会计实务"}, on=dt.date(2026, 4, 1))  # fmt: skip
+    assert refused.value.code == "declaration_closed" and "2026年3月31日" in refused.value.message
+    on_time = declaration_submit(person=person, actor=person.user, year=2025, kind="exam_subject",
+                                 details={"title": "中级会计实务"}, on=dt.date(2026, 3, 31))  # fmt: skip
+    assert on_time.credits == Decimal(90)
+
+
+def test_late_declaration_over_the_api(person_api):
+    response = declare(person_api, {"year": dt.date.today().year - 2, "kind": "book_first", "details": {"title": "书"}})
+    body = problem(response, 409, "declaration_closed")
+    assert "截止" in body["detail"]
+
+
+def test_quantity_kinds_and_bad_input(person):
+    year = dt.date.today().year
+    hours = declaration_submit(person=person, actor=person.user, year=year, kind="institute_hours",
+                               details={"title": "注协继续教育", "hours": "12.5"})  # fmt: skip
+    assert hours.credits == Decimal("12.5")
+    for kind, details, code in [
+        ("conference_day", {"title": "会"}, "invalid_quantity"),
+        ("conference_day", {"title": "会", "days": "-1"}, "invalid_quantity"),
+        ("no_such_kind", {"title": "x"}, "unknown_code"),
+        ("paper_first", {}, "required"),
+    ]:
+        with pytest.raises(ServiceError) as refused:
+            declaration_submit(person=person, actor=person.user, year=year, kind=kind, details=details)
+        assert refused.value.code == code
+    with pytest.raises(ServiceError) as refused:
+        declaration_submit(person=person, actor=person.user, year=year + 1, kind="paper_first", details={"title": "x"})
+    assert refused.value.code == "bad_year"
+
+
+def test_another_persons_declaration_is_not_found(person, other_person, api):
+    declaration = declaration_submit(person=person, actor=person.user, year=dt.date.today().year, kind="paper_other",
+                                     details={"title": "论文"})  # fmt: skip
+    proof_add(declaration=declaration, actor=person.user, uploaded=SimpleUploadedFile("p.png", png_bytes()))
+    api.login(other_person.user.phone)
+    problem(upload(api.client, api.token, declaration.pk, pdf_bytes()), 404, "not_found")
+    url = f"/api/v1/credits/proofs/{declaration.proofs.get().pk}/content"
+    problem(api.get(url), 404, "not_found")
+    with pytest.raises(ServiceError):
+        proof_add(declaration=declaration, actor=other_person.user, uploaded=SimpleUploadedFile("p.pdf", pdf_bytes()))
+
+
+def test_staff_never_decide_their_own(person, chaoyang_reviewer):
+    own = collect(name="审核员本人", district="110105", user=chaoyang_reviewer)
+    declaration = declaration_submit(person=own, actor=chaoyang_reviewer, year=dt.date.today().year,
+                                     kind="paper_other", details={"title": "论文"})  # fmt: skip
+    from registry.credits.services import declaration_claim
+
+    with pytest.raises(ServiceError) as refused:
+        declaration_claim(actor=chaoyang_reviewer, declaration=declaration)
+    assert refused.value.code == "own_application"
+    assert json.dumps(refused.value.message, ensure_ascii=False)

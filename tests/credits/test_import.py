@@ -1,0 +1,124 @@
+"""Provider files: CSV and XLSX through `import_credits` (set-based: COPY + one merge on PostgreSQL)."""
+
+import csv
+import io
+
+import pytest
+from django.core.management import call_command
+from openpyxl import Workbook, load_workbook
+
+from registry.audit.models import AuditEntry
+from registry.credits import imports
+from registry.credits.models import CreditRecord
+from registry.credits.selectors import compliance
+
+from .conftest import row
+
+pytestmark = pytest.mark.django_db
+
+
+def rows_for(person, other):
+    return [
+        row(person, "F-1", credits="60"),
+        row(person, "F-2", credits="30", subject="公需科目"),
+        {**row(other, "F-3"), "name": "王五"},
+        row(other, "F-4", credits="2.3"),
+        {**row(other, "F-5"), "id_number": "110105194912310021"},
+        row(other, "F-6", year=2031),
+        row(person, "F-1", credits="60"),  # repeated in the file
+        {**row(other, "F-7"), "completed_on": "2025-02-30"},
+        row(other, "F-8", credits="=1+1"),
+        {**row(other, "F-9"), "year": "二〇二五"},
+        {**row(other, "F-10"), "subject": "专业"},
+        {**row(other, "F-11"), "credits": "1e2"},
+    ]
+
+
+def write_csv(path, rows):
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(imports.COLUMNS)
+        for r in rows:
+            writer.writerow([r.get(c, "") for c in imports.COLUMNS])
+
+
+def write_xlsx(path, rows):
+    book = Workbook()
+    sheet = book.active
+    sheet.append([imports.COLUMN_LABELS[c] for c in imports.COLUMNS])  # Chinese headers work too
+    for r in rows:
+        sheet.append([r.get(c) for c in imports.COLUMNS])
+    book.save(path)
+
+
+EXPECTED_CODES = ["name_mismatch", "bad_credits", "unknown_person", "bad_year", "bad_date", "bad_credits", "bad_year",
+                  "bad_credits"]  # fmt: skip
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_file_import_and_again(kind, tmp_path, person, other_person, capsys):
+    path = tmp_path / f"credits.{kind}"
+    (write_csv if kind == "csv" else write_xlsx)(path, rows_for(person, other_person))
+    call_command("import_credits", str(path), "--provider", "华夏会计学院", "--no-progress")
+    assert "imported 3, duplicates 1, rejected 8" in capsys.readouterr().out
+    assert compliance(person, 2025).compliant
+    assert CreditRecord.objects.get(external_id="F-2").subject == "public"
+
+    rejected = load_workbook(tmp_path / "credits.rejected.xlsx", read_only=True)
+    lines = list(rejected.worksheets[0].iter_rows(values_only=True))
+    assert lines[0][:3] == ("行号", "原因代码", "原因")
+    assert [line[1] for line in lines[1:]] == EXPECTED_CODES
+    assert lines[1][2] == "姓名与证件号码不符" and lines[1][3] == "F-3"
+    if kind == "csv":  # (in an XLSX it is a formula cell, read as its cached value)
+        assert lines[-3][9] == "'=1+1"  # a formula-looking value is neutralised in the rejected file
+    snapshot = list(CreditRecord.objects.order_by("pk").values())
+
+    call_command("import_credits", str(path), "--provider", "华夏会计学院", "--no-progress")
+    assert "imported 0, duplicates 4, rejected 8" in capsys.readouterr().out
+    assert list(CreditRecord.objects.order_by("pk").values()) == snapshot
+    assert AuditEntry.objects.filter(action="credits.import").count() == 2
+
+
+def test_template_and_bad_header(tmp_path, capsys):
+    call_command("import_credits", "--template")
+    header = capsys.readouterr().out.splitlines()[0]
+    assert header.split(",") == imports.COLUMNS
+    book = load_workbook(io.BytesIO(imports.template_xlsx()))
+    assert [c.value for c in book.active[1]] == imports.COLUMNS
+    bad = tmp_path / "bad.csv"
+    bad.write_text("id,名字\n1,张三\n", encoding="utf-8")
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="表头缺少列"):
+        call_command("import_credits", str(bad), "--provider", "某机构", "--no-progress")
+    assert not CreditRecord.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_admin_upload_runs_as_a_job(code_tables, tmp_path, municipal_admin, django_capture_on_commit_callbacks):
+    """In the background (the job thread has its own database connection), with its progress."""
+    from .conftest import collect
+
+    person, other_person = collect(name="张三"), collect(name="李四", district="110108")
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from registry.applications import storage
+    from registry.credits.models import CreditImport, ImportStatus
+    from registry.credits.services import credits_import_start
+
+    path = tmp_path / "upload.csv"
+    write_csv(path, rows_for(person, other_person))
+    with django_capture_on_commit_callbacks(execute=True):
+        job = credits_import_start(provider="华夏会计学院", uploaded=SimpleUploadedFile("upload.csv", path.read_bytes()),
+                                   actor=municipal_admin)  # fmt: skip
+    from tests.workers import wait_for
+
+    wait_for(
+        lambda: CreditImport.objects.get(pk=job.pk).status in (ImportStatus.DONE, ImportStatus.FAILED),
+        timeout=120,
+        what="the import job",
+    )
+    job.refresh_from_db()
+    assert (job.total, job.processed, job.accepted, job.duplicates, job.rejected) == (12, 12, 3, 1, 8)
+    lines = list(load_workbook(io.BytesIO(storage.read(job.rejected_file.name))).active.iter_rows(values_only=True))
+    assert len(lines) == 9

@@ -1,0 +1,69 @@
+"""A municipal admin imports a provider's 100,000-row XLSX through the back office: it runs as a
+background job with a progress page, and the rejected rows come back as an XLSX with reasons."""
+
+import io
+
+import pytest
+from openpyxl import Workbook, load_workbook
+
+from registry.credits import imports
+from registry.credits.models import CreditImport, CreditRecord
+from tests.credits.conftest import collect
+from tests.factories import UserFactory
+from tests.helpers import shot
+from tests.workers import wait_for
+
+from .test_review_journey import login
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+ROWS = 100_000
+
+
+def provider_xlsx(path, people):
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet("学分")
+    sheet.append(imports.COLUMNS)
+    for i in range(ROWS):
+        person = people[i % len(people)]
+        name = person.name if i % 1000 else "错误姓名"  # 100 rows with a wrong name
+        sheet.append(
+            [f"X{i:07d}", person.id_number, name, 2025, "会计继续教育网络课程", "professional", 2, 2, "2025-05-20"]
+        )
+    book.save(path)
+
+
+def test_admin_imports_100k_rows_as_a_job_with_progress(browser, page, live_server, code_tables, tmp_path):
+    people = [collect(name=f"学员{i}", district="110105" if i % 2 else "110108") for i in range(40)]
+    admin_user = UserFactory(admin=True, name="市局管理员")
+    path = tmp_path / "provider.xlsx"
+    provider_xlsx(path, people)
+
+    login(page, live_server.url, admin_user.phone)
+    page.goto(f"{live_server.url}/admin/credits/creditimport/")
+    page.click("text=导入学分文件")
+    page.fill("#id_provider", "北京会计继续教育学院")
+    page.set_input_files("#id_file", str(path))
+    shot(page, "01-upload")
+    page.click("input[type=submit]")
+    page.wait_for_selector("[data-testid=import-progress]")
+    shot(page, "02-progress")
+
+    # the page refreshes itself every 2 s while the job runs; the test reloads it too, so a refresh
+    # that happens to land while the browser is busy cannot stall it
+    def finished() -> bool:
+        page.reload()
+        return page.locator("[data-testid=import-result]").count() == 1
+
+    wait_for(finished, timeout=900, interval=2, what="the import to finish")
+    shot(page, "03-done")
+    assert "导入 99900 条，重复 0 条，未导入 100 条" in page.inner_text("[data-testid=import-result]")
+    job = CreditImport.objects.get()
+    assert (job.total, job.processed, job.accepted, job.rejected) == (ROWS, ROWS, 99_900, 100)
+    assert CreditRecord.objects.count() == 99_900
+
+    with page.expect_download() as download:
+        page.click("[data-testid=rejected-download]")
+    rejected = load_workbook(io.BytesIO(open(download.value.path(), "rb").read()), read_only=True)
+    lines = list(rejected.worksheets[0].iter_rows(values_only=True))
+    assert len(lines) == 101 and lines[1][1] == "name_mismatch" and lines[1][2] == "姓名与证件号码不符"
+    assert lines[1][0] == 2 and lines[2][0] == 1002  # the rows' line numbers in the provider's file
