@@ -76,6 +76,16 @@ def _transfer_in_form(data: dict, applicant) -> dict:
     return form
 
 
+def refuse_if_frozen(record: Record | None) -> None:
+    """A record frozen by a verification campaign opens no application until the person answers
+    the campaign (on the home page), which lifts the mark (API.md: 409 `record_frozen`)."""
+    if record is not None and record.status == RecordStatus.FROZEN:
+        raise Conflict(
+            "record_frozen",
+            "您的信息因未按期答复集中核查已被冻结，暂不能办理其他业务。请先在首页“待办事项”中完成核查确认，解除冻结后再办理。",
+        )
+
+
 def application_create(
     *,
     applicant,
@@ -96,6 +106,7 @@ def application_create(
             field="type",
         )
     record = Record.objects.filter(user=applicant).first()
+    refuse_if_frozen(record)
     if type == ApplicationType.FIRST_COLLECTION and record is not None:
         raise Conflict("already_collected", "您已完成信息采集，信息有变化请办理“信息变更”。")
     if type == ApplicationType.CHANGE:
@@ -172,6 +183,7 @@ def application_create(
 def transfer_out_request(*, applicant, destination_region: str) -> Application:
     """调出: goes straight to the source district's queue; approval issues a transfer code."""
     record = Record.objects.filter(user=applicant).first()
+    refuse_if_frozen(record)
     if record is None:
         raise Conflict("no_record", "您尚未完成信息采集，无需办理调出。")
     if record.status != RecordStatus.NORMAL:
