@@ -9,6 +9,11 @@ def site(request):
     if access.is_staff_member(user):
         nav.append(("web:review_queue", "审核队列"))
         nav.append(("web:staff_phone_recovery", "手机号停用处理"))
+        nav += [
+            ("web:staff_notices", "通知公告"),
+            ("web:staff_campaigns", "集中核查"),
+            ("web:staff_integrity", "诚信记录"),
+        ]
         if access.is_admin(user):
             nav += [("web:review_districts", "各区审核情况"), ("web:staff_users", "审核员管理")]
         if user.is_staff:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, applicant_views, review_views, staff_views, views
+from . import account_views, applicant_views, campaign_views, review_views, staff_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -49,4 +49,14 @@ urlpatterns = [
     ),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
     path("staff/users/<int:user_id>/districts/", staff_views.staff_districts, name="staff_districts"),
+    # Notices, campaigns, integrity (campaign_views)
+    path("notices/", campaign_views.inbox, name="inbox"),
+    path("notices/<uuid:notice_id>/", campaign_views.notice_detail, name="notice_detail"),
+    path("campaigns/<uuid:campaign_id>/confirm/", campaign_views.campaign_confirm, name="campaign_confirm"),
+    path("staff/notices/", campaign_views.staff_notices, name="staff_notices"),
+    path("staff/notices/<uuid:notice_id>/", campaign_views.staff_notice, name="staff_notice"),
+    path("staff/campaigns/", campaign_views.staff_campaigns, name="staff_campaigns"),
+    path("staff/campaigns/<uuid:campaign_id>/", campaign_views.staff_campaign, name="staff_campaign"),
+    path("staff/integrity/", campaign_views.staff_integrity, name="staff_integrity"),
+    path("staff/integrity/<uuid:entry_id>/end/", campaign_views.staff_integrity_end, name="staff_integrity_end"),
 ]
