@@ -3,6 +3,7 @@ side under /admin/…, the person's side under /me/…."""
 
 import datetime as dt
 
+from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from registry.accounts import access
@@ -18,13 +19,13 @@ from registry.notices import services as notice_services
 
 from .errors import ApiError
 from .security import account_auth
+from .staff import require_staff
 
 router = Router(tags=["通知、核查与诚信"], auth=account_auth)
 
 
 def _staff(request):
-    if not access.is_staff_member(request.auth):
-        raise ApiError(403, "forbidden", "仅区财政局审核员和市财政局管理员可以使用此功能。")
+    require_staff(request.auth)
     return request.auth
 
 
@@ -347,7 +348,7 @@ def _integrity_out(entry: IntegrityEntry, *, full_id: bool = False) -> Integrity
         starts_on=entry.starts_on,
         ends_on=entry.ends_on,
         ended_on=entry.ended_on,
-        in_force=entry.in_force_on(dt.date.today()),
+        in_force=entry.in_force_on(timezone.localdate()),
     )
 
 

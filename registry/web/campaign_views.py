@@ -90,10 +90,7 @@ def staff_notices(request):
                 ip=client_ip(request),
             )
         except ServiceError as exc:
-            if exc.status == 403:
-                form.add_error(None, exc.message)
-            else:
-                show_service_error(form, _field_error(exc))
+            _show_audience_error(form, exc)
         else:
             messages.success(
                 request,
@@ -104,12 +101,16 @@ def staff_notices(request):
     return render(request, "staff/notices.html", {"form": form, "notices": notices})
 
 
-def _field_error(exc: ServiceError) -> ServiceError:
-    """audience.districts → districts: the form's field names."""
-    exc.field = exc.field.split(".")[-1] if exc.field.startswith("audience.") else exc.field
-    if exc.field == "kind" or exc.field == "audience":
+def _show_audience_error(form, exc: ServiceError) -> None:
+    """A refusal (403: outside the reviewer's districts) on the form; `audience.districts` on the
+    form's `districts` field."""
+    if exc.status == 403:
+        form.add_error(None, exc.message)
+        return
+    exc.field = exc.field.removeprefix("audience.")
+    if exc.field == "audience":
         exc.field = "kind"
-    return exc
+    show_service_error(form, exc)
 
 
 @never_cache
@@ -147,10 +148,7 @@ def staff_campaigns(request):
                 ip=client_ip(request),
             )
         except ServiceError as exc:
-            if exc.status == 403:
-                form.add_error(None, exc.message)
-            else:
-                show_service_error(form, _field_error(exc))
+            _show_audience_error(form, exc)
         else:
             messages.success(request, f"已发起“{campaign.name}”，范围内 {campaign.in_scope} 人。")
             return redirect("web:staff_campaign", campaign_id=campaign.pk)
