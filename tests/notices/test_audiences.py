@@ -1,6 +1,8 @@
 """Each audience reaches exactly the people it names (a second district, level and person beside
 the first); a district reviewer reaches only their districts (403 otherwise)."""
 
+import datetime as dt
+
 import pytest
 
 from registry.core.errors import ServiceError
@@ -134,3 +136,38 @@ def test_bad_audiences_are_refused(audience, code, municipal_admin):
     with pytest.raises(ServiceError) as refused:
         audience_clean(actor=municipal_admin, audience=audience)
     assert refused.value.status == 400 and refused.value.code == code
+
+
+def test_no_update_years_is_the_three_year_template(town, municipal_admin):
+    from django.utils import timezone
+
+    from registry.notices.audiences import CAMPAIGN_KINDS
+    from registry.records.models import RecordVersion
+
+    old = timezone.now() - dt.timedelta(days=365 * 3 + 10)
+    RecordVersion.objects.filter(record__user=town["hd_none"]).update(created_at=old)
+    clean = audience_clean(
+        actor=municipal_admin, audience={"kind": "no_update_years", "years": 3}, kinds=CAMPAIGN_KINDS
+    )
+    assert set(audience_people(clean).values_list("user_id", flat=True)) == ids(town, "hd_none")
+    with pytest.raises(ServiceError):  # a campaign scope, not a notice audience
+        audience_clean(actor=municipal_admin, audience={"kind": "no_update_years", "years": 3})
+
+
+def test_campaign_nonresponders_narrowed_to_a_reviewers_districts(town, municipal_admin, chaoyang_reviewer):
+    from django.utils import timezone
+
+    from registry.campaigns.services import campaign_confirm, campaign_open, campaigns_tick
+
+    campaign = campaign_open(
+        actor=municipal_admin,
+        name="核查",
+        scope={"kind": "all"},
+        deadline=timezone.localdate() + dt.timedelta(days=5),
+        on_no_response="abnormal",
+    )
+    campaigns_tick()
+    campaign_confirm(campaign_id=campaign.pk, actor=town["cy_mid"])
+    audience = {"kind": "campaign_nonresponders", "campaign": str(campaign.pk)}
+    assert reached(audience, municipal_admin) == ids(town, "cy_junior", "hd_senior", "hd_none", "hd_audit")
+    assert reached(audience, chaoyang_reviewer) == ids(town, "cy_junior")
