@@ -20,7 +20,13 @@ BEAT_SCHEDULE = {
     "audit-anchor": {"task": "registry.audit.tasks.anchor_audit_head", "schedule": 15 * 60.0},
     # Continuing-education obligation start years of records changed since the last run; idempotent.
     "credits-obligations": {"task": "registry.credits.tasks.refresh_obligations", "schedule": 10 * 60.0},
+    # Scheduled notices whose time has come; fan-outs a lost job or a crash left unfinished.
+    "notices-publish": {"task": "registry.notices.tasks.publish_due_notices", "schedule": 60.0},
+    # Campaigns: tasks, reminders N days before the deadline, marking non-responders after it.
+    "campaigns-due": {"task": "registry.campaigns.tasks.campaigns_due", "schedule": 5 * 60.0},
 }
+# Without beat (no broker), cron runs the same entries: `manage.py run_due_jobs` every minute
+# (registry/core/schedule.py). Add new periodic jobs here and both run them.
 # The namespaced key: celery 5.6 ignores plain ones set after config_from_object(namespace="CELERY").
 app.conf.update(CELERY_BEAT_SCHEDULE=BEAT_SCHEDULE)
 

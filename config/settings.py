@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "registry.transfers",
     "registry.imports",
     "registry.credits",
+    "registry.notices",
+    "registry.campaigns",
+    "registry.integrity",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -327,6 +330,11 @@ SMS_PHONE_INTERVAL_SECONDS = env_int("SMS_PHONE_INTERVAL_SECONDS", 60, "Minimum 
 SMS_PHONE_DAILY_LIMIT = env_int("SMS_PHONE_DAILY_LIMIT", 10, "Codes per phone per day.")
 SMS_IP_HOURLY_LIMIT = env_int("SMS_IP_HOURLY_LIMIT", 30, "Codes requested from one IP address per hour.")
 SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5, "Wrong entries after which a code is void.")
+SMS_DELIVERY_BATCH = env_int("SMS_DELIVERY_BATCH", 100, "Messages of a notice handed to one background delivery job.")
+NOTICE_FANOUT_BATCH = env_int(
+    "NOTICE_FANOUT_BATCH", 5000, "People added to a notice (or a campaign) per transaction during its fan-out."
+)
+NOTICE_ID_LIST_MAX = env_int("NOTICE_ID_LIST_MAX", 100_000, "Most ID numbers in one uploaded notice audience list.")
 
 LOGIN_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, "Failed logins on one account that lock it.")
 LOGIN_IP_FAILURE_LIMIT = env_int(

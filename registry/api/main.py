@@ -3,6 +3,7 @@ from .auth import router as auth_router
 from .claims import router as claims_router
 from .clients import router as clients_router
 from .credits import router as credits_router
+from .campaigns import router as campaigns_router
 from .errors import install_handlers
 from .openapi import RegistryApi
 from .reference import router as reference_router
@@ -26,3 +27,4 @@ api.add_router("/", review_router)
 api.add_router("/", reference_router)
 api.add_router("/", clients_router)
 api.add_router("/", credits_router)
+api.add_router("/", campaigns_router)

@@ -261,6 +261,20 @@ def available_starts(user, *, record, open_application: Application | None) -> s
     return {type_ for type_ in STARTS if start_refusal(user, type_, record) is None}
 
 
+@start_guard(*STARTS)  # first: a frozen record is answered as frozen, not as "not normal"
+def _not_frozen(user, record) -> Refusal | None:
+    """A record frozen by a verification campaign opens no application until the person answers
+    the campaign (on the home page), which lifts the mark (API.md: 409 `record_frozen`)."""
+    from registry.records.models import RecordStatus
+
+    if record is not None and record.status == RecordStatus.FROZEN:
+        return Refusal(
+            "record_frozen",
+            "您的信息因未按期答复集中核查已被冻结，暂不能办理其他业务。请先在首页“待办事项”中完成核查确认，解除冻结后再办理。",
+        )
+    return None
+
+
 @start_guard(ApplicationType.FIRST_COLLECTION)
 def _not_collected_yet(user, record) -> Refusal | None:
     if record is not None:

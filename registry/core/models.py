@@ -152,3 +152,20 @@ class CalendarYear(models.Model):
 
     def __str__(self) -> str:
         return f"{self.year}（{self.source}）"
+
+
+class JobRun(models.Model):
+    """When each entry of the beat schedule (config/celery.BEAT_SCHEDULE) last ran through
+    `manage.py run_due_jobs` (cron without a broker or beat): what is due is decided from it."""
+
+    name = models.CharField("任务", max_length=100, primary_key=True)
+    last_run_at = models.DateTimeField("最近开始", null=True, blank=True)
+    last_finished_at = models.DateTimeField("最近结束", null=True, blank=True)
+    last_ok = models.BooleanField("最近成功", default=True)
+    last_error = models.CharField("最近错误", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "定时任务运行记录"
+
+    def __str__(self) -> str:
+        return self.name

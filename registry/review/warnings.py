@@ -8,6 +8,7 @@ from registry.accounts.models import User
 from registry.applications.materials import BACKGROUND_NAMES, photo_background
 from registry.applications.models import Application, ApplicationCertificate, ApplicationStatus
 from registry.core.masking import mask_id_number
+from registry.integrity.selectors import review_warnings_for as integrity_warnings
 from registry.records.models import Record
 
 
@@ -39,6 +40,7 @@ def review_warnings(application: Application) -> list[dict]:
                     "message": f"证件号码 {mask_id_number(id_number)} 已在另一个账号下采集（一人只能有一个账号）",
                 }
             )
+    warnings += integrity_warnings(application.applicant_id)
     warnings += _transfer_and_change_warnings(application)
     photo = application.attachments.current().filter(kind="photo").first()
     if photo is not None:

@@ -24,6 +24,38 @@ def sms_enqueue(*, phone: str, text: str, purpose: str, code: str = "") -> SmsMe
     return message
 
 
+def sms_enqueue_many(*, messages: list[tuple[str, str]], purpose: str) -> list[int]:
+    """Queue many text messages (phone, text) at once — a notice's SMS channel. Rows are written
+    in one INSERT; after the transaction commits they are handed to background jobs of
+    SMS_DELIVERY_BATCH messages each. A batch the broker refuses stays queued for the requeue."""
+    from .tasks import deliver_sms_batch
+
+    created = SmsMessage.objects.bulk_create(
+        SmsMessage(phone=phone, text=text, purpose=purpose) for phone, text in messages
+    )
+    ids = [message.pk for message in created]
+    size = settings.SMS_DELIVERY_BATCH
+    for start in range(0, len(ids), size):
+        enqueue(deliver_sms_batch, ids[start : start + size], background=get_backend().remote)
+    return ids
+
+
+def deliver_batch(message_ids: list[int], *, budget_seconds: float = 60.0) -> int:
+    """One attempt each, within a time budget. A message the gateway refused for now, or one not
+    reached before the budget ran out, stays queued: the requeue job dispatches it again. Sending
+    is exactly once per message whatever runs twice (deliver_once claims each row)."""
+    started = time.monotonic()
+    sent = 0
+    for message_id in message_ids:
+        if time.monotonic() - started > budget_seconds:
+            break
+        try:
+            sent += deliver_once(message_id).status == SmsStatus.SENT
+        except GatewayError:
+            continue
+    return sent
+
+
 # A delivery attempt cannot outlive the task's hard time limit (its worker child is killed then), so
 # a message `sending` for longer than this was left by a dead worker and may be taken over.
 DELIVERY_TIME_LIMIT = 60

@@ -1,7 +1,7 @@
 from celery import shared_task
 
 from .backends import GatewayError
-from .services import DELIVERY_TIME_LIMIT, MAX_ATTEMPTS, deliver_once, requeue_stale, retry_delay
+from .services import DELIVERY_TIME_LIMIT, MAX_ATTEMPTS, deliver_batch, deliver_once, requeue_stale, retry_delay
 
 
 # acks_late + reject_on_worker_lost: a worker child killed mid-delivery puts the job back on the
@@ -21,3 +21,9 @@ def deliver_sms(self, message_id: int) -> str:
 def requeue_sms() -> int:
     """Scheduled every minute by Celery beat (config/celery.py)."""
     return requeue_stale()
+
+
+@shared_task(time_limit=110, acks_late=True, reject_on_worker_lost=True)
+def deliver_sms_batch(message_ids: list[int]) -> int:
+    """A batch of a notice's messages (sms_enqueue_many); what is left is requeued by requeue_sms."""
+    return deliver_batch(message_ids)

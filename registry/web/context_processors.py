@@ -11,6 +11,11 @@ def site(request):
         nav.append(("web:credit_declarations", "学分申报审核"))
         nav.append(("web:credit_compliance", "继续教育达标"))
         nav.append(("web:staff_phone_recovery", "手机号停用处理"))
+        nav += [
+            ("web:staff_notices", "通知公告"),
+            ("web:staff_campaigns", "集中核查"),
+            ("web:staff_integrity", "诚信记录"),
+        ]
         if access.is_admin(user):
             nav += [("web:review_districts", "各区审核情况"), ("web:staff_users", "审核员管理")]
             nav.append(("web:imports", "存量数据导入"))

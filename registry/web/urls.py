@@ -1,6 +1,15 @@
 from django.urls import path
 
-from . import account_views, applicant_views, credits_views, import_views, review_views, staff_views, views
+from . import (
+    account_views,
+    applicant_views,
+    campaign_views,
+    credits_views,
+    import_views,
+    review_views,
+    staff_views,
+    views,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -75,4 +84,14 @@ urlpatterns = [
     path("staff/imports/<uuid:batch_id>/", import_views.import_batch, name="import_batch"),
     path("staff/imports/<uuid:batch_id>/report.xlsx", import_views.import_report, name="import_report"),
     path("staff/imports/claim-by-district/", import_views.staff_claim, name="staff_import_claim"),
+    # Notices, campaigns, integrity (campaign_views)
+    path("notices/", campaign_views.inbox, name="inbox"),
+    path("notices/<uuid:notice_id>/", campaign_views.notice_detail, name="notice_detail"),
+    path("campaigns/<uuid:campaign_id>/confirm/", campaign_views.campaign_confirm, name="campaign_confirm"),
+    path("staff/notices/", campaign_views.staff_notices, name="staff_notices"),
+    path("staff/notices/<uuid:notice_id>/", campaign_views.staff_notice, name="staff_notice"),
+    path("staff/campaigns/", campaign_views.staff_campaigns, name="staff_campaigns"),
+    path("staff/campaigns/<uuid:campaign_id>/", campaign_views.staff_campaign, name="staff_campaign"),
+    path("staff/integrity/", campaign_views.staff_integrity, name="staff_integrity"),
+    path("staff/integrity/<uuid:entry_id>/end/", campaign_views.staff_integrity_end, name="staff_integrity_end"),
 ]

@@ -1,0 +1,63 @@
+import datetime as dt
+
+from django.utils import timezone
+
+from registry.records.models import Record
+
+from .models import IntegrityEntry, IntegrityKind
+
+
+def _record_of(person) -> Record | None:
+    if isinstance(person, Record):
+        return person
+    return Record.objects.filter(user=person).first()
+
+
+def bans_in_force(person, *, on: dt.date | None = None):
+    """The bans from accounting work in force on `on` (default today) for a person (a User or
+    their Record)."""
+    record = _record_of(person)
+    if record is None:
+        return IntegrityEntry.objects.none()
+    day = on or timezone.localdate()
+    return IntegrityEntry.objects.filter(record=record, kind=IntegrityKind.BAN).in_force_on(day)
+
+
+def restricted(person, *, on: dt.date | None = None) -> bool:
+    """`restricted` of the verification API: an integrity ban is in force on that day."""
+    return bans_in_force(person, on=on).exists()
+
+
+def entries_of(person):
+    """Everything on a person's integrity record, newest first (what they see on their record page)."""
+    record = _record_of(person)
+    return IntegrityEntry.objects.filter(record=record) if record else IntegrityEntry.objects.none()
+
+
+def review_warnings_for(applicant_id: int) -> list[dict]:
+    """A ban (in force or coming) and penalties, as review warnings on every application of the person."""
+    today = timezone.localdate()
+    warnings = []
+    entries = IntegrityEntry.objects.filter(
+        record__user_id=applicant_id, kind__in=[IntegrityKind.BAN, IntegrityKind.PENALTY]
+    )
+    for entry in entries.order_by("starts_on"):
+        until = f"至 {entry.ends_on:%Y-%m-%d}" if entry.ends_on else "（未定期限）"
+        if entry.kind == IntegrityKind.BAN and (entry.in_force_on(today) or entry.starts_on > today):
+            warnings.append(
+                {
+                    "code": "integrity_ban",
+                    "message": f"诚信记录：禁止从事会计工作，{entry.starts_on:%Y-%m-%d} 起{until}，"
+                    f"文号 {entry.document_number or '未填'}：{entry.summary}",
+                    "ok": False,
+                }
+            )
+        elif entry.kind == IntegrityKind.PENALTY and entry.ended_on is None:
+            warnings.append(
+                {
+                    "code": "integrity_penalty",
+                    "message": f"诚信记录：行政处罚（{entry.starts_on:%Y-%m-%d}，文号 {entry.document_number or '未填'}）：{entry.summary}",
+                    "ok": False,
+                }
+            )
+    return warnings

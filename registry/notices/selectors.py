@@ -1,0 +1,81 @@
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+
+from registry.accounts import access
+from registry.core.masking import mask_phone
+from registry.sms.models import SmsStatus
+
+from .models import Notice, NoticeRecipient
+
+
+@dataclass
+class InboxPage:
+    results: list[NoticeRecipient]
+    next: str | None
+    unread: int
+
+
+def unread_count(user) -> int:
+    if not access.is_active_user(user):
+        return 0
+    return NoticeRecipient.objects.filter(user=user, read_at__isnull=True).count()
+
+
+def inbox(user, *, cursor: str | None = None, limit: int = 20) -> InboxPage:
+    """The person's notices, newest first (keyset on the inbox row id). A bad cursor: ValueError."""
+    rows = NoticeRecipient.objects.filter(user=user).select_related("notice").order_by("-pk")
+    if cursor:
+        rows = rows.filter(pk__lt=int(cursor))
+    page = list(rows[: limit + 1])
+    more = len(page) > limit
+    page = page[:limit]
+    return InboxPage(results=page, next=str(page[-1].pk) if more else None, unread=unread_count(user))
+
+
+def inbox_entry(user, notice_id) -> NoticeRecipient | None:
+    try:
+        return NoticeRecipient.objects.select_related("notice").filter(user=user, notice_id=notice_id).first()
+    except (ValueError, TypeError, ValidationError):  # a malformed id is just "not found"
+        return None
+
+
+def notices_for_staff(actor):
+    """Admins see every notice; a district reviewer the ones they published."""
+    if access.is_admin(actor):
+        return Notice.objects.all()
+    if access.is_reviewer(actor):
+        return Notice.objects.filter(created_by=actor)
+    return Notice.objects.none()
+
+
+def notice_progress(notice: Notice) -> dict:
+    """What the publisher sees: how far the fan-out is, how many read, SMS delivery by status and
+    the people whose SMS failed (masked phone)."""
+    deliveries = NoticeRecipient.objects.filter(notice=notice)
+    sms = {status: 0 for status in SmsStatus.values}
+    if notice.sends_sms:
+        for row in deliveries.filter(sms__isnull=False).values("sms__status").annotate(n=Count("pk")):
+            sms[row["sms__status"]] = row["n"]
+    failed = [
+        {"name": name, "phone": mask_phone(phone), "error": error}
+        for name, phone, error in deliveries.filter(sms__status=SmsStatus.FAILED)
+        .order_by("pk")
+        .values_list("user__name", "sms__phone", "sms__last_error")[:50]
+    ]
+    return {
+        "id": str(notice.pk),
+        "title": notice.title,
+        "status": notice.status,
+        "status_label": notice.get_status_display(),
+        "audience": notice.audience_label,
+        "channels": notice.channels,
+        "publish_at": notice.publish_at,
+        "finished_at": notice.finished_at,
+        "recipients": notice.recipients,
+        "fanned_out": notice.fanned_out,
+        "read": deliveries.filter(read_at__isnull=False).count(),
+        "sms": sms if notice.sends_sms else {},
+        "sms_failed": failed,
+    }
