@@ -5,6 +5,7 @@ from .openapi import RegistryApi
 from .reference import router as reference_router
 from .review import router as review_router
 from .staff import router as staff_router
+from .stats import router as stats_router
 
 api = RegistryApi(
     title="会计人员信息管理系统 API",
@@ -20,3 +21,4 @@ api.add_router("/", applicant_router)
 api.add_router("/", staff_router)
 api.add_router("/", review_router)
 api.add_router("/", reference_router)
+api.add_router("/", stats_router)
