@@ -27,6 +27,9 @@ class PersonFact(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "统计用人员事实表"
 
+    def __str__(self) -> str:
+        return f"{self.record_id} v{self.version}"
+
 
 class Figure(models.Model):
     """One number: `dimension` (level, education, age_band, …, flow:first_collection, review_days,
@@ -40,6 +43,9 @@ class Figure(models.Model):
     class Meta:
         indexes = [models.Index(fields=["district", "dimension"], name="figure_district_dimension")]
 
+    def __str__(self) -> str:
+        return f"{self.dimension} {self.district} {self.key}={self.value}"
+
 
 class Snapshot(models.Model):
     refreshed_at = models.DateTimeField()
@@ -49,6 +55,9 @@ class Snapshot(models.Model):
 
     class Meta:
         get_latest_by = "refreshed_at"
+
+    def __str__(self) -> str:
+        return f"{self.refreshed_at:%Y-%m-%d %H:%M}"
 
 
 class ExportStatus(models.TextChoices):
@@ -78,3 +87,6 @@ class ExportJob(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "导出任务"
         permissions = [("export_full_id_number", "导出完整证件号码")]
+
+    def __str__(self) -> str:
+        return f"{self.kind}.{self.fmt} {self.get_status_display()}"
