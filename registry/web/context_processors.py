@@ -7,6 +7,7 @@ def site(request):
     user = getattr(request, "user", None)
     nav = [("web:home", "首页")]
     if access.is_staff_member(user):
+        nav.append(("web:stats", "统计"))
         nav.append(("web:review_queue", "审核队列"))
         nav.append(("web:staff_phone_recovery", "手机号停用处理"))
         if access.is_admin(user):

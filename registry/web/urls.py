@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, applicant_views, review_views, staff_views, views
+from . import account_views, applicant_views, review_views, staff_views, stats_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -48,5 +48,9 @@ urlpatterns = [
         name="phone_recovery_cancel",
     ),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
+    path("staff/stats/", stats_views.dashboard, name="stats"),
+    path("staff/stats/export/", stats_views.export, name="stats_export"),
+    path("staff/exports/", stats_views.export_list, name="stats_exports"),
+    path("staff/exports/<uuid:job_id>/", stats_views.export_download, name="stats_export_download"),
     path("staff/users/<int:user_id>/districts/", staff_views.staff_districts, name="staff_districts"),
 ]
