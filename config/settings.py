@@ -327,6 +327,9 @@ TRANSFER_KEY_PATH = env_str(
 REGISTRY_DEPLOYMENT_NAME = env_str(
     "REGISTRY_DEPLOYMENT_NAME", "北京市会计人员信息管理系统", "Name written into signed transfer documents."
 )
+API_KEY_RATE_LIMIT = env_int(
+    "API_KEY_RATE_LIMIT", 600, "Calls one API key (X-Api-Key: verification, providers) may make per minute; then 429."
+)
 API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 12 * 3600, "Lifetime of a bearer token from /auth/login.")
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO", "Log level of the registry loggers.")

@@ -23,8 +23,8 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(ApiClient)
 class ApiClientAdmin(admin.ModelAdmin):
-    list_display = ["name", "scope", "key_prefix", "active", "created_at", "last_used_at"]
-    readonly_fields = ["key_prefix", "key_hash", "created_at", "last_used_at"]
+    list_display = ["name", "scope", "key_prefix", "active", "created_at", "last_used_at", "call_count"]
+    readonly_fields = ["key_prefix", "key_hash", "created_at", "last_used_at", "call_count"]
 
     def has_add_permission(self, request):
         return False  # keys are issued by `manage.py create_api_client`, which shows the key once

@@ -87,6 +87,7 @@ class ApiClient(models.Model):
     active = models.BooleanField("有效", default=True)
     created_at = models.DateTimeField("创建时间", auto_now_add=True)
     last_used_at = models.DateTimeField("最近调用", null=True, blank=True)
+    call_count = models.PositiveBigIntegerField("调用次数", default=0)
 
     class Meta:
         verbose_name = verbose_name_plural = "API 客户端"
@@ -97,6 +98,20 @@ class ApiClient(models.Model):
     @staticmethod
     def new_key() -> str:
         return "ar_" + secrets.token_urlsafe(32)
+
+
+class ApiKeyCall(models.Model):
+    """One accepted call of a key within the last minute, for the per-key rate limit
+    (API_KEY_RATE_LIMIT; core.ratelimit.record_attempt prunes older rows)."""
+
+    client = models.ForeignKey(ApiClient, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["client", "at"], name="apikeycall_client_at")]
+
+    def __str__(self) -> str:
+        return f"{self.client_id} {self.at:%H:%M:%S}"
 
 
 class SmsPurpose(models.TextChoices):

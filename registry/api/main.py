@@ -1,5 +1,6 @@
 from .applicant import router as applicant_router
 from .auth import router as auth_router
+from .clients import router as clients_router
 from .errors import install_handlers
 from .openapi import RegistryApi
 from .reference import router as reference_router
@@ -22,3 +23,4 @@ api.add_router("/", staff_router)
 api.add_router("/", review_router)
 api.add_router("/", reference_router)
 api.add_router("/", stats_router)
+api.add_router("/", clients_router)

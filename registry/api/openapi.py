@@ -59,6 +59,8 @@ def error_statuses(path: str, method: str, operation: dict) -> set[int]:
         statuses.add(404)  # the object named in the path or query does not exist
     if changes:
         statuses |= {409, 429}
+    if any("ApiKey" in scheme for scheme in operation.get("security", [])):
+        statuses.add(429)  # past the key's per-minute limit (API_KEY_RATE_LIMIT)
     if path.split("/api/v1", 1)[-1].startswith("/auth/"):
         statuses |= {401, 429}  # wrong password, login lockout, SMS code limits
     body = operation.get("requestBody", {}).get("content", {})

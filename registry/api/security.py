@@ -1,8 +1,11 @@
-"""Who is calling: a bearer token from /auth/login, or the browser's session cookie (with CSRF)."""
+"""Who is calling: a bearer token from /auth/login, the browser's session cookie (with CSRF), or an
+outside system's API key (X-Api-Key)."""
 
-from ninja.security import HttpBearer, SessionAuth
+from ninja.security import APIKeyHeader, HttpBearer, SessionAuth
 
 from registry.accounts.auth import token_authenticate
+from registry.accounts.services import api_client_authenticate
+from registry.audit.services import client_ip
 
 from .errors import ApiError
 
@@ -60,3 +63,18 @@ def optional_user(request):
         if user:
             return user
     return None
+
+
+class ApiKey(APIKeyHeader):
+    """`auth=ApiKey("verify")` on an endpoint: only API clients of that scope, sending X-Api-Key.
+    The check (401/403/429, counting, audit) is accounts.services.api_client_authenticate; the
+    client is `request.auth` in the endpoint."""
+
+    param_name = "X-Api-Key"
+
+    def __init__(self, scope: str):
+        super().__init__()
+        self.scope = scope
+
+    def authenticate(self, request, key):
+        return api_client_authenticate(key, scope=self.scope, path=request.path, ip=client_ip(request))
