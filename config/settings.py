@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "registry.review",
     "registry.transfers",
     "registry.stats",
+    "registry.verification",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -383,7 +384,4 @@ EXPORT_PART_ROWS = env_int(
     "EXPORT_PART_ROWS", 200_000, "Rows one background export step writes (each step stays well under the task limit)."
 )
 EXPORT_DIR = env_str("EXPORT_DIR", str(VAR_DIR / "exports"), "Private folder for background export files.")
-VERIFY_RATE_LIMIT = env_int(
-    "VERIFY_RATE_LIMIT", 600, "Verification calls (a batch counts once) one API key may make a minute."
-)
 VERIFY_BATCH_MAX = env_int("VERIFY_BATCH_MAX", 1000, "People one POST /api/v1/verify/batch may check.")

@@ -7,6 +7,7 @@ from .reference import router as reference_router
 from .review import router as review_router
 from .staff import router as staff_router
 from .stats import router as stats_router
+from .verification import router as verification_router
 
 api = RegistryApi(
     title="会计人员信息管理系统 API",
@@ -24,3 +25,4 @@ api.add_router("/", review_router)
 api.add_router("/", reference_router)
 api.add_router("/", stats_router)
 api.add_router("/", clients_router)
+api.add_router("/", verification_router)

@@ -4,11 +4,11 @@ Imported on demand: while `registry.credits` or `registry.integrity` is absent (
 selector), the statistics show "暂无数据" and verification answers `restricted: false` — never an
 error. Interfaces expected:
 
-- `registry.credits.selectors.compliance(person, year)` → object or dict with `total` and
-  `compliant` (person: the `accounts.User`);
-- `registry.credits.selectors.compliance_by_district(year)` → `{district_code: (obliged, compliant)}`
-  (optional: the per-district rates of the dashboard; without it they stay "暂无数据");
-- `registry.integrity.selectors.restricted(person, on=date)` → bool.
+- `registry.credits.selectors.compliance(record, year)` → an object (or dict) with `total` and
+  `compliant` (record: the person's `records.Record`; branch issue12-credits);
+- `registry.credits.selectors.district_compliance(year)` → `{district_code: obj with .obliged and
+  .compliant}` (the per-district rates of the dashboard; without it they stay "暂无数据");
+- `registry.integrity.selectors.restricted(person, on=date)` → bool (person: the `accounts.User`).
 """
 
 import datetime as dt
@@ -23,21 +23,25 @@ def _selector(module: str, name: str):
     return getattr(selectors, name, None)
 
 
-def credits_for(person, year: int) -> dict | None:
+def credits_for(record, year: int) -> dict | None:
+    """{"total", "compliant"} of the record's person for `year`; None while credits do not exist."""
     compliance = _selector("registry.credits.selectors", "compliance")
     if compliance is None:
         return None
-    result = compliance(person, year)
+    result = compliance(record, year)
     if isinstance(result, dict):
         total, compliant = result.get("total", 0), result.get("compliant", False)
     else:
         total, compliant = getattr(result, "total", 0), getattr(result, "compliant", False)
-    return {"total": total, "compliant": bool(compliant)}
+    return {"total": float(total), "compliant": bool(compliant)}
 
 
 def compliance_by_district(year: int) -> dict[str, tuple[int, int]] | None:
-    by_district = _selector("registry.credits.selectors", "compliance_by_district")
-    return None if by_district is None else by_district(year)
+    """{district: (obliged, compliant)} for `year`; None while credits do not exist."""
+    by_district = _selector("registry.credits.selectors", "district_compliance")
+    if by_district is None:
+        return None
+    return {code: (rate.obliged, rate.compliant) for code, rate in by_district(year).items()}
 
 
 def is_restricted(person, on: dt.date) -> bool:

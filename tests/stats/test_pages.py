@@ -15,7 +15,14 @@ def test_admin_home_is_the_overview(dataset, client, municipal_admin):
     assert 'data-figure="total">5<' in page
     assert "vendor/echarts/echarts.min.js" in page
     # a table under every chart
-    for table in ("table-districts", "table-qualification", "table-education", "table-age", "table-gender", "table-flows"):
+    for table in (
+        "table-districts",
+        "table-qualification",
+        "table-education",
+        "table-age",
+        "table-gender",
+        "table-flows",
+    ):
         assert f'id="{table}"' in page
     assert "<td>朝阳区</td><td>3</td>" in page and "<td>海淀区</td><td>2</td>" in page
     assert "<td>中级</td><td>1</td>" in page  # labels from the code tables, never raw codes
