@@ -11,7 +11,11 @@ def site(request):
         nav.append(("web:review_queue", "审核队列"))
         nav.append(("web:staff_phone_recovery", "手机号停用处理"))
         if access.is_admin(user):
-            nav += [("web:review_districts", "各区审核情况"), ("web:staff_users", "审核员管理")]
+            nav += [
+                ("web:review_districts", "各区审核情况"),
+                ("web:staff_users", "审核员管理"),
+                ("web:api_clients", "API 客户端"),
+            ]
         if user.is_staff:
             nav.append(("admin:index", "管理后台"))
         nav.append(("web:contacts", "各区联系方式"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, applicant_views, review_views, staff_views, stats_views, views
+from . import account_views, api_client_views, applicant_views, review_views, staff_views, stats_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -49,6 +49,10 @@ urlpatterns = [
     ),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
     path("staff/stats/", stats_views.dashboard, name="stats"),
+    path("staff/api-clients/", api_client_views.api_client_list, name="api_clients"),
+    path(
+        "staff/api-clients/<int:client_id>/<str:action>/", api_client_views.api_client_action, name="api_client_action"
+    ),
     path("staff/stats/export/", stats_views.export, name="stats_export"),
     path("staff/exports/", stats_views.export_list, name="stats_exports"),
     path("staff/exports/<uuid:job_id>/", stats_views.export_download, name="stats_export_download"),

@@ -62,6 +62,7 @@ def test_wrong_name_answers_exactly_like_unknown(client, make_person, verify_key
     )
     assert wrong.status_code == unknown.status_code == 200
     assert wrong.content == unknown.content == b'{"found": false}'
+
     def same(response):  # every header but the per-request id
         return sorted((k, v) for k, v in response.headers.items() if k != "X-Request-ID")
 
