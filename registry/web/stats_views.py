@@ -11,13 +11,14 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from registry.accounts import access
+from registry.accounts.models import Role, User
 from registry.audit.services import client_ip
 from registry.core import workdays
 from registry.core.downloads import CSV_TYPE, XLSX_TYPE, file_response
 from registry.core.errors import ServiceError
 from registry.core.models import Code, CodeKind, Region
 from registry.records.models import RecordStatus
-from registry.stats import exports
+from registry.stats import exports, permissions
 from registry.stats.facts import AGE_BAND_LABELS
 from registry.stats.models import ExportJob
 from registry.stats.selectors import stats_summary
@@ -179,7 +180,31 @@ def export_list(request):
     if not access.is_staff_member(request.user):
         raise PermissionDenied
     jobs = ExportJob.objects.filter(requested_by=request.user).order_by("-created_at")[:50]
-    return render(request, "staff/exports.html", {"jobs": jobs})
+    context = {"jobs": jobs}
+    if access.is_admin(request.user):
+        context["staff"] = User.objects.filter(role__in=[Role.REVIEWER, Role.ADMIN], is_active=True).order_by(
+            "role", "phone"
+        )
+        context["holders"] = permissions.holders()
+    return render(request, "staff/exports.html", context)
+
+
+@require_POST
+@login_required
+def export_permission(request, user_id):
+    """Admins grant or withdraw "export full ID numbers" for one staff member."""
+    try:
+        staff = permissions.export_full_permission_set(
+            actor=request.user, staff_id=user_id, allow=request.POST.get("allow") == "1", ip=client_ip(request)
+        )
+    except ServiceError as exc:
+        if exc.status == 403:
+            raise PermissionDenied from None
+        refuse_on_page(request, exc)
+    else:
+        granted = request.POST.get("allow") == "1"
+        messages.success(request, f"已{'授权' if granted else '取消'} {staff.name or staff.phone} 导出完整证件号码。")
+    return redirect("web:stats_exports")
 
 
 @login_required

@@ -56,5 +56,6 @@ urlpatterns = [
     path("staff/stats/export/", stats_views.export, name="stats_export"),
     path("staff/exports/", stats_views.export_list, name="stats_exports"),
     path("staff/exports/<uuid:job_id>/", stats_views.export_download, name="stats_export_download"),
+    path("staff/exports/permission/<int:user_id>/", stats_views.export_permission, name="stats_export_permission"),
     path("staff/users/<int:user_id>/districts/", staff_views.staff_districts, name="staff_districts"),
 ]

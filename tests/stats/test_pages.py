@@ -58,3 +58,24 @@ def test_export_from_the_page(dataset, client, chaoyang_reviewer):
     response = client.post("/staff/stats/export/", {"format": "csv", "district": "110108"})
     assert response.status_code == 302
     assert AuditEntry.objects.filter(action="export.people").count() == 1
+
+
+@pytest.mark.django_db
+def test_admin_grants_full_id_numbers(make_person, client, api, municipal_admin, chaoyang_reviewer):
+    person = make_person("110105")
+    api.login(chaoyang_reviewer.phone)
+    masked = api.get("/api/v1/exports/people.csv")
+    assert person.id_number not in b"".join(masked.streaming_content).decode("utf-8-sig")
+    client.force_login(municipal_admin)
+    assert client.post(f"/staff/exports/permission/{chaoyang_reviewer.pk}/", {"allow": "1"}).status_code == 302
+    full = api.get("/api/v1/exports/people.csv")
+    assert person.id_number in b"".join(full.streaming_content).decode("utf-8-sig")
+    grant = AuditEntry.objects.get(action="export.permission_grant")
+    assert grant.actor_id == municipal_admin.pk and grant.target_id == str(chaoyang_reviewer.pk)
+    client.post(f"/staff/exports/permission/{chaoyang_reviewer.pk}/", {"allow": "0"})
+    again = api.get("/api/v1/exports/people.csv")
+    assert person.id_number not in b"".join(again.streaming_content).decode("utf-8-sig")
+    # a reviewer cannot grant it (to themselves or anyone)
+    client.force_login(chaoyang_reviewer)
+    assert client.post(f"/staff/exports/permission/{chaoyang_reviewer.pk}/", {"allow": "1"}).status_code == 403
+    assert not chaoyang_reviewer.user_permissions.exists()
