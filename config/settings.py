@@ -381,7 +381,7 @@ EXPORT_SYNC_MAX_ROWS = env_int(
     "Exports with more rows than this run as a background job (download link when ready) instead of in the request.",
 )
 EXPORT_PART_ROWS = env_int(
-    "EXPORT_PART_ROWS", 200_000, "Rows one background export step writes (each step stays well under the task limit)."
+    "EXPORT_PART_ROWS", 100_000, "Rows one background export step writes (each step stays well under the task limit)."
 )
 EXPORT_DIR = env_str("EXPORT_DIR", str(VAR_DIR / "exports"), "Private folder for background export files.")
 VERIFY_BATCH_MAX = env_int("VERIFY_BATCH_MAX", 1000, "People one POST /api/v1/verify/batch may check.")
