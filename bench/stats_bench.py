@@ -45,6 +45,27 @@ def timed(func) -> float:
     return statistics.median(samples)
 
 
+def pad_figures() -> None:
+    """What a registry in use for two years holds besides the breakdowns: every flow kind, the
+    decided reviews and a working-day histogram for 24 months in every district, and 4 CE years
+    (the demo data has one month). The summary's cost depends on this count, not on people."""
+    from registry.core.models import Region
+
+    codes = list(Region.objects.reviewing_units().in_province("11").values_list("code", flat=True))
+    months = [f"{2024 + (m // 12)}-{m % 12 + 1:02d}" for m in range(24)]
+    rows = []
+    for code in codes:
+        for month in months:
+            for kind in ("first_collection", "transfer_in", "transfer_out", "change", "move_in", "move_out"):
+                rows.append(Figure(dimension=f"flow:{kind}", district=code, key=month, value=37))
+            rows.append(Figure(dimension="review_decided", district=code, key=month, value=120))
+        rows += [Figure(dimension="review_days", district=code, key=str(d), value=5 + d) for d in range(30)]
+        for year in ("2023", "2024", "2025", "2026"):
+            rows += [Figure(dimension=f"ce_{k}", district=code, key=year, value=900) for k in ("obliged", "compliant")]
+    Figure.objects.filter(dimension__in=["flow:first_collection"], key__lt="2026").delete()
+    Figure.objects.bulk_create(rows)
+
+
 def main() -> None:
     settings.ALLOWED_HOSTS = ["*"]
     print(f"database: {connection.vendor}; records: {Record.objects.count():,}")
@@ -60,6 +81,9 @@ def main() -> None:
         print(
             f"refresh with nothing changed: {again.seconds:.2f} s; facts {again.facts:,}; figures {Figure.objects.count():,}"
         )
+    if "--full-figures" in sys.argv:
+        pad_figures()
+    print(f"figures read by the summary: {Figure.objects.count():,}")
     for label, phone in [("municipal admin", "13800000003"), ("Chaoyang reviewer", "13800000002")]:
         user = User.objects.get(phone=phone)
         client = Client()
