@@ -24,6 +24,7 @@ from registry.core.models import Code, CodeKind, Region
 from registry.records.models import Record, RecordStatus, RecordVersion
 
 from .facts import EDUCATION_RANK, LEVEL_RANK, _highest
+from .labels import FLOW_LABELS, GENDERS, breakdown_sections
 from .models import ExportJob, ExportStatus
 from .selectors import visible_districts
 
@@ -44,7 +45,6 @@ PEOPLE_HEADER = [
 ]
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
 CHUNK = 2000
-GENDERS = {"M": "男", "F": "女"}
 
 
 def neutralise(value) -> str:
@@ -132,7 +132,7 @@ def people_rows(
             row = [
                 name,
                 id_number if full else mask_id_number(id_number),
-                GENDERS.get(gender or "", gender or ""),
+                GENDERS.get(gender or "", ""),
                 birth or "",
                 (phone or "") if full else mask_phone(phone or ""),
                 labels["region"].get(district, district),
@@ -378,35 +378,14 @@ STATS_HEADER = ["统计表", "项目", "数值"]
 
 
 def stats_table_rows(summary: dict) -> list[list[str]]:
-    from registry.stats.facts import AGE_BAND_LABELS
-
-    codes: dict[str, dict[str, str]] = {}
-    for kind, code, name in Code.objects.values_list("kind", "code", "name"):
-        codes.setdefault(kind, {})[code] = name
     regions = dict(Region.objects.filter(code__in=summary["districts"]).values_list("code", "name"))
-    sections = [
-        ("各区在册人数", summary["by_district"], regions),
-        ("资格级别", summary["by_qualification_level"], {**codes.get(CodeKind.QUALIFICATION_LEVEL, {}), "": "无资格"}),
-        ("学历", summary["by_education"], {**codes.get(CodeKind.EDUCATION_LEVEL, {}), "": "未填写"}),
-        ("年龄段", summary["by_age_band"], AGE_BAND_LABELS),
-        ("性别", summary["by_gender"], {"M": "男", "F": "女", "": "未知"}),
-        ("单位类型", summary["by_unit_type"], {**codes.get(CodeKind.UNIT_TYPE, {}), "": "无单位"}),
-        ("登记类别", summary["by_category"], {**codes.get(CodeKind.REGISTRATION_CATEGORY, {}), "": "未填写"}),
-        ("信息状态", summary["by_status"], dict(RecordStatus.choices)),
-    ]
+    sections = [("各区在册人数", summary["by_district"], regions)]
+    sections += [(title, counts, labels) for _, title, counts, labels, _ in breakdown_sections(summary)]
     rows = [["在册人数合计", "", str(summary["total"])]]
     for title, counts, labels in sections:
         rows += [[title, labels.get(k, k), str(v)] for k, v in counts.items()]
-    flow_names = {
-        "first_collection": "首次采集",
-        "transfer_in": "调入",
-        "transfer_out": "调出",
-        "change": "信息变更",
-        "move_in": "区间迁入",
-        "move_out": "区间迁出",
-    }
     for month, flows in summary["flows"].items():
-        rows += [[f"人员流动 {month}", flow_names.get(k, k), str(v)] for k, v in flows.items()]
+        rows += [[f"人员流动 {month}", FLOW_LABELS.get(k, k), str(v)] for k, v in flows.items()]
     for year, rates in summary["ce_compliance"].items():
         rows += [
             [f"继续教育达标率 {year}", regions.get(c, c), "" if r is None else f"{r:.2%}"] for c, r in rates.items()

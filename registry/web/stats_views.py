@@ -16,31 +16,15 @@ from registry.audit.services import client_ip
 from registry.core import workdays
 from registry.core.downloads import CSV_TYPE, XLSX_TYPE, file_response
 from registry.core.errors import ServiceError
-from registry.core.models import Code, CodeKind, Region
-from registry.records.models import RecordStatus
+from registry.core.models import Region
 from registry.stats import exports, permissions
-from registry.stats.facts import AGE_BAND_LABELS
+from registry.stats.labels import FLOW_LABELS, breakdown_sections
 from registry.stats.models import ExportJob
 from registry.stats.selectors import stats_summary
 
 from .views import refuse_on_page
 
-GENDERS = {"M": "男", "F": "女", "": "未知"}
-FLOW_LABELS = {
-    "first_collection": "首次采集",
-    "transfer_in": "调入",
-    "transfer_out": "调出",
-    "change": "信息变更",
-    "move_in": "区间迁入",
-    "move_out": "区间迁出",
-}
 PERIODS = {"6": "近6个月", "12": "近12个月", "24": "近24个月"}
-
-
-def _code_labels(kind: str, none_label: str) -> dict[str, str]:
-    labels = dict(Code.objects.of(kind).values_list("code", "name"))
-    labels[""] = none_label
-    return labels
 
 
 def _rows(counts: dict[str, int], labels: dict[str, str], order: list[str] | None = None) -> list[dict]:
@@ -83,17 +67,8 @@ def overview_context(request) -> dict:
     ]
     ranked = sorted(summary["by_district"].items(), key=lambda kv: -kv[1])
     breakdowns = [
-        (
-            "qualification",
-            "专业技术资格级别（最高）",
-            _rows(summary["by_qualification_level"], _code_labels(CodeKind.QUALIFICATION_LEVEL, "无资格")),
-        ),
-        ("education", "学历（最高）", _rows(summary["by_education"], _code_labels(CodeKind.EDUCATION_LEVEL, "未填写"))),
-        ("age", "年龄段", _rows(summary["by_age_band"], AGE_BAND_LABELS, order=list(AGE_BAND_LABELS))),
-        ("gender", "性别", _rows(summary["by_gender"], GENDERS, order=list(GENDERS))),
-        ("unit_type", "单位类型", _rows(summary["by_unit_type"], _code_labels(CodeKind.UNIT_TYPE, "无单位"))),
-        ("category", "登记类别", _rows(summary["by_category"], _code_labels(CodeKind.REGISTRATION_CATEGORY, "未填写"))),
-        ("status", "信息状态", _rows(summary["by_status"], dict(RecordStatus.choices))),
+        (key, title, _rows(counts, labels, order=order))
+        for key, title, counts, labels, order in breakdown_sections(summary)
     ]
     months = _months_back(int(period))
     flows = [{"month": m, **{k: summary["flows"].get(m, {}).get(k, 0) for k in FLOW_LABELS}} for m in months]
