@@ -111,3 +111,28 @@ def test_median_from_histogram():
     assert median_from_histogram({3: 1}) == 3
     assert median_from_histogram({1: 1, 5: 1}) == 3
     assert median_from_histogram({1: 2, 2: 1, 10: 1}) == 1.5
+
+
+@pytest.mark.django_db
+def test_summary_queries_do_not_grow_with_people(
+    make_person, chaoyang_reviewer, municipal_admin, django_assert_num_queries
+):
+    """The summary reads the figures only: the same queries for 2 people or 20, any role."""
+    from registry.accounts.models import User
+    from registry.stats.selectors import stats_summary
+
+    for _ in range(2):
+        make_person("110105")
+    stats_refresh()
+    reviewer = User.objects.get(pk=chaoyang_reviewer.pk)  # no cached district list
+    with django_assert_num_queries(4):  # reviewing units, the reviewer's districts, snapshot, figures
+        small = stats_summary(user=reviewer)
+    for _ in range(18):
+        make_person("110105")
+    stats_refresh()
+    reviewer = User.objects.get(pk=chaoyang_reviewer.pk)
+    with django_assert_num_queries(4):
+        large = stats_summary(user=reviewer)
+    assert (small["total"], large["total"]) == (2, 20)
+    with django_assert_num_queries(3):  # an admin has no district list to read
+        stats_summary(user=municipal_admin)
