@@ -284,8 +284,8 @@ def export_job_step(job_id: str) -> bool:
         return False
     try:
         filters = _job_filters(job)
-    except ServiceError:
-        ExportJob.objects.filter(pk=job.pk).update(status=ExportStatus.FAILED, finished_at=timezone.now())
+    except ServiceError:  # the requester no longer sees these districts (or is no longer staff)
+        export_job_fail(job.pk)
         return False
     path = export_dir() / f"{job.pk}.{job.fmt}"
     if job.fmt == "xlsx":
@@ -319,6 +319,12 @@ def export_job_step(job_id: str) -> bool:
         job.last_record_id = last
         _finish(job, rows=job.rows + writer_rows, size=size, filters=filters)
     return more
+
+
+def export_job_fail(job_id: str) -> None:
+    ExportJob.objects.filter(pk=job_id).exclude(status=ExportStatus.READY).update(
+        status=ExportStatus.FAILED, finished_at=timezone.now()
+    )
 
 
 @transaction.atomic

@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 
 from .services import stats_refresh
 
@@ -10,18 +11,22 @@ def refresh_stats() -> int:
     return stats_refresh().facts
 
 
-@shared_task(acks_late=True, time_limit=110)
-def export_step(job_id: str) -> bool:
-    """One part of a background export (EXPORT_PART_ROWS rows); queues the next part itself."""
-    from .exports import export_job_step
+@shared_task(bind=True, acks_late=True, time_limit=110, max_retries=3)
+def export_step(self, job_id: str) -> bool:
+    """One part of a background export (EXPORT_PART_ROWS rows); queues the next part itself. A part
+    that fails is retried (it truncates the file back first); out of retries, the job is failed."""
+    from .exports import export_job_fail, export_job_step
 
-    more = export_job_step(job_id)
+    try:
+        more = export_job_step(job_id)
+    except Exception as exc:
+        if self.request.called_directly or self.request.retries >= self.max_retries:
+            export_job_fail(job_id)
+            raise
+        raise self.retry(exc=exc, countdown=10 * (self.request.retries + 1)) from exc
     if more:
-        export_step.delay(job_id) if not _eager() else export_step.run(job_id)
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            export_step.run(job_id)
+        else:
+            export_step.delay(job_id)
     return more
-
-
-def _eager() -> bool:
-    from django.conf import settings
-
-    return settings.CELERY_TASK_ALWAYS_EAGER

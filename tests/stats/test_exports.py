@@ -153,3 +153,17 @@ def test_large_export_runs_in_background_in_parts(
     api.login(haidian_reviewer.phone)
     problem(api.get(f"/api/v1/exports/jobs/{job_id}"), 404, "not_found")
     problem(api.get(f"/api/v1/exports/jobs/{job_id}/download"), 404, "not_found")
+
+
+@pytest.mark.django_db
+def test_background_job_of_a_reviewer_who_lost_the_district_fails(make_person, chaoyang_reviewer):
+    from registry.stats import exports
+
+    make_person("110105")
+    filters = exports.clean_filters(user=chaoyang_reviewer, district="110105")
+    job = exports.export_job_create(user=chaoyang_reviewer, fmt="csv", filters=filters)
+    chaoyang_reviewer.districts.set([])
+    assert exports.export_job_step(str(job.pk)) is False
+    job.refresh_from_db()
+    assert job.status == "failed" and job.rows == 0
+    assert not AuditEntry.objects.filter(action="export.people").exists()
