@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "registry.notices",
     "registry.campaigns",
     "registry.integrity",
+    "registry.stats",
+    "registry.verification",
     "registry.demo",
     "registry.web",
     "registry.api",
@@ -399,3 +401,20 @@ AUDIT_ANCHOR_DIR = env_str(
     str(VAR_DIR / "audit-anchors"),
     "Folder for signed audit-chain anchors (`audit_anchor`); keep it on other storage than the database.",
 )
+
+# --- Statistics, exports and verification (issue 14) -------------------------------------------
+STATS_REFRESH_LIMIT = env_int(
+    "STATS_REFRESH_LIMIT",
+    200_000,
+    "Changed records one statistics refresh brings into the reporting facts (a larger backlog completes over runs).",
+)
+EXPORT_SYNC_MAX_ROWS = env_int(
+    "EXPORT_SYNC_MAX_ROWS",
+    50_000,
+    "Exports with more rows than this run as a background job (download link when ready) instead of in the request.",
+)
+EXPORT_PART_ROWS = env_int(
+    "EXPORT_PART_ROWS", 100_000, "Rows one background export step writes (each step stays well under the task limit)."
+)
+EXPORT_DIR = env_str("EXPORT_DIR", str(VAR_DIR / "exports"), "Private folder for background export files.")
+VERIFY_BATCH_MAX = env_int("VERIFY_BATCH_MAX", 1000, "People one POST /api/v1/verify/batch may check.")

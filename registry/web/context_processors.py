@@ -7,6 +7,7 @@ def site(request):
     user = getattr(request, "user", None)
     nav = [("web:home", "首页")]
     if access.is_staff_member(user):
+        nav.append(("web:stats", "统计"))
         nav.append(("web:review_queue", "审核队列"))
         nav.append(("web:credit_declarations", "学分申报审核"))
         nav.append(("web:credit_compliance", "继续教育达标"))
@@ -17,8 +18,12 @@ def site(request):
             ("web:staff_integrity", "诚信记录"),
         ]
         if access.is_admin(user):
-            nav += [("web:review_districts", "各区审核情况"), ("web:staff_users", "审核员管理")]
-            nav.append(("web:imports", "存量数据导入"))
+            nav += [
+                ("web:review_districts", "各区审核情况"),
+                ("web:staff_users", "审核员管理"),
+                ("web:imports", "存量数据导入"),
+                ("web:api_clients", "API 客户端"),
+            ]
         if user.is_staff:
             nav.append(("admin:index", "管理后台"))
         nav.append(("web:contacts", "各区联系方式"))

@@ -2,12 +2,14 @@ from django.urls import path
 
 from . import (
     account_views,
+    api_client_views,
     applicant_views,
     campaign_views,
     credits_views,
     import_views,
     review_views,
     staff_views,
+    stats_views,
     views,
 )
 
@@ -76,6 +78,15 @@ urlpatterns = [
         name="credit_declaration_decide",
     ),
     path("staff/users/", staff_views.staff_list, name="staff_users"),
+    path("staff/stats/", stats_views.dashboard, name="stats"),
+    path("staff/api-clients/", api_client_views.api_client_list, name="api_clients"),
+    path(
+        "staff/api-clients/<int:client_id>/<str:action>/", api_client_views.api_client_action, name="api_client_action"
+    ),
+    path("staff/stats/export/", stats_views.export, name="stats_export"),
+    path("staff/exports/", stats_views.export_list, name="stats_exports"),
+    path("staff/exports/<uuid:job_id>/", stats_views.export_download, name="stats_export_download"),
+    path("staff/exports/permission/<int:user_id>/", stats_views.export_permission, name="stats_export_permission"),
     path("staff/users/<int:user_id>/districts/", staff_views.staff_districts, name="staff_districts"),
     # issue 15: import of existing records and claiming them
     path("claim/", import_views.claim, name="claim"),

@@ -11,7 +11,6 @@ from django.views.decorators.http import require_GET, require_POST
 from registry.accounts import access, auth, recovery, services
 from registry.accounts.sms_codes import normalize_phone, sms_code_request
 from registry.audit.services import client_ip
-from registry.core import workdays
 from registry.core.errors import RateLimited, ServiceError
 from registry.core.health import health_report
 from registry.core.masking import mask_phone
@@ -42,9 +41,12 @@ def show_service_error(form, exc: ServiceError) -> None:
 
 
 def home(request):
-    context = {}
     if access.is_admin(request.user):
-        context["missing_calendar_years"] = workdays.years_without_calendar()
+        # The municipal admin's home page is the statistics overview (issue 14).
+        from .stats_views import overview_context
+
+        return render(request, "staff/stats.html", overview_context(request))
+    context = {}
     if access.is_reviewer(request.user):
         from registry.records.selectors import moves_away
 

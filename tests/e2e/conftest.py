@@ -52,3 +52,6 @@ def page(browser, request):
     yield page
     context.close()
     assert not violations, violations
+
+
+from tests.stats.conftest import make_person  # noqa: E402,F401

@@ -1,0 +1,141 @@
+"""Verification look-ups for exam-registration and title-evaluation systems (API.md "Verification
+and providers"): is this person collected here, in good standing, CE-compliant?
+
+A wrong name for a known ID number answers exactly like an unknown ID number (`{"found": false}`),
+so the API cannot be used to learn who is registered from ID numbers alone; the ID number is never
+echoed. Every query is audited with the calling key (the person's record as target when found)."""
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import F
+from django.utils import timezone
+
+from registry.audit.services import audit_record
+from registry.core.errors import ServiceError
+from registry.core.masking import mask_id_number
+from registry.records.models import Record, RecordStatus, RecordVersion
+from registry.stats import sources
+from registry.stats.facts import LEVEL_RANK, _highest
+
+NOT_FOUND = {"found": False}
+# 调出中 is still a record in force here until the destination approves.
+STATUS = {
+    RecordStatus.NORMAL: "normal",
+    RecordStatus.TRANSFERRING_OUT: "normal",
+    RecordStatus.ABNORMAL: "abnormal",
+    RecordStatus.FROZEN: "frozen",
+    RecordStatus.TRANSFERRED_OUT: "transferred_out",
+}
+MAX_YEARS = 10
+
+
+@dataclass(frozen=True)
+class Query:
+    id_number: str
+    name: str
+    ref: str = ""
+
+
+def normalize_id(value: str) -> str:
+    return re.sub(r"\s+", "", value or "").upper()
+
+
+def normalize_name(value: str) -> str:
+    return re.sub(r"\s+", "", value or "")
+
+
+def names_match(given: str, stored: str) -> bool:
+    """Exact, except that a rare character collected as `*` matches any one character."""
+    given, stored = normalize_name(given), normalize_name(stored)
+    if not given or len(given) != len(stored):
+        return False
+    return all(s == g or s == "*" for g, s in zip(given, stored, strict=True))
+
+
+def check_years(years: list[int]) -> list[int]:
+    this_year = timezone.localdate().year
+    if len(years) > MAX_YEARS:
+        raise ServiceError("too_many_years", f"一次最多查询 {MAX_YEARS} 个年度。", status=400, field="years")
+    for i, year in enumerate(years):
+        if not 2000 <= year <= this_year + 1:
+            raise ServiceError("bad_year", f"年度 {year} 不在可查询范围内。", status=400, field=f"years.{i}")
+    return sorted(set(years))
+
+
+def _answers(queries: list[Query], years: list[int], on: dt.date) -> tuple[list[dict], list[Record]]:
+    wanted = {normalize_id(q.id_number) for q in queries if q.id_number}
+    records = {r.id_number: r for r in Record.objects.filter(id_number__in=wanted).select_related("user")}
+    levels = dict(
+        RecordVersion.objects.filter(record__in=list(records.values()), version=F("record__version")).values_list(
+            "record_id", "data__qualifications"
+        )
+    )
+    answers, found = [], []
+    for query in queries:
+        record = records.get(normalize_id(query.id_number))
+        if record is None or not names_match(query.name, record.name):
+            answers.append(dict(NOT_FOUND))
+            continue
+        quals = levels.get(record.pk)
+        credits = {}
+        for year in years:
+            credits[str(year)] = sources.credits_for(record, year)
+        answers.append(
+            {
+                "found": True,
+                "status": STATUS.get(record.status, record.status),
+                "district": record.district_id,
+                "qualification_level": _highest(quals if isinstance(quals, list) else [], "level", LEVEL_RANK) or None,
+                "restricted": sources.is_restricted(record.user, on=on),
+                "credits": credits,
+            }
+        )
+        found.append(record)
+    return answers, found
+
+
+def verify_person(*, client, id_number: str, name: str, years: list[int], ip: str | None = None) -> dict:
+    years = check_years(years)
+    [answer], found = _answers([Query(id_number, name)], years, timezone.localdate())
+    audit_record(
+        action="verify.query",
+        target=found[0] if found else None,
+        district=found[0].district_id if found else "",
+        ip=ip,
+        details={
+            "client": client.name,
+            "client_id": client.pk,
+            "id_number": mask_id_number(normalize_id(id_number)),
+            "found": answer["found"],
+            "years": years,
+        },
+    )
+    return answer
+
+
+def verify_batch(*, client, queries: list[Query], years: list[int], ip: str | None = None) -> list[dict]:
+    if len(queries) > settings.VERIFY_BATCH_MAX:
+        raise ServiceError(
+            "batch_too_large", f"一次最多核验 {settings.VERIFY_BATCH_MAX} 人。", status=413, field="people"
+        )
+    years = check_years(years)
+    answers, found = _answers(queries, years, timezone.localdate())
+    audit_record(
+        action="verify.batch",
+        ip=ip,
+        details={
+            "client": client.name,
+            "client_id": client.pk,
+            "queried": len(queries),
+            "found": len(found),
+            "records": [r.pk for r in found],
+            "years": years,
+        },
+    )
+    for query, answer in zip(queries, answers, strict=True):
+        if query.ref:
+            answer["ref"] = query.ref
+    return answers

@@ -1,0 +1,1 @@
+from tests.stats.conftest import make_person  # noqa: F401
