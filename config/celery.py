@@ -18,6 +18,8 @@ BEAT_SCHEDULE = {
     "worker-heartbeat": {"task": "registry.core.tasks.worker_heartbeat", "schedule": 30.0},
     # Signs the audit chain's head into AUDIT_ANCHOR_DIR (docs/operations.md); idempotent.
     "audit-anchor": {"task": "registry.audit.tasks.anchor_audit_head", "schedule": 15 * 60.0},
+    # Dispatch again material readings left pending by a dead worker or a broker outage.
+    "material-readings-requeue": {"task": "registry.material_checks.tasks.requeue_readings", "schedule": 5 * 60.0},
 }
 # The namespaced key: celery 5.6 ignores plain ones set after config_from_object(namespace="CELERY").
 app.conf.update(CELERY_BEAT_SCHEDULE=BEAT_SCHEDULE)

@@ -108,3 +108,10 @@ def haidian_reviewer(db):
 @pytest.fixture
 def municipal_admin(db):
     return UserFactory(admin=True)
+
+
+@pytest.fixture(autouse=True)
+def _material_checks_off(settings):
+    """Materials are read back only where a test asks for it (tests/material_checks): a reading costs
+    seconds of CPU, and its thread must not outlive the test's database."""
+    settings.MATERIAL_CHECKS = False
