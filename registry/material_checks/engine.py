@@ -58,5 +58,24 @@ def recognise(image: np.ndarray, *, threads: int = 1, model_dir: str = "") -> li
         }
         for box, text, score in (result or [])
     ]
-    lines.sort(key=lambda line: (min(p[1] for p in line["box"]), min(p[0] for p in line["box"])))
-    return lines
+    return reading_order(lines)
+
+
+def reading_order(lines: list[dict]) -> list[dict]:
+    """Rows top to bottom (boxes whose vertical middles fall within the row's first box), each row
+    left to right: "姓名" comes before the name printed beside it."""
+    rows: list[list[dict]] = []
+    for line in sorted(lines, key=lambda line: _middle(line)):
+        top, bottom = (min(p[1] for p in line["box"]), max(p[1] for p in line["box"])) if not rows else (0, 0)
+        if rows:
+            first = rows[-1][0]
+            top, bottom = min(p[1] for p in first["box"]), max(p[1] for p in first["box"])
+        if rows and top <= _middle(line) <= bottom:
+            rows[-1].append(line)
+        else:
+            rows.append([line])
+    return [line for row in rows for line in sorted(row, key=lambda line: min(p[0] for p in line["box"]))]
+
+
+def _middle(line: dict) -> float:
+    return sum(p[1] for p in line["box"]) / len(line["box"])

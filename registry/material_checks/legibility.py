@@ -10,10 +10,10 @@ import numpy as np
 SIDE = 1000
 # variance of the Laplacian below this: too blurred to read (docs/materials.md, "Legibility")
 SHARPNESS_MIN = 150.0
-# 95th percentile of brightness below this: no paper-white anywhere, the picture is too dark
-DARK_P95_MAX = 100
-# 5th percentile above this: no ink-dark anywhere, the picture is washed out (over-exposed)
-BRIGHT_P5_MIN = 185
+# 99th percentile of brightness below this: no paper-white anywhere, the picture is too dark
+DARK_P99_MAX = 100
+# 1st percentile above this: no ink-dark anywhere (text is at least 1% of a document), washed out
+BRIGHT_P1_MIN = 120
 
 
 def grey_at_scale(image: np.ndarray) -> np.ndarray:
@@ -32,5 +32,5 @@ def measure(image: np.ndarray) -> dict:
 
     grey = grey_at_scale(image)
     laplacian = cv2.Laplacian(grey.astype(np.float64), cv2.CV_64F)
-    p5, p95 = np.percentile(grey, [5, 95])
-    return {"sharpness": round(float(laplacian.var()), 1), "p5": round(float(p5)), "p95": round(float(p95))}
+    p1, p99 = np.percentile(grey, [1, 99])
+    return {"sharpness": round(float(laplacian.var()), 1), "p1": round(float(p1)), "p99": round(float(p99))}

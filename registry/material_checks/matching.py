@@ -113,22 +113,24 @@ ID_CANDIDATE = re.compile(r"\d{17}[\dX]")
 
 
 def id_numbers_in(lines: list[dict]) -> list[str]:
-    """18-character resident ID numbers in the text, checksum-valid ones first."""
+    """18-character resident ID numbers in the text (each line, then the text run together; every
+    18-character window of a longer run of digits), checksum-valid ones first."""
     found = []
     for text in _joined(lines, normalise_number):
-        for match in ID_CANDIDATE.finditer(text):
-            if match.group() not in found:
-                found.append(match.group())
+        for run in re.finditer(r"[\dX]{18,}", text):
+            value = run.group()
+            for start in range(len(value) - 17):
+                candidate = value[start : start + 18]
+                if ID_CANDIDATE.fullmatch(candidate) and candidate not in found:
+                    found.append(candidate)
     return sorted(found, key=lambda n: not ric.is_valid(n))
 
 
 def name_on_card(lines: list[dict]) -> str:
-    """The text after 姓名 on an ID card, if a line has it."""
-    for line in lines:
-        text = normalise_text(line["text"])
-        if text.startswith("姓名") and len(text) > 2:
-            return text[2:]
-    return ""
+    """The text after 姓名 on an ID card (up to the next field), if the card shows it."""
+    text = "".join(normalise_text(line["text"]) for line in lines)
+    match = re.search(r"姓名(.{1,8}?)(?=性别|民族|出生|\d|$)", text)
+    return match.group(1) if match else ""
 
 
 def _short(value: str, keep: int = 24) -> str:
@@ -148,7 +150,7 @@ def id_front_checks(basic: dict, lines: list[dict]) -> list[Check]:
         candidates = id_numbers_in(lines)
         if not lines:
             checks.append(Check("id_number", False, NO_TEXT))
-        elif needle and needle in candidates:
+        elif needle and ric.is_valid(needle) and find_number(needle, lines, 0)[0]:
             checks.append(Check("id_number", True, "身份证照片上的号码与您填写的一致。", needle, needle))
         elif candidates:
             read = candidates[0]

@@ -22,7 +22,7 @@ class MaterialReading(models.Model):
     # [{"text", "score", "box": [[x, y] × 4]}] in reading order; "source": "ocr" | "pdf_text"
     lines = models.JSONField(default=list, blank=True)
     source = models.CharField(max_length=10, blank=True)
-    # {"sharpness", "p5", "p95", "width", "height", "faces": [[x, y, w, h]]}
+    # {"sharpness", "p1", "p99", "width", "height", "faces": [[x, y, w, h]]}
     metrics = models.JSONField(default=dict, blank=True)
     # Why a part could not run (engine or face model missing, error): shown as "未检查：…"
     ocr_note = models.CharField(max_length=300, blank=True)

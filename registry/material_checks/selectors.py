@@ -59,7 +59,7 @@ def _legibility_checks(metrics: dict, *, photo: bool) -> list[Check]:
         return []
     checks = []
     if photo:
-        pass
+        pass  # a portrait has too little fine detail for this measure
     elif sharpness < legibility.SHARPNESS_MIN:
         checks.append(
             Check(
@@ -72,17 +72,15 @@ def _legibility_checks(metrics: dict, *, photo: bool) -> list[Check]:
         )
     else:
         checks.append(Check("sharpness", True, "图片清晰。", f"{sharpness:.0f}"))
-    p5, p95 = metrics.get("p5", 0), metrics.get("p95", 255)
-    if p95 < legibility.DARK_P95_MAX:
-        checks.append(Check("exposure", False, "图片太暗，文字看不清。请在光线充足处重新拍摄。", f"{p5}–{p95}"))
-    elif p5 > legibility.BRIGHT_P5_MIN:
-        checks.append(
-            Check(
-                "exposure", False, "图片过亮（曝光过度），文字发白看不清。请避开强光和闪光灯重新拍摄。", f"{p5}–{p95}"
-            )
-        )
+    p1, p99 = metrics.get("p1", 0), metrics.get("p99", 255)
+    found = f"{p1}–{p99}"
+    if p99 < legibility.DARK_P99_MAX:
+        checks.append(Check("exposure", False, "图片太暗，文字看不清。请在光线充足处重新拍摄。", found))
+    elif p1 > legibility.BRIGHT_P1_MIN:
+        message = "图片过亮（曝光过度），文字发白看不清。请避开强光和闪光灯重新拍摄。"
+        checks.append(Check("exposure", False, message, found))
     else:
-        checks.append(Check("exposure", True, "图片亮度正常。", f"{p5}–{p95}"))
+        checks.append(Check("exposure", True, "图片亮度正常。", found))
     return checks
 
 
