@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import account_views, applicant_views, review_views, staff_views, views
+from . import account_views, applicant_views, checks_views, review_views, staff_views, views
 
 app_name = "web"
 urlpatterns = [
@@ -22,6 +22,11 @@ urlpatterns = [
         "apply/<uuid:application_id>/materials/<uuid:attachment_id>/delete/",
         applicant_views.material_delete,
         name="apply_material_delete",
+    ),
+    path(
+        "apply/<uuid:application_id>/materials/<uuid:attachment_id>/checks/",
+        checks_views.material_checks,
+        name="apply_material_checks",
     ),
     path("apply/<uuid:application_id>/review/", applicant_views.review, name="apply_review"),
     path("apply/<uuid:application_id>/submit/", applicant_views.submit, name="apply_submit"),
