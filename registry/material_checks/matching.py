@@ -109,6 +109,15 @@ def find_text(typed: str, lines: list[dict], tolerance: int = TEXT_TOLERANCE) ->
     return best[0] <= tolerance, best[1]
 
 
+def checksum_ok(number: str) -> bool:
+    """The 18th character is the ISO 7064 check of the first 17 (the region and birth date are not
+    judged here: validators.validate_resident_id does that for the form)."""
+    try:
+        return len(number) == 18 and ric.calc_check_digit(number) == number[-1]
+    except Exception:
+        return False
+
+
 ID_CANDIDATE = re.compile(r"\d{17}[\dX]")
 
 
@@ -123,7 +132,7 @@ def id_numbers_in(lines: list[dict]) -> list[str]:
                 candidate = value[start : start + 18]
                 if ID_CANDIDATE.fullmatch(candidate) and candidate not in found:
                     found.append(candidate)
-    return sorted(found, key=lambda n: not ric.is_valid(n))
+    return sorted(found, key=lambda n: not checksum_ok(n))
 
 
 def name_on_card(lines: list[dict]) -> str:
@@ -150,7 +159,7 @@ def id_front_checks(basic: dict, lines: list[dict]) -> list[Check]:
         candidates = id_numbers_in(lines)
         if not lines:
             checks.append(Check("id_number", False, NO_TEXT))
-        elif needle and ric.is_valid(needle) and find_number(needle, lines, 0)[0]:
+        elif needle and checksum_ok(needle) and find_number(needle, lines, 0)[0]:
             checks.append(Check("id_number", True, "身份证照片上的号码与您填写的一致。", needle, needle))
         elif candidates:
             read = candidates[0]

@@ -65,13 +65,13 @@ def _legibility_checks(metrics: dict, *, photo: bool) -> list[Check]:
             Check(
                 "sharpness",
                 False,
-                f"图片模糊（清晰度 {sharpness:.0f}，低于 {legibility.SHARPNESS_MIN:.0f}），审核人员可能无法辨认文字。"
+                f"图片模糊（清晰度 {sharpness:.1f}，低于 {legibility.SHARPNESS_MIN:.1f}），审核人员可能无法辨认文字。"
                 "请对准焦点、拿稳手机，在光线充足处重新拍摄。",
-                f"{sharpness:.0f}",
+                f"{sharpness:.1f}",
             )
         )
     else:
-        checks.append(Check("sharpness", True, "图片清晰。", f"{sharpness:.0f}"))
+        checks.append(Check("sharpness", True, "图片清晰。", f"{sharpness:.1f}"))
     p1, p99 = metrics.get("p1", 0), metrics.get("p99", 255)
     found = f"{p1}–{p99}"
     if p99 < legibility.DARK_P99_MAX:
