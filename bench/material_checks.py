@@ -34,7 +34,7 @@ from registry.core.generators import resident_id  # noqa: E402
 from registry.demo.people import GIVEN, SURNAMES  # noqa: E402
 from registry.material_checks import engine, legibility, selectors  # noqa: E402
 from registry.material_checks.matching import find_number, find_text, id_front_checks  # noqa: E402
-from registry.material_checks.services import _faces  # noqa: E402
+from registry.material_checks.services import OCR_MAX_SIDE, _faces, _fitted  # noqa: E402
 from tests import material_corpus as mc  # noqa: E402
 
 SCHOOLS = ["中央财经大学", "北京工商大学", "首都经济贸易大学", "对外经济贸易大学", "北京交通大学", "中国人民大学"]
@@ -113,7 +113,7 @@ def text_corpus(per_kind: int, threads: int, rng):
                 image = mc.diploma(name=name, number=number, school=school, degree=kind == "degree")
             image = SPOILS[spoil](image, rng).convert("RGB")
             started = time.perf_counter()
-            lines = engine.recognise(np.asarray(image), threads=threads)
+            lines = engine.recognise(_fitted(np.asarray(image), OCR_MAX_SIDE), threads=threads)
             seconds.setdefault(kind, []).append(time.perf_counter() - started)
             spoil_tally = by_spoil.setdefault(spoil, Tally())
             if kind == "id_front":
@@ -243,20 +243,42 @@ def face_corpus(rng):
     print(f"\nface search: {statistics.mean(times) * 1000:.0f} ms per photo")
 
 
+def job_timing(threads: int):
+    """What one reading costs on a phone picture as stored (longer side 2048 px): legibility + OCR."""
+    print(f"\n### One reading of a stored 2048-px picture (threads={threads})\n")
+    print("| material | seconds |\n|---|---|")
+    for name, make in (("id_front", mc.id_card), ("qualification_cert", mc.certificate), ("diploma", mc.diploma)):
+        image = make()
+        image = np.asarray(image.resize((2048, round(2048 * image.height / image.width))))
+        started = time.perf_counter()
+        legibility.measure(image)
+        engine.recognise(_fitted(image, OCR_MAX_SIDE), threads=threads)
+        print(f"| {name} | {time.perf_counter() - started:.1f} |")
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--per-kind", type=int, default=6)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=16)
+    parser.add_argument(
+        "--parts", default="text,legibility,face,job", help="comma-separated: text, legibility, face, job"
+    )
     args = parser.parse_args()
     rng = random.Random(args.seed)
     print(f"peak RSS after Django setup: {rss_mb():.0f} MB")
     started = time.perf_counter()
-    engine.engine(args.threads)
+    engine.engine(args.threads)  # loaded even without the text part: its memory is part of the worker's
     print(f"OCR engine load: {time.perf_counter() - started:.2f} s, peak RSS {rss_mb():.0f} MB")
-    text_corpus(args.per_kind, args.threads, rng)
-    legibility_corpus(rng)
-    face_corpus(rng)
+    parts = args.parts.split(",")
+    if "text" in parts:
+        text_corpus(args.per_kind, args.threads, rng)
+    if "legibility" in parts:
+        legibility_corpus(rng)
+    if "face" in parts:
+        face_corpus(rng)
+    if "job" in parts:
+        job_timing(args.threads)
     print(f"\npeak RSS of the process at the end: {rss_mb():.0f} MB")
 
 

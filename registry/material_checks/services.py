@@ -29,6 +29,9 @@ from .selectors import FACE_MIN_WIDTH, IMAGE_TYPES
 logger = logging.getLogger("registry.material_checks")
 FACE_WORK_WIDTH = 240  # the photo is searched for a face at this width (a face fills a third of it)
 PDF_TEXT_MIN_CHARS = 10  # a PDF page with at least this much text of its own is not OCR'd
+# OCR reads a copy at most this long (stored images go up to 2048): about 135 dpi for A4, and half the
+# time and three quarters of the peak memory of 2048 px (docs/performance.md, "Materials read back").
+OCR_MAX_SIDE = 1600
 
 
 def reading_schedule(*, attachment: Attachment) -> None:
@@ -112,6 +115,16 @@ def _faces(image: np.ndarray, extra_dir: str) -> list[list[int]]:
     return [[round(v / scale) for v in face] for face in found]
 
 
+def _fitted(image: np.ndarray, side: int) -> np.ndarray:
+    import cv2
+
+    height, width = image.shape[:2]
+    scale = side / max(height, width)
+    if scale >= 1:
+        return image
+    return cv2.resize(image, (round(width * scale), round(height * scale)), interpolation=cv2.INTER_AREA)
+
+
 def read_material(attachment: Attachment) -> dict:
     """Everything read from one material (the fields of MaterialReading), without saving."""
     out = {"lines": [], "source": "", "metrics": {}, "ocr_note": "", "face_note": ""}
@@ -136,7 +149,9 @@ def read_material(attachment: Attachment) -> dict:
         if not out["source"]:
             try:
                 out["lines"] = engine.recognise(
-                    image, threads=settings.MATERIAL_CHECKS_OCR_THREADS, model_dir=settings.MATERIAL_CHECKS_OCR_MODELS
+                    _fitted(image, OCR_MAX_SIDE),
+                    threads=settings.MATERIAL_CHECKS_OCR_THREADS,
+                    model_dir=settings.MATERIAL_CHECKS_OCR_MODELS,
                 )
                 out["source"] = "ocr"
             except engine.EngineUnavailable as exc:
