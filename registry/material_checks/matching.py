@@ -86,27 +86,28 @@ def _joined(lines: list[dict], normalise) -> list[str]:
     return [*texts, "".join(texts)]
 
 
-def find_number(typed: str, lines: list[dict], tolerance: int = NUMBER_TOLERANCE) -> tuple[bool, str]:
-    """(found within tolerance, the closest text read)."""
-    needle = normalise_number(typed)
+def _closest(needle: str, lines: list[dict], normalise, whole_token: bool) -> tuple[int, str]:
+    """(edit distance, text) of the text read that is closest to `needle`; with `whole_token` a
+    near miss is widened to its whole run of letters and digits (a number is shown whole)."""
     best = (len(needle) + 1, "")
-    for text in _joined(lines, normalise_number):
+    for text in _joined(lines, normalise):
         distance, start, end = _distance_in(needle, text)
         if distance < best[0]:
-            best = (distance, _token(text, start, end) if distance else text[start:end])
+            best = (distance, _token(text, start, end) if distance and whole_token else text[start:end])
         if distance == 0:
             break
-    return best[0] <= tolerance, best[1]
+    return best
+
+
+def find_number(typed: str, lines: list[dict], tolerance: int = NUMBER_TOLERANCE) -> tuple[bool, str]:
+    """(found within tolerance, the closest text read)."""
+    distance, read = _closest(normalise_number(typed), lines, normalise_number, whole_token=True)
+    return distance <= tolerance, read
 
 
 def find_text(typed: str, lines: list[dict], tolerance: int = TEXT_TOLERANCE) -> tuple[bool, str]:
-    needle = normalise_text(typed)
-    best = (len(needle) + 1, "")
-    for text in _joined(lines, normalise_text):
-        distance, start, end = _distance_in(needle, text)
-        if distance < best[0]:
-            best = (distance, text[start:end])
-    return best[0] <= tolerance, best[1]
+    distance, read = _closest(normalise_text(typed), lines, normalise_text, whole_token=False)
+    return distance <= tolerance, read
 
 
 def checksum_ok(number: str) -> bool:
