@@ -70,3 +70,24 @@ def test_reviewer_sees_the_checks_in_the_api_and_on_the_page(
 
     api.login(haidian_reviewer.phone)  # another district's reviewer sees nothing of it
     assert api.get(f"/api/v1/review/applications/{draft.pk}").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_change_application_keeps_the_readings_of_the_copied_materials(
+    api, draft, person, blurred_back, chaoyang_reviewer
+):
+    from registry.material_checks.models import MaterialReading
+
+    checks_services.reading_run(attachment_id=str(blurred_back.pk))
+    services.application_submit(application=draft, actor=person)
+    api.login(chaoyang_reviewer.phone)
+    api.post(f"/api/v1/review/applications/{draft.pk}/claim")
+    assert api.post(f"/api/v1/review/applications/{draft.pk}/decision", {"decision": "approve"}).status_code == 200
+
+    change = services.application_create(applicant=person, type="change")
+    (copy,) = change.attachments.filter(kind="id_back")
+    reading = MaterialReading.objects.get(attachment=copy)
+    assert reading.status == "done" and reading.metrics == MaterialReading.objects.get(attachment=blurred_back).metrics
+    # no second reading of the same bytes; copies of materials never read (stored while off) are scheduled
+    pending = set(MaterialReading.objects.filter(status="pending").values_list("attachment__kind", flat=True))
+    assert "id_back" not in pending and "photo" in pending
