@@ -18,9 +18,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_checks_arrive_on_the_page_and_the_reviewer_sees_them(
-    browser, page, live_server, code_tables, settings, tmp_path
+    browser, page, live_server, code_tables, reading_on, tmp_path
 ):
     url = live_server.url
+    reading_on.MATERIAL_CHECKS = False  # the materials stored first are not read back
     person = UserFactory(phone="13911117777", name="李明")
     reviewer = UserFactory(reviewer=True, district_codes=["110105"], name="朝阳审核员")
     application = services.application_create(applicant=person, type="first_collection")
@@ -32,7 +33,7 @@ def test_checks_arrive_on_the_page_and_the_reviewer_sees_them(
     upload(application, person, "diploma", files.pdf_bytes("Diploma"), "diploma.pdf", ref=0)
     upload(application, person, "degree", files.pdf_bytes("Degree"), "degree.pdf", ref=0)
 
-    settings.MATERIAL_CHECKS = True  # from here on, stored materials are read back
+    reading_on.MATERIAL_CHECKS = True  # from here on, stored materials are read back
     other = "11010519900307005"
     wrong = other + ric.calc_check_digit(other)  # checksum-valid, not the one typed in the form
     wrong_card = tmp_path / "id-front.jpg"

@@ -13,10 +13,12 @@ from .conftest import upload
 
 
 @pytest.fixture
-def blurred_back(draft, person, settings):
-    """A complete application whose ID back is blurred (a legibility warning; no OCR needed)."""
+def blurred_back(draft, person, reading_on):
+    """A complete application whose ID back is blurred (a legibility warning; no OCR needed); the
+    other materials were stored while the checks were off."""
+    reading_on.MATERIAL_CHECKS = False
     upload_all_materials(draft, person)
-    settings.MATERIAL_CHECKS = True
+    reading_on.MATERIAL_CHECKS = True
     attachment = upload(draft, person, "id_back", mc.as_jpeg(mc.blur(mc.id_card(), 4)), "back.jpg")
     return attachment
 
