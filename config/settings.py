@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "registry.sms",
     "registry.records",
     "registry.applications",
+    "registry.material_checks",
     "registry.review",
     "registry.transfers",
     "registry.imports",
@@ -241,6 +242,20 @@ IMPORT_UPLOAD_MAX_BYTES = env_int(
     10 * 1000 * 1000,
     "Largest import file the admin page accepts (bytes; ~60,000 rows, one background job under its time "
     "limit); larger files go through `manage.py import_records`.",
+# Materials read back after upload (docs/materials.md): OCR compared with the form, legibility, the face.
+MATERIAL_CHECKS = env_bool(
+    "MATERIAL_CHECKS", True, "Read each stored image/PDF material back in a background job (warnings, never a block)."
+)
+MATERIAL_CHECKS_OCR_THREADS = env_int(
+    "MATERIAL_CHECKS_OCR_THREADS", 1, "CPU threads one OCR run may use (one run at a time per process)."
+)
+MATERIAL_CHECKS_OCR_MODELS = env_str(
+    "MATERIAL_CHECKS_OCR_MODELS", "", "Folder of the PP-OCR .onnx models; empty: those inside rapidocr-onnxruntime."
+)
+MATERIAL_CHECKS_CASCADE_DIR = env_str(
+    "MATERIAL_CHECKS_CASCADE_DIR",
+    "",
+    "Folder holding haarcascade_frontalface_default.xml; empty: Debian opencv-data's /usr/share/opencv4/haarcascades.",
 )
 
 STORAGE_BACKEND = env_str("STORAGE_BACKEND", "local", "local | s3 (S3-compatible object storage for materials).")

@@ -133,3 +133,31 @@ def other_persons_code(db):
     from tests.factories import TransferCodeFactory
 
     return TransferCodeFactory()
+@pytest.fixture(autouse=True)
+def _material_checks_off(settings):
+    """Materials are read back only where a test asks for it (tests/material_checks): a reading costs
+    seconds of CPU, and its thread must not outlive the test's database."""
+    settings.MATERIAL_CHECKS = False
+
+
+@pytest.fixture
+def reading_on(settings):
+    """Materials are read back (off by default: _material_checks_off above). The OCR engine
+    and the face cascade must load here: skipped with the reason on a machine without them, a
+    failure under CI=true (scripts/test.sh installs libgl1 libglib2.0-0 opencv-data as root)."""
+    from registry.material_checks import engine, faces
+
+    try:
+        engine.engine(1)
+        why = ""
+    except engine.EngineUnavailable as exc:
+        why = str(exc)
+    require_service("the OCR engine", not why, f"{why} (pip: rapidocr-onnxruntime; apt: libgl1 libglib2.0-0)")
+    try:
+        faces.cascade()
+        why = ""
+    except faces.CascadeUnavailable as exc:
+        why = str(exc)
+    require_service("the face cascade", not why, f"{why} (apt-get install opencv-data)")
+    settings.MATERIAL_CHECKS = True
+    return settings

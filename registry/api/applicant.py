@@ -13,6 +13,7 @@ from registry.applications.export import personal_data_export
 from registry.applications.form import CollectionForm
 from registry.applications.models import Application
 from registry.audit.services import client_ip
+from registry.material_checks import selectors as material_checks
 
 from .errors import ApiError
 from .security import account_auth
@@ -41,6 +42,15 @@ class TransferCodeOut(Schema):
     status: str
 
 
+class CheckOut(Schema):
+    """One check of a material read back against the form (docs/materials.md)."""
+
+    code: str
+    ok: bool | None  # None: still running, or could not run ("未检查：…" in message)
+    message: str
+    found: str | None = None  # what was read from the material
+
+
 class AttachmentOut(Schema):
     id: str
     kind: str
@@ -55,6 +65,7 @@ class AttachmentOut(Schema):
     # A PDF's pages as PNG images (what reviewers look at); the PDF at `url` is a download.
     pages: list[str]
     uploaded_at: dt.datetime
+    checks: list[CheckOut]
 
 
 class EventOut(Schema):
@@ -134,7 +145,8 @@ class RecordOut(CollectionForm):
     actions: list[str]
 
 
-def attachment_out(a) -> AttachmentOut:
+def attachment_out(a, form: dict) -> AttachmentOut:
+    """One material; `form` is the application's form its checks compare with."""
     return AttachmentOut(
         id=str(a.pk),
         kind=a.kind,
@@ -148,6 +160,7 @@ def attachment_out(a) -> AttachmentOut:
         url=f"/api/v1/attachments/{a.pk}/content",
         pages=[f"/api/v1/attachments/{a.pk}/pages/{n}" for n in range(1, len(a.pages) + 1)],
         uploaded_at=a.created_at,
+        checks=material_checks.checks_of(a, form),
     )
 
 
@@ -162,7 +175,10 @@ def application_out(application: Application, user) -> ApplicationOut:
         district=district or None,
         district_contact=selectors.district_contact(district),
         form=application.form,
-        attachments=[attachment_out(a) for a in services.current_attachments(application)],
+        attachments=[
+            attachment_out(a, application.form)
+            for a in material_checks.with_readings(services.current_attachments(application))
+        ],
         missing_materials=selectors.missing_for(application),
         history=[
             EventOut(at=e.at, kind=e.kind, label=e.get_kind_display(), round=e.round, note=e.note)
@@ -274,10 +290,9 @@ def upload(
     file: File[UploadedFile],
     ref: Form[int | None] = None,
 ):
-    attachment = services.attachment_add(
-        application=own_application(request, application_id), actor=request.auth, kind=kind, uploaded=file, ref=ref
-    )
-    return Status(201, attachment_out(attachment))
+    application = own_application(request, application_id)
+    attachment = services.attachment_add(application=application, actor=request.auth, kind=kind, uploaded=file, ref=ref)
+    return Status(201, attachment_out(attachment, application.form))
 
 
 @router.delete(

@@ -10,6 +10,7 @@ from registry.applications import states
 from registry.applications.form import CollectionForm
 from registry.audit.services import client_ip
 from registry.core.masking import mask_id_number
+from registry.material_checks import selectors as material_checks
 from registry.review import selectors, services
 from registry.review.details import review_details
 
@@ -170,7 +171,7 @@ def detail(request, application_id: str):
         round=application.round,
         applicant_id=str(application.applicant_id),
         form=data["form"],
-        attachments=[attachment_out(a) for a in data["attachments"]],
+        attachments=[attachment_out(a, data["form"]) for a in material_checks.with_readings(data["attachments"])],
         history=[
             EventOut(at=e.at, kind=e.kind, label=e.get_kind_display(), round=e.round, note=e.note)
             for e in data["events"]

@@ -17,6 +17,7 @@ from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.models import Region
 from registry.core.ratelimit import record_attempt
 from registry.core.workdays import add_working_days
+from registry.material_checks import services as material_checks
 from registry.records.models import Record
 
 from . import states, storage
@@ -520,6 +521,7 @@ def attachment_add(*, application: Application, actor: User, kind: str, uploaded
                     "replaced": replaced,
                 },
             )
+            material_checks.reading_schedule(attachment=attachment)  # read back after commit, off the request
     except MaterialRejected as exc:
         storage.delete_quietly(stored)
         raise ServiceError(exc.code, exc.message, status=exc.status, field="file") from None
@@ -586,7 +588,7 @@ def _copy_approved_materials(*, source: Application, target: Application, actor:
             for number, page in enumerate(attachment.pages, start=1):
                 stored.append(storage.save(f"{base}-p{number}.png", storage.read(page["name"])))
                 pages.append({**page, "name": stored[-1]})
-            Attachment.objects.create(
+            copy = Attachment.objects.create(
                 application=target,
                 kind=attachment.kind,
                 ref=attachment.ref,
@@ -600,6 +602,7 @@ def _copy_approved_materials(*, source: Application, target: Application, actor:
                 pages=pages,
                 uploaded_by=actor,
             )
+            material_checks.reading_copy(source=attachment, target=copy)
     except BaseException:
         storage.delete_quietly(stored)  # the caller's transaction rolls back the rows; the files go too
         raise
