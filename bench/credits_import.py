@@ -114,11 +114,15 @@ def main() -> None:
         outcome = imports.import_file(path=path, provider=PROVIDER)
         import_s = time.perf_counter() - start
         r = outcome.result
-        print(f"import: {import_s:.1f} s (accepted {r.accepted}, duplicates {r.duplicates}, rejected {len(r.rejected)})")
+        print(
+            f"import: {import_s:.1f} s (accepted {r.accepted}, duplicates {r.duplicates}, rejected {len(r.rejected)})"
+        )
         print(f"ratio import / plain COPY: {import_s / copy_s:.1f}", flush=True)
         start = time.perf_counter()
         again = imports.import_file(path=path, provider=PROVIDER).result
-        print(f"same file again: {time.perf_counter() - start:.1f} s (accepted {again.accepted}, duplicates {again.duplicates})")
+        print(
+            f"same file again: {time.perf_counter() - start:.1f} s (accepted {again.accepted}, duplicates {again.duplicates})"
+        )
 
 
 if __name__ == "__main__":

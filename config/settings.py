@@ -242,6 +242,7 @@ IMPORT_UPLOAD_MAX_BYTES = env_int(
     10 * 1000 * 1000,
     "Largest import file the admin page accepts (bytes; ~60,000 rows, one background job under its time "
     "limit); larger files go through `manage.py import_records`.",
+)
 # Materials read back after upload (docs/materials.md): OCR compared with the form, legibility, the face.
 MATERIAL_CHECKS = env_bool(
     "MATERIAL_CHECKS", True, "Read each stored image/PDF material back in a background job (warnings, never a block)."

@@ -133,6 +133,8 @@ def other_persons_code(db):
     from tests.factories import TransferCodeFactory
 
     return TransferCodeFactory()
+
+
 @pytest.fixture(autouse=True)
 def _material_checks_off(settings):
     """Materials are read back only where a test asks for it (tests/material_checks): a reading costs

@@ -19,14 +19,12 @@ from registry.notices import services as notice_services
 
 from .errors import ApiError
 from .security import account_auth
-from .staff import require_staff
 
 router = Router(tags=["通知、核查与诚信"], auth=account_auth)
 
 
 def _staff(request):
-    require_staff(request.auth)
-    return request.auth
+    return access.require_staff(request.auth)
 
 
 # --- Notices ---------------------------------------------------------------------------------

@@ -228,9 +228,7 @@ def transcript(request, year: int | None = None):
 
 
 def _staff(request):
-    if not access.is_staff_member(request.auth):
-        raise ApiError(403, "forbidden", "仅区财政局审核员和市财政局管理员可以使用此功能。")
-    return request.auth
+    return access.require_staff(request.auth)
 
 
 class DeclarationQueueItem(Schema):

@@ -3,8 +3,6 @@ posted step is merged back into the form. Rules live in applications.validation,
 
 from dataclasses import dataclass, field, replace
 
-from django.conf import settings
-
 from registry.applications.fields import (
     BASIC,
     CATEGORY,
