@@ -100,6 +100,12 @@ MODULES: dict[str, Target] = {
             "tests/transfers/test_between_deployments.py",
             "tests/transfers/test_review_fixes.py",
         ],
+        {
+            "649a1f39": "_matching without its guard: on SQLite a NUL or over-long code is simply not found; only "
+            "PostgreSQL refuses the comparison (DataError, a 500), and the suite's PostgreSQL pass kills it "
+            "(test_an_unknown_code_is_a_404_not_an_error[ZR\\x00]); mutation runs are SQLite-only",
+            "b9b035bd": "the same guard with and for or: never true, as above (killed on PostgreSQL only)",
+        },
     ),
     "review": Target(
         "registry/review/services.py",
@@ -110,6 +116,9 @@ MODULES: dict[str, Target] = {
             "tests/transfers/test_review_fixes.py",
         ],
         {
+            "cb64fdee": "application_for_staff without its is_staff_member guard: redundant today, since "
+            "staff_applications gives a non-staff user nothing; once the queue is built on filter_visible (which "
+            "includes the owner's own) test_an_applicant_does_not_open_even_their_own_application_as_staff kills it",
             "866179fa": "_role swapped (admins move as reviewers, reviewers as admins): _role only feeds claim, approve "
             "and reject, which states.TRANSITIONS allows to both roles; who may reassign is checked by is_admin",
         },
