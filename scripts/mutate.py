@@ -552,15 +552,18 @@ def run_module(name: str, args, trace_data: dict, run_one, report) -> dict:
             status, elapsed = 0, 0.0
         else:
             status, elapsed = run_one(target, tree, site, tests)
+        done = counts["killed"] + counts["survived"] + 1
         if status == 0:
             counts["survived"] += 1
             why = "no test runs this line" if not tests else f"{len(tests)} tests pass"
             report(f"{label}\n      SURVIVED ({why}, {elapsed:.1f} s)")
         else:
             counts["killed"] += 1
+            how = "timeout" if status is None else f"exit {status}"
             if args.show_killed:
-                how = "timeout" if status is None else f"exit {status}"
                 report(f"{label}\n      killed ({how}, {len(tests)} tests, {elapsed:.1f} s)")
+            else:  # one short line each, so a long run shows how far it got
+                report(f"  {done}/{len(chosen)} [{site.key}] killed ({elapsed:.0f} s)")
     judged = counts["mutants"] - counts["equivalent"] - counts["not run"]
     counts["score"] = round(100 * counts["killed"] / judged, 1) if judged else None
     stale = sorted(set(target.equivalent) - {s.key for s in found})
