@@ -105,6 +105,11 @@ MODULES: dict[str, Target] = {
             "PostgreSQL refuses the comparison (DataError, a 500), and the suite's PostgreSQL pass kills it "
             "(test_an_unknown_code_is_a_404_not_an_error[ZR\\x00]); mutation runs are SQLite-only",
             "b9b035bd": "the same guard with and for or: never true, as above (killed on PostgreSQL only)",
+            "a4f4d742": "expires_at < now instead of <= now: differs only in the very microsecond of expiry, "
+            "which no test can hit without freezing the clock inside the service",
+            "62b030bb": "the claim's conditional UPDATE without revoked_at__isnull: the row read just before is "
+            "checked for a revocation, so only a revoke landing between that read and the UPDATE tells; a race "
+            "that needs two PostgreSQL connections (to do: a race test beside test_concurrent_double_use_succeeds_once)",
             "dafe8346": "len(code) >= 20 instead of > 20: a code is 16 characters, so a 20-character one is not "
             "found either way, and it fits the column, so PostgreSQL compares it too",
         },
