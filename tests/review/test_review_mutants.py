@@ -40,6 +40,13 @@ def test_staff_see_their_districts_applications_only(
         assert (info.value.status, info.value.code) == (404, "not_found")
 
 
+def test_an_applicant_does_not_open_even_their_own_application_as_staff(applicant):
+    own = ApplicationFactory(applicant=applicant)
+    with pytest.raises(ServiceError) as info:
+        review.application_for_staff(user=applicant, application_id=own.pk)
+    assert (info.value.status, info.value.code) == (404, "not_found")
+
+
 def test_opening_an_application_is_audited_with_its_district(chaoyang_reviewer):
     application = ApplicationFactory()
     review.review_open(user=chaoyang_reviewer, application_id=application.pk, ip="10.0.0.7")
