@@ -146,6 +146,11 @@ class CreditImportAdmin(ReadOnly, admin.ModelAdmin):
         response["Content-Disposition"] = f'attachment; filename="rejected-{job.pk.hex[:8]}.xlsx"'
         return response
 
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # Read-only here, so no transaction: Django's admin wraps this page in one, which on SQLite
+        # (BEGIN IMMEDIATE) waits for the import's write lock and fails while the job writes.
+        return self._changeform_view(request, object_id, form_url, extra_context)
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         job = CreditImport.objects.filter(pk=object_id).first()
         running = job is not None and job.status in (ImportStatus.QUEUED, ImportStatus.RUNNING)

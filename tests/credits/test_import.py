@@ -122,3 +122,11 @@ def test_admin_upload_runs_as_a_job(code_tables, tmp_path, municipal_admin, djan
     assert (job.total, job.processed, job.accepted, job.duplicates, job.rejected) == (12, 12, 3, 1, 8)
     lines = list(load_workbook(io.BytesIO(storage.read(job.rejected_file.name))).active.iter_rows(values_only=True))
     assert len(lines) == 9
+    from django.test import Client
+
+    admin_client = Client()
+    admin_client.force_login(municipal_admin)
+    page = admin_client.get(f"/admin/credits/creditimport/{job.pk}/change/").content.decode()
+    assert "导入 3 条，重复 1 条，未导入 8 条" in page
+    download = admin_client.get(f"/admin/credits/creditimport/{job.pk}/rejected.xlsx")
+    assert load_workbook(io.BytesIO(download.content)).active.max_row == 9
