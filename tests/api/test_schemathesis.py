@@ -155,7 +155,9 @@ def test_no_server_errors_and_no_undocumented_statuses(server, tmp_path):
         refused = refused_operations(outputs[role])
         # approving a phone recovery is staff work; an applicant only lists and cancels their own
         staff_only = ("/api/v1/review/", "/api/v1/staff/", "/api/v1/phone-recoveries/{recovery_id}/approve")
+        staff_only += ("/api/v1/admin/",)  # notices, campaigns, integrity (staff)
         # outside systems' endpoints take an API key (X-Api-Key), never an account's token
         key_only = ("/api/v1/providers/", "/api/v1/verify")
-        allowed = staff_only + key_only if role == "applicant" else key_only
+        # opening and closing a campaign is the municipal admin's; a district reviewer gets 403
+        allowed = staff_only + key_only if role == "applicant" else key_only + ("/api/v1/admin/campaigns",)
         assert all(path.startswith(allowed) for path in refused), refused
