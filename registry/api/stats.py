@@ -84,20 +84,37 @@ def people_export(request, fmt: str, district: str, level: str, status: str):
 
 
 EXPORT_RESPONSES = {202: ExportJobOut}
+PROBLEM = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
-@router.get("/exports/people.csv", response=EXPORT_RESPONSES, summary="导出人员名单 CSV（UTF-8 BOM，流式）")
+def file_doc(*types: str, conflict: bool = False) -> dict:
+    """The streamed file of a 200 (and a 409 for a job not ready) in the OpenAPI schema."""
+    responses = {200: {"description": "文件（附件下载）", "content": {t: BINARY for t in types}}}
+    if conflict:
+        responses[409] = {"description": "导出文件尚未生成完毕", "content": PROBLEM}
+    return {"responses": responses}
+
+
+@router.get(
+    "/exports/people.csv",
+    response=EXPORT_RESPONSES,
+    summary="导出人员名单 CSV（UTF-8 BOM，流式）",
+    openapi_extra=file_doc(CSV_TYPE),
+)
 def people_csv(request, district: str = "", level: str = "", status: str = ""):
     """Rows above EXPORT_SYNC_MAX_ROWS: 202 with a background job; download when `status` is ready."""
     return people_export(request, "csv", district, level, status)
 
 
-@router.get("/exports/people.xlsx", response=EXPORT_RESPONSES, summary="导出人员名单 XLSX")
+@router.get(
+    "/exports/people.xlsx", response=EXPORT_RESPONSES, summary="导出人员名单 XLSX", openapi_extra=file_doc(XLSX_TYPE)
+)
 def people_xlsx(request, district: str = "", level: str = "", status: str = ""):
     return people_export(request, "xlsx", district, level, status)
 
 
-@router.get("/exports/stats.{fmt}", summary="导出统计表（CSV 或 XLSX）")
+@router.get("/exports/stats.{fmt}", summary="导出统计表（CSV 或 XLSX）", openapi_extra=file_doc(CSV_TYPE, XLSX_TYPE))
 def stats_tables(request, fmt: str, district: str = ""):
     if fmt not in ("csv", "xlsx"):
         raise ApiError(404, "not_found", "未找到。")
@@ -115,7 +132,11 @@ def export_job(request, job_id: str):
         raise ApiError(404, "not_found", "未找到该导出任务。") from None
 
 
-@router.get("/exports/jobs/{job_id}/download", summary="下载后台导出的文件（仅本人）")
+@router.get(
+    "/exports/jobs/{job_id}/download",
+    summary="下载后台导出的文件（仅本人）",
+    openapi_extra=file_doc(CSV_TYPE, XLSX_TYPE, conflict=True),
+)
 def export_job_download(request, job_id: str):
     try:
         job, path = exports.export_job_download(user=request.user, job_id=job_id, ip=client_ip(request))

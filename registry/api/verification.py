@@ -61,7 +61,20 @@ def verify(request, body: VerifyIn):
     return JsonResponse(answer)
 
 
-@router.post("/verify/batch", response=BatchOut, summary="批量核验（考试报名系统核验考生名单）")
+TOO_LARGE = {
+    413: {
+        "description": "超过 VERIFY_BATCH_MAX 人",
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+}
+
+
+@router.post(
+    "/verify/batch",
+    response=BatchOut,
+    summary="批量核验（考试报名系统核验考生名单）",
+    openapi_extra={"responses": TOO_LARGE},
+)
 def verify_many(request, body: BatchIn):
     queries = [Query(p.id_number, p.name, p.ref) for p in body.people]
     answers = verify_batch(client=request.auth, queries=queries, years=body.years, ip=client_ip(request))

@@ -154,7 +154,13 @@ def test_no_server_errors_and_no_undocumented_statuses(server, tmp_path):
         # The token worked: only staff operations may refuse it (an applicant gets 403 there, as documented)
         refused = refused_operations(outputs[role])
         # approving a phone recovery is staff work; an applicant only lists and cancels their own
-        staff_only = ("/api/v1/review/", "/api/v1/staff/", "/api/v1/phone-recoveries/{recovery_id}/approve")
+        staff_only = (
+            "/api/v1/review/",
+            "/api/v1/staff/",
+            "/api/v1/phone-recoveries/{recovery_id}/approve",
+            "/api/v1/stats/",
+            "/api/v1/exports/",
+        )
         staff_only += ("/api/v1/admin/",)  # notices, campaigns, integrity (staff)
         # outside systems' endpoints take an API key (X-Api-Key), never an account's token
         key_only = ("/api/v1/providers/", "/api/v1/verify")
