@@ -13,8 +13,7 @@ from ninja.files import UploadedFile
 
 from registry.accounts import access
 from registry.accounts.models import ApiScope
-from registry.applications import storage
-from registry.audit.services import audit_record, client_ip
+from registry.audit.services import client_ip
 from registry.core.masking import mask_id_number
 from registry.credits import selectors, services
 from registry.credits.models import CreditDeclaration
@@ -198,10 +197,7 @@ def upload_proof(request, declaration_id: str, kind: Form[str], file: File[Uploa
 )
 def proof_content(request, proof_id: str):
     proof = selectors.proof_for_read(request.auth, proof_id)
-    stored = storage.open_for_reading(proof.file.name)
-    if request.auth.pk != proof.declaration.record.user_id:
-        audit_record(action="credits.proof_read", actor=request.auth, target=proof.declaration,
-                     district=proof.declaration.district_id, ip=client_ip(request), details={"proof": str(proof.pk)})  # fmt: skip
+    stored = services.proof_open(proof=proof, actor=request.auth, ip=client_ip(request))
     response = FileResponse(stored, content_type=proof.content_type)
     extension = proof.file.name.rsplit(".", 1)[-1]
     disposition = "attachment" if proof.content_type == "application/pdf" else "inline"
@@ -392,8 +388,9 @@ def noncompliant(request, year: int, district: str | None = None, cursor: str | 
         people = people.filter(pk__gt=int(cursor))
     rows = list(people[:101])
     more, rows = len(rows) > 100, rows[:100]
-    audit_record(action="credits.noncompliant_list", actor=user, ip=client_ip(request),
-                 details={"year": year, "district": district or "", "rows": len(rows)})  # fmt: skip
+    services.noncompliant_list_read(
+        actor=user, year=year, district=district or "", rows=len(rows), ip=client_ip(request)
+    )
     return {
         "results": [NoncompliantItem(record_id=str(r.pk), name=r.name, id_number=mask_id_number(r.id_number),
                                      district=r.district_id, total=r.ce_total, professional=r.ce_professional)

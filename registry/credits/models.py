@@ -185,7 +185,7 @@ class CreditDeclarationQuerySet(ScopedQuerySet):
 
 class CreditDeclaration(models.Model):
     """A person's self-declared conversion (个人申报), reviewed by their district: type ce_declaration
-    in the review area (docs/decisions/0008-credit-declarations.md)."""
+    in the review area (docs/decisions/0009-credit-declarations.md)."""
 
     access_owner_field = "record__user"
     access_district_field = "district"

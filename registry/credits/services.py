@@ -577,3 +577,20 @@ def credits_import_run(import_id) -> str:
         finished_at=timezone.now(),
     )  # fmt: skip
     return ImportStatus.DONE
+
+
+# --- Reads of personal data by staff (audited) -----------------------------------------------------
+
+
+def proof_open(*, proof: CreditProof, actor, ip: str | None = None):
+    """The stored proof file, opened for reading; a read by anyone but its owner is audited."""
+    if actor.pk != proof.declaration.record.user_id:
+        audit_record(action="credits.proof_read", actor=actor, target=proof.declaration,
+                     district=proof.declaration.district_id, ip=ip, details={"proof": str(proof.pk)})  # fmt: skip
+    return storage.open_for_reading(proof.file.name)
+
+
+def noncompliant_list_read(*, actor, year: int, district: str, rows: int, ip: str | None = None) -> None:
+    """Staff looked at a page of non-compliant people (names and ID numbers): one audit row per page."""
+    audit_record(action="credits.noncompliant_list", actor=actor, ip=ip,
+                 details={"year": year, "district": district or "", "rows": rows})  # fmt: skip

@@ -407,3 +407,12 @@ def _merge_rows(run: _Run) -> tuple[int, list[dict]]:
     if chunk:
         flush()
     return imported, already
+
+
+def import_report_read(*, batch: ImportBatch, actor, ip: str | None = None) -> bytes | None:
+    """The rejected-rows report of a batch (it repeats the file's personal data): audited."""
+    report = type(batch).objects.filter(pk=batch.pk).values_list("report", flat=True).first()
+    if not report:
+        return None
+    audit_record(action="import.report_download", actor=actor, target=batch, ip=ip)
+    return bytes(report)

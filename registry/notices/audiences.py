@@ -18,7 +18,7 @@ Kinds whose data lives in another app are *providers* registered with `register_
 users)`: `users(audience)` returns a queryset (or list) of user ids. `campaign_nonresponders` is
 registered by registry.campaigns; `ce_noncompliant` uses a registered provider, or else
 `registry.credits.selectors.noncompliant_person_ids(year=…, districts=…)` when that app exists —
-see docs/decisions/0008-notices-campaigns-integrity.md.
+see docs/decisions/0010-notices-campaigns-integrity.md.
 """
 
 import datetime as dt

@@ -15,7 +15,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from registry.accounts import access
-from registry.audit.services import audit_record, client_ip
+from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
 from registry.core.models import Code, Region
@@ -190,8 +190,7 @@ def compliance(request):
     rates = selectors.district_compliance(year, scope)
     names = {d.code: d.name for d in choices}
     people = list(selectors.noncompliant_people(year, scope).select_related("district").order_by("pk")[:200])
-    audit_record(action="credits.noncompliant_list", actor=user, ip=client_ip(request),
-                 details={"year": year, "district": district, "rows": len(people)})  # fmt: skip
+    services.noncompliant_list_read(actor=user, year=year, district=district, rows=len(people), ip=client_ip(request))
     chart = {
         "districts": [names.get(c, c) for c in rates],
         "rates": [round((r.rate or 0) * 100, 1) for r in rates.values()],

@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from registry.accounts import access
-from registry.audit.services import audit_record, client_ip
+from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 from registry.imports import claims, selectors, services
 from registry.imports.template import COLUMNS, LABELS, OPTIONAL_COLUMNS, template_csv
@@ -119,13 +119,10 @@ def import_batch(request, batch_id):
 @login_required
 def import_report(request, batch_id):
     batch = _batch(request, batch_id)
-    report = type(batch).objects.filter(pk=batch.pk).values_list("report", flat=True).first()
-    if not report:
+    report = services.import_report_read(batch=batch, actor=request.user, ip=client_ip(request))
+    if report is None:
         raise Http404
-    audit_record(action="import.report_download", actor=request.user, target=batch, ip=client_ip(request))
-    response = HttpResponse(
-        bytes(report), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
+    response = HttpResponse(report, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="import-{batch.source}-rejected.xlsx"'
     return response
 

@@ -13,6 +13,7 @@ from registry.core.errors import Conflict, ServiceError
 from registry.records.models import Record
 from registry.review import services as review
 from registry.sms.models import SmsMessage
+from registry.transfers import selectors as transfer_selectors
 from registry.transfers import services
 from registry.transfers.models import ImportedDocument, TransferCode
 from tests.factories import ApplicationFactory, TransferCodeFactory, UserFactory, collected_person
@@ -163,7 +164,7 @@ def test_withdrawing_one_transfer_in_frees_only_its_own_code():
 
 def test_my_transfer_codes_are_mine_only(api, other_persons_code):
     mine = TransferCodeFactory()
-    assert [c.code for c in services.codes_of(mine.person)] == [mine.code]
+    assert [c.code for c in transfer_selectors.codes_of(mine.person)] == [mine.code]
     api.login(mine.person.phone)
     assert [c["code"] for c in api.get("/api/v1/me/transfer-codes").json()] == [mine.code]
     api.login(UserFactory().phone)

@@ -41,7 +41,7 @@ def test_found(client, make_person, verify_key):
         "district": "110105",
         "qualification_level": "intermediate",
         "restricted": False,
-        "credits": {"2025": None},  # no continuing-education data in this build: null, never an error
+        "credits": {"2025": {"total": 0.0, "compliant": True}},  # no credits and no obligation yet in 2025
     }
     assert person.id_number not in response.content.decode()  # never echoed
 
