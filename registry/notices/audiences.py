@@ -17,7 +17,7 @@ always is (their own districts; 403 for others or for `all`). People are the rec
 Kinds whose data lives in another app are *providers* registered with `register_audience(kind,
 users)`: `users(audience)` returns a queryset (or list) of user ids. `campaign_nonresponders` is
 registered by registry.campaigns; `ce_noncompliant` uses a registered provider, or else
-`registry.credits.selectors.noncompliant_person_ids(year=…, districts=…)` when that app exists —
+`registry.credits.selectors.noncompliant_user_ids(year, districts)` when that app exists —
 see docs/decisions/0010-notices-campaigns-integrity.md.
 """
 
@@ -65,10 +65,13 @@ def _provider(kind: str):
         return _providers[kind]
     if kind == "ce_noncompliant":
         try:
-            from registry.credits.selectors import noncompliant_person_ids
+            from registry.credits.selectors import noncompliant_user_ids
         except ImportError:
             return None
-        return lambda audience: noncompliant_person_ids(year=audience["year"], districts=audience.get("districts"))
+        # users only: an imported record nobody has claimed yet has no inbox
+        return lambda audience: [
+            pk for pk in noncompliant_user_ids(audience["year"], audience.get("districts")) if pk is not None
+        ]
     return None
 
 

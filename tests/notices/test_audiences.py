@@ -87,17 +87,21 @@ def test_ce_noncompliant_uses_the_credits_provider(town, municipal_admin, monkey
     assert asked[0] == {"kind": "ce_noncompliant", "year": 2025}
 
 
-def test_ce_noncompliant_without_credits_data_is_refused_clearly(municipal_admin, monkeypatch):
-    monkeypatch.delitem(audiences._providers, "ce_noncompliant", raising=False)
-    try:
-        import registry.credits.selectors  # noqa: F401
+def test_ce_noncompliant_comes_from_the_credits_app(municipal_admin, chaoyang_reviewer):
+    """The real wiring: people obliged in 2025 and short of its rules, as the credits app counts them."""
+    from registry.accounts.services import api_client_create
+    from registry.credits.services import credits_push
+    from tests.credits.conftest import collect, row
 
-        pytest.skip("the credits app is installed")
-    except ImportError:
-        pass
-    with pytest.raises(ServiceError) as refused:
-        audience_clean(actor=municipal_admin, audience={"kind": "ce_noncompliant", "year": 2025})
-    assert refused.value.code == "ce_unavailable"
+    short_cy = collect(name="差学分", district="110105")
+    short_hd = collect(name="也差", district="110108")
+    done = collect(name="达标", district="110105")
+    provider = api_client_create(name="培训中心", scope="provider").client
+    credits_push(client=provider, records=[row(done, "p1", credits="60"), row(done, "p2", credits="30", subject="public")])
+    everyone = reached({"kind": "ce_noncompliant", "year": 2025}, municipal_admin)
+    assert {short_cy.user_id, short_hd.user_id} <= everyone and done.user_id not in everyone
+    # a district reviewer's audience is narrowed to their districts
+    assert reached({"kind": "ce_noncompliant", "year": 2025}, chaoyang_reviewer) == {short_cy.user_id}
 
 
 @pytest.mark.parametrize(

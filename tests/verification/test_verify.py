@@ -155,3 +155,28 @@ def test_batch(client, make_person, verify_key, settings):
     settings.VERIFY_BATCH_MAX = 3
     problem(post(client, "/api/v1/verify/batch", {"people": people}, verify_key), 413, "batch_too_large")
     assert AuditEntry.objects.filter(action="verify.batch").count() == 1
+
+
+def test_restricted_while_an_integrity_ban_is_in_force(client, make_person, verify_key, municipal_admin):
+    """`restricted` comes from the integrity app: a ban in force today, not an ended or future one."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from registry.integrity.services import integrity_record
+
+    banned = make_person("110105", name="赵禁业")
+    later = make_person("110108", name="钱未来")
+    today = timezone.localdate()
+    integrity_record(actor=municipal_admin, id_number=banned.id_number, kind="ban", summary="违反会计法",
+                     starts_on=today - dt.timedelta(days=10), ends_on=today + dt.timedelta(days=300),
+                     document_number="京财会罚〔2026〕1号")  # fmt: skip
+    integrity_record(actor=municipal_admin, id_number=later.id_number, kind="ban", summary="违反会计法",
+                     starts_on=today + dt.timedelta(days=5), document_number="京财会罚〔2026〕2号")  # fmt: skip
+
+    def restricted(person, name):
+        body = post(client, "/api/v1/verify", {"id_number": person.id_number, "name": name}, verify_key).json()
+        return body["restricted"]
+
+    assert restricted(banned, "赵禁业") is True
+    assert restricted(later, "钱未来") is False
