@@ -97,7 +97,9 @@ def test_ce_noncompliant_comes_from_the_credits_app(municipal_admin, chaoyang_re
     short_hd = collect(name="也差", district="110108")
     done = collect(name="达标", district="110105")
     provider = api_client_create(name="培训中心", scope="provider").client
-    credits_push(client=provider, records=[row(done, "p1", credits="60"), row(done, "p2", credits="30", subject="public")])
+    credits_push(
+        client=provider, records=[row(done, "p1", credits="60"), row(done, "p2", credits="30", subject="public")]
+    )
     everyone = reached({"kind": "ce_noncompliant", "year": 2025}, municipal_admin)
     assert {short_cy.user_id, short_hd.user_id} <= everyone and done.user_id not in everyone
     # a district reviewer's audience is narrowed to their districts
