@@ -2,7 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -19,8 +19,7 @@ from .views import refuse_on_page
 @never_cache
 @login_required
 def api_client_list(request):
-    if not access.is_admin(request.user):
-        raise PermissionDenied
+    access.require_staff(request.user, admin=True)
     issued = None
     errors = []
     if request.method == "POST":
@@ -47,8 +46,7 @@ def api_client_list(request):
 @require_POST
 @login_required
 def api_client_action(request, client_id, action):
-    if not access.is_admin(request.user):
-        raise PermissionDenied
+    access.require_staff(request.user, admin=True)
     ip = client_ip(request)
     try:
         if action == "rotate":

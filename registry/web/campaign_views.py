@@ -3,7 +3,6 @@ answer) and integrity records. Views only call services and selectors."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -24,11 +23,6 @@ from registry.notices import services as notice_services
 
 from .campaign_forms import CampaignForm, IntegrityForm, NoticeForm
 from .views import refuse_on_page, show_service_error
-
-
-def _staff(user):
-    if not access.is_staff_member(user):
-        raise PermissionDenied
 
 
 def _region_names():
@@ -75,7 +69,7 @@ def campaign_confirm(request, campaign_id):
 @never_cache
 @login_required
 def staff_notices(request):
-    _staff(request.user)
+    access.require_staff(request.user)
     campaigns = campaign_selectors.campaigns_for_staff(request.user)[:20]
     form = NoticeForm(request.POST or None, user=request.user, campaigns=campaigns)
     if request.method == "POST" and form.is_valid():
@@ -116,7 +110,7 @@ def _show_audience_error(form, exc: ServiceError) -> None:
 @never_cache
 @login_required
 def staff_notice(request, notice_id):
-    _staff(request.user)
+    access.require_staff(request.user)
     notice = access.get_or_404(notice_selectors.notices_for_staff(request.user), pk=notice_id)
     return render(request, "staff/notice_detail.html", {"p": notice_selectors.notice_progress(notice)})
 
@@ -125,7 +119,7 @@ def staff_notice(request, notice_id):
 @never_cache
 @login_required
 def staff_campaigns(request):
-    _staff(request.user)
+    access.require_staff(request.user)
     initial = {}
     if request.GET.get("template") == "three_years":
         initial = {
@@ -163,7 +157,7 @@ def staff_campaigns(request):
 @never_cache
 @login_required
 def staff_campaign(request, campaign_id):
-    _staff(request.user)
+    access.require_staff(request.user)
     campaign = access.get_or_404(campaign_selectors.campaigns_for_staff(request.user), pk=campaign_id)
     if request.method == "POST":
         try:
@@ -187,7 +181,7 @@ def staff_campaign(request, campaign_id):
 @never_cache
 @login_required
 def staff_integrity(request):
-    _staff(request.user)
+    access.require_staff(request.user)
     form = IntegrityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -216,7 +210,7 @@ def staff_integrity(request):
 @require_POST
 @login_required
 def staff_integrity_end(request, entry_id):
-    _staff(request.user)
+    access.require_staff(request.user)
     try:
         integrity_services.integrity_end(
             actor=request.user, entry_id=entry_id, reason=request.POST.get("reason", ""), ip=client_ip(request)

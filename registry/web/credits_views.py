@@ -164,9 +164,7 @@ def transcript(request):
 
 
 def _staff(request):
-    if not access.is_staff_member(request.user):
-        raise PermissionDenied
-    return request.user
+    return access.require_staff(request.user)
 
 
 def _district_choices(user):

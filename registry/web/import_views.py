@@ -54,8 +54,7 @@ class DistrictClaimForm(forms.Form):
 
 
 def _admin(user):
-    if not access.is_admin(user):
-        raise PermissionDenied
+    access.require_staff(user, admin=True)
 
 
 @never_cache
@@ -191,8 +190,7 @@ def _claimed(request):
 def staff_claim(request):
     """A reviewer who checked the person's identity by hand puts their account phone on the
     imported record (the person's old phone is gone); the person then claims it at once."""
-    if not access.is_staff_member(request.user):
-        raise PermissionDenied
+    access.require_staff(request.user)
     form = DistrictClaimForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -115,8 +115,7 @@ def overview_context(request) -> dict:
 @never_cache
 @login_required
 def dashboard(request):
-    if not access.is_staff_member(request.user):
-        raise PermissionDenied
+    access.require_staff(request.user)
     return render(request, "staff/stats.html", overview_context(request))
 
 
@@ -125,8 +124,7 @@ def dashboard(request):
 def export(request):
     """The dashboard's export buttons: a small list downloads at once, a large one becomes a
     background job listed on "我的导出"."""
-    if not access.is_staff_member(request.user):
-        raise PermissionDenied
+    access.require_staff(request.user)
     fmt = request.POST.get("format") or "xlsx"
     ip = client_ip(request)
     try:
@@ -152,8 +150,7 @@ def export(request):
 @never_cache
 @login_required
 def export_list(request):
-    if not access.is_staff_member(request.user):
-        raise PermissionDenied
+    access.require_staff(request.user)
     jobs = ExportJob.objects.filter(requested_by=request.user).order_by("-created_at")[:50]
     context = {"jobs": jobs}
     if access.is_admin(request.user):
