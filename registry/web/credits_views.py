@@ -5,7 +5,6 @@ import json
 from urllib.parse import quote
 
 from django import forms
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -18,7 +17,8 @@ from registry.accounts import access
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
-from registry.core.models import Code, Region
+from registry.core.models import Code
+from registry.core.selectors import jurisdiction_units
 from registry.credits import selectors, services
 from registry.credits.models import DEFAULT_CONVERSIONS, DeclarationKind, Unit
 from registry.credits.rules import rules_for
@@ -169,7 +169,7 @@ def _staff(request):
 
 def _district_choices(user):
     if access.is_admin(user):
-        return Region.objects.reviewing_units().in_province(settings.REGISTRY_JURISDICTION).order_by("sort_order")
+        return jurisdiction_units()
     return user.districts.order_by("sort_order")
 
 
