@@ -1,5 +1,6 @@
 """With a broker configured, SMS delivery goes through Redis to a real Celery worker."""
 
+import os
 import time
 
 import pytest
@@ -12,7 +13,8 @@ from tests.conftest import require_service
 from tests.helpers import SmsFile
 from tests.workers import use_broker
 
-BROKER = "redis://127.0.0.1:6379/15"
+# Its own Redis database, flushed per test; .ci/run gives the PostgreSQL pass another one, as both run at once.
+BROKER = f"redis://127.0.0.1:6379/{os.environ.get('TEST_REDIS_DB', '15')}"
 
 
 def redis_up() -> bool:
