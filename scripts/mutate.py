@@ -110,7 +110,8 @@ MODULES: dict[str, Target] = {
             "which no test can hit without freezing the clock inside the service",
             "62b030bb": "the claim's conditional UPDATE without revoked_at__isnull: the row read just before is "
             "checked for a revocation, so only a revoke landing between that read and the UPDATE tells; a race "
-            "that needs two PostgreSQL connections (to do: a race test beside test_concurrent_double_use_succeeds_once)",
+            "that needs two PostgreSQL connections: killed in the PostgreSQL pass by test_concurrency.py::"
+            "test_a_code_revoked_between_the_claims_read_and_its_update_is_not_claimed (mutation runs are SQLite-only)",
             "dafe8346": "len(code) >= 20 instead of > 20: a code is 16 characters, so a 20-character one is not "
             "found either way, and it fits the column, so PostgreSQL compares it too",
         },
