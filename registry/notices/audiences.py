@@ -31,6 +31,7 @@ from django.utils import timezone
 from registry.accounts import access
 from registry.core.errors import ServiceError
 from registry.core.models import Code, Region
+from registry.core.selectors import jurisdiction_units
 from registry.records.models import Record, RecordStatus, RecordVersion
 
 LEVELS = ["junior", "intermediate", "senior", "professor"]  # lowest first
@@ -145,7 +146,8 @@ def _clean_districts(value) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise _bad("invalid_input", "区须为代码列表", "audience.districts")
     codes = sorted(set(value))
-    known = set(Region.objects.reviewing_units().filter(code__in=codes).values_list("code", flat=True))
+    # Only this deployment's districts: another province's unit is not ours to write to.
+    known = set(jurisdiction_units().filter(code__in=codes).values_list("code", flat=True))
     unknown = [c for c in codes if c not in known]
     if unknown:
         raise _bad("unknown_code", f"未知的区代码：{'、'.join(unknown)}", "audience.districts")

@@ -2,7 +2,7 @@
 
 from django import forms
 
-from registry.core.models import Region
+from registry.core.selectors import jurisdiction_units
 from registry.notices.audiences import LEVELS
 
 LEVEL_CHOICES = list(zip(LEVELS, ["初级", "中级", "高级", "正高级"], strict=True))
@@ -25,7 +25,7 @@ CAMPAIGN_KIND_CHOICES = [
 def district_choices(user):
     from registry.accounts import access
 
-    units = Region.objects.reviewing_units().order_by("sort_order")
+    units = jurisdiction_units()
     if not access.is_admin(user):
         units = units.filter(code__in=sorted(access.district_codes(user)))
     return [(r.code, r.name) for r in units]

@@ -133,6 +133,7 @@ def test_a_reviewer_audience_is_narrowed_to_their_districts(town, chaoyang_revie
         ({"kind": "everyone"}, "unknown_audience"),
         ({"kind": "districts"}, "required"),
         ({"kind": "districts", "districts": ["999999"]}, "unknown_code"),
+        ({"kind": "districts", "districts": ["130102"]}, "unknown_code"),  # 河北 长安区: not this deployment's
         ({"kind": "qualification_level", "levels": ["expert"]}, "unknown_code"),
         ({"kind": "campaign_nonresponders", "campaign": "not-a-campaign"}, "unknown_campaign"),
         ({"kind": "id_list", "id_numbers": []}, "required"),

@@ -100,3 +100,10 @@ def test_inbox_and_task_lists_do_not_grow_queries_with_rows(api, municipal_admin
     first = queries("/api/v1/admin/notices")
     publish(5)
     assert queries("/api/v1/admin/notices") == first
+
+
+def test_an_admins_district_choices_are_this_deployments_districts_only(client, municipal_admin):
+    client.force_login(municipal_admin)
+    page = client.get("/staff/notices/").content.decode()
+    assert 'value="110105"' in page and 'value="110108"' in page
+    assert 'value="130102"' not in page  # 河北 长安区 is a reviewing unit, but of another province
