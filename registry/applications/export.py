@@ -109,6 +109,7 @@ def personal_data_export(*, user, ip: str | None = None) -> dict:
             {"at": m.at, "from": m.from_district_id, "to": m.to_district_id, "version": m.version}
             for m in record.moves.order_by("at")
         ],
+        **_later_domains(user, record, applications),
         "logins": [
             {"at": attempt.at, "ip": attempt.ip, "success": attempt.success}
             for attempt in LoginAttempt.objects.filter(account_key=f"user:{user.pk}").order_by("-at")[:500]
@@ -116,6 +117,102 @@ def personal_data_export(*, user, ip: str | None = None) -> dict:
         "access_log": [
             {"at": e.at, "action": e.action, "by": _who(e, user), "object": f"{e.target_type}:{e.target_id}"}
             for e in AuditEntry.objects.filter(Q(actor=user) | targets).order_by("seq")
+        ],
+    }
+
+
+def _later_domains(user, record, applications) -> dict:
+    """What the apps built on top of collection hold about the person: credits, notices received,
+    verification tasks, integrity entries, and what was read off their uploaded materials. Imported
+    here, not at the top: those apps import this one."""
+    from registry.campaigns.models import CampaignTarget
+    from registry.credits.models import CreditDeclaration, CreditRecord
+    from registry.integrity.models import IntegrityEntry
+    from registry.material_checks.models import MaterialReading
+    from registry.notices.models import NoticeRecipient
+
+    deliveries = NoticeRecipient.objects.filter(user=user).select_related("notice").order_by("notice__publish_at")
+    tasks = CampaignTarget.objects.filter(user=user).select_related("campaign").order_by("campaign__created_at")
+    readings = MaterialReading.objects.filter(attachment__application__in=applications).order_by("created_at")
+    return {
+        "credits": [
+            {
+                "year": c.year,
+                "subject": c.subject,
+                "credits": str(c.credits),
+                "hours": None if c.hours is None else str(c.hours),
+                "source": c.source,
+                "course": c.course,
+                "provider": c.provider,
+                "completed_on": c.completed_on,
+                "status": c.status,
+            }
+            for c in CreditRecord.objects.filter(record=record).order_by("year", "created_at")
+        ]
+        if record
+        else [],
+        "credit_declarations": [
+            {
+                "id": str(d.pk),
+                "year": d.year,
+                "kind": d.kind,
+                "quantity": str(d.quantity),
+                "details": d.details,
+                "credits": str(d.credits),
+                "subject": d.subject,
+                "status": d.status,
+                "reasons": d.reasons,
+                "comment": d.comment,
+                "decided_at": d.decided_at,
+                "created_at": d.created_at,
+            }
+            for d in CreditDeclaration.objects.filter(record=record).order_by("created_at")
+        ]
+        if record
+        else [],
+        "notices": [
+            {
+                "title": n.notice.title,
+                "body": n.notice.body,
+                "published_at": n.notice.published_at,
+                "read_at": n.read_at,
+            }
+            for n in deliveries
+        ],
+        "verification_tasks": [
+            {
+                "campaign": t.campaign.name,
+                "deadline": t.campaign.deadline,
+                "answer": t.answer,
+                "answered_at": t.answered_at,
+                "mark": t.mark,
+                "marked_at": t.marked_at,
+                "cleared_at": t.cleared_at,
+            }
+            for t in tasks
+        ],
+        "integrity_entries": [
+            {
+                "kind": e.kind,
+                "summary": e.summary,
+                "document_number": e.document_number,
+                "starts_on": e.starts_on,
+                "ends_on": e.ends_on,
+                "ended_on": e.ended_on,
+                "end_reason": e.end_reason,
+            }
+            for e in IntegrityEntry.objects.filter(record=record).order_by("starts_on", "created_at")
+        ]
+        if record
+        else [],
+        "material_readings": [
+            {
+                "attachment": str(r.attachment_id),
+                "status": r.status,
+                "text": [line.get("text", "") for line in r.lines],
+                "finished_at": r.finished_at,
+            }
+            for r in readings
         ],
     }
 
