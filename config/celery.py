@@ -26,6 +26,8 @@ BEAT_SCHEDULE = {
     "campaigns-due": {"task": "registry.campaigns.tasks.campaigns_due", "schedule": 5 * 60.0},
     # Statistics figures (dashboard, /api/v1/stats/summary): facts synced from changed records, then recounted.
     "stats-refresh": {"task": "registry.stats.tasks.refresh_stats", "schedule": 10 * 60.0},
+    # Background export files hold personal data: deleted EXPORT_KEEP_HOURS after they are ready.
+    "exports-expire": {"task": "registry.stats.tasks.expire_exports", "schedule": 60 * 60.0},
     # Dispatch again material readings left pending by a dead worker or a broker outage.
     "material-readings-requeue": {"task": "registry.material_checks.tasks.requeue_readings", "schedule": 5 * 60.0},
 }

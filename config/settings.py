@@ -433,4 +433,9 @@ EXPORT_PART_ROWS = env_int(
     "EXPORT_PART_ROWS", 100_000, "Rows one background export step writes (each step stays well under the task limit)."
 )
 EXPORT_DIR = env_str("EXPORT_DIR", str(VAR_DIR / "exports"), "Private folder for background export files.")
+EXPORT_KEEP_HOURS = env_int(
+    "EXPORT_KEEP_HOURS",
+    72,
+    "Hours a background export file (personal data) is kept after it is ready; then it is deleted and must be re-run.",
+)
 VERIFY_BATCH_MAX = env_int("VERIFY_BATCH_MAX", 1000, "People one POST /api/v1/verify/batch may check.")

@@ -89,10 +89,14 @@ BINARY = {"schema": {"type": "string", "format": "binary"}}
 
 
 def file_doc(*types: str, conflict: bool = False) -> dict:
-    """The streamed file of a 200 (and a 409 for a job not ready) in the OpenAPI schema."""
+    """The streamed file of a 200 (and for a background job: 409 not ready, 410 expired) in the OpenAPI schema."""
     responses = {200: {"description": "文件（附件下载）", "content": {t: BINARY for t in types}}}
     if conflict:
         responses[409] = {"description": "导出文件尚未生成完毕", "content": PROBLEM}
+        responses[410] = {
+            "description": "导出文件已超过保留期并已删除（EXPORT_KEEP_HOURS），须重新导出",
+            "content": PROBLEM,
+        }
     return {"responses": responses}
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -367,10 +367,40 @@ def export_job_download(*, user, job_id, ip=None) -> tuple[ExportJob, Path]:
         job = export_job_for(user=user, job_id=job_id)
     except (ValueError, TypeError):
         raise ServiceError("not_found", "未找到该导出任务。", status=404) from None
+    if job.status == ExportStatus.EXPIRED:
+        raise ServiceError(
+            "export_expired",
+            f"导出文件已超过保留期（{settings.EXPORT_KEEP_HOURS} 小时）并已删除，请重新导出。",
+            status=410,
+        )
     if job.status != ExportStatus.READY:
         raise ServiceError("export_not_ready", "导出文件尚未生成完毕，请稍后再试。", status=409)
     audit_record(action="export.download", actor=user, target=job, ip=ip, details={"rows": job.rows, "format": job.fmt})
     return job, export_dir() / job.file
+
+
+def exports_expire(now: dt.datetime | None = None) -> int:
+    """Delete the files of exports older than EXPORT_KEEP_HOURS — ready ones since they finished, failed
+    or abandoned ones since they were asked for — and mark the jobs expired. Personal data is not kept
+    longer than the person who asked needs to download it. Returns the number of jobs expired."""
+    cutoff = (now or timezone.now()) - dt.timedelta(hours=settings.EXPORT_KEEP_HOURS)
+    stale = ExportJob.objects.exclude(status=ExportStatus.EXPIRED).filter(
+        Q(status=ExportStatus.READY, finished_at__lt=cutoff) | Q(~Q(status=ExportStatus.READY), created_at__lt=cutoff)
+    )
+    expired = 0
+    for job in stale.only("pk", "fmt", "rows", "status").iterator(chunk_size=500):
+        (export_dir() / f"{job.pk}.{job.fmt}").unlink(missing_ok=True)
+        with transaction.atomic():
+            if (
+                ExportJob.objects.filter(pk=job.pk)
+                .exclude(status=ExportStatus.EXPIRED)
+                .update(status=ExportStatus.EXPIRED, file="")
+            ):
+                audit_record(
+                    action="export.expired", target=job, details={"status": {"old": job.status, "new": "expired"}}
+                )
+                expired += 1
+    return expired
 
 
 def export_filename(fmt: str, when: dt.datetime | None = None) -> str:

@@ -65,6 +65,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "生成中"
     READY = "ready", "可下载"
     FAILED = "failed", "失败"
+    EXPIRED = "expired", "已过期删除"
 
 
 class ExportJob(models.Model):

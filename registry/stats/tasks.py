@@ -11,6 +11,14 @@ def refresh_stats() -> int:
     return stats_refresh().facts
 
 
+@shared_task(acks_late=True, time_limit=110)
+def expire_exports() -> int:
+    """For the scheduler (hourly): export files are deleted EXPORT_KEEP_HOURS after they are ready."""
+    from .exports import exports_expire
+
+    return exports_expire()
+
+
 @shared_task(bind=True, acks_late=True, time_limit=110, max_retries=3)
 def export_step(self, job_id: str) -> bool:
     """One part of a background export (EXPORT_PART_ROWS rows); queues the next part itself. A part

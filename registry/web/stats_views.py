@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -152,7 +153,7 @@ def export(request):
 def export_list(request):
     access.require_staff(request.user)
     jobs = ExportJob.objects.filter(requested_by=request.user).order_by("-created_at")[:50]
-    context = {"jobs": jobs}
+    context = {"jobs": jobs, "keep_hours": settings.EXPORT_KEEP_HOURS}
     if access.is_admin(request.user):
         context["staff"] = User.objects.filter(role__in=[Role.REVIEWER, Role.ADMIN], is_active=True).order_by(
             "role", "phone"

@@ -167,3 +167,44 @@ def test_background_job_of_a_reviewer_who_lost_the_district_fails(make_person, c
     job.refresh_from_db()
     assert job.status == "failed" and job.rows == 0
     assert not AuditEntry.objects.filter(action="export.people").exists()
+
+
+@pytest.mark.django_db
+def test_export_files_are_deleted_after_the_keeping_time(make_person, api, settings, municipal_admin, tmp_path):
+    """Personal data is not kept longer than needed: a ready file past EXPORT_KEEP_HOURS is deleted
+    (and a failed job's leftover too), a younger one beside it stays; the download then says why."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from registry.stats import exports
+
+    folder = tmp_path / "exports"
+    settings.EXPORT_DIR = str(folder)
+    settings.EXPORT_KEEP_HOURS = 72
+    make_person("110105")
+    filters = exports.clean_filters(user=municipal_admin)
+    old, young, failed = (exports.export_job_create(user=municipal_admin, fmt="csv", filters=filters) for _ in range(3))
+    for job in (old, young):
+        exports.export_job_step(str(job.pk))
+    (folder / f"{failed.pk}.csv").write_bytes(b"partial")
+    exports.export_job_fail(failed.pk)
+    now = timezone.now()
+    ExportJob.objects.filter(pk=old.pk).update(finished_at=now - dt.timedelta(hours=73))
+    ExportJob.objects.filter(pk=young.pk).update(finished_at=now - dt.timedelta(hours=71))
+    ExportJob.objects.filter(pk=failed.pk).update(created_at=now - dt.timedelta(hours=73))
+
+    assert exports.exports_expire() == 2
+    assert exports.exports_expire() == 0  # idempotent
+    assert sorted(p.name for p in folder.iterdir()) == [f"{young.pk}.csv"]
+    assert {j.pk: j.status for j in ExportJob.objects.all()} == {
+        old.pk: "expired",
+        young.pk: "ready",
+        failed.pk: "expired",
+    }
+    assert AuditEntry.objects.filter(action="export.expired").count() == 2
+
+    api.login(municipal_admin.phone)
+    gone = problem(api.get(f"/api/v1/exports/jobs/{old.pk}/download"), 410, "export_expired")
+    assert "72 小时" in gone["detail"]
+    assert api.get(f"/api/v1/exports/jobs/{young.pk}/download").status_code == 200
