@@ -1,13 +1,20 @@
 import os
 
 from celery import Celery
-from celery.signals import worker_ready
+from celery.signals import before_task_publish, task_postrun, task_prerun, worker_ready
+
+from registry.core import request_id
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("registry")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+# The request id travels with each task into the worker's log lines (registry/core/request_id.py).
+before_task_publish.connect(request_id.add_to_task_headers, weak=False)
+task_prerun.connect(request_id.adopt_from_task, weak=False)
+task_postrun.connect(request_id.forget_after_task, weak=False)
 
 # Periodic jobs, run by `celery -A config beat` (deploy/systemd/registry-beat.service). One entry
 # per job: name → {"task": dotted task name, "schedule": seconds}.

@@ -32,11 +32,15 @@ def wait_for(predicate, *, timeout: float, interval: float = 0.1, what: str = "c
 
 
 def _drop_producer_connections(app) -> None:
-    """The app keeps a pool of broker connections for the URL it first used: forget it."""
+    """The app keeps a pool of broker connections for the URL it first used: forget it. So does
+    kombu, per URL, process-wide: a second test on the same URL would get the first one's closed pool."""
+    from kombu import pools
+
     if app._pool is not None:
         app._pool.force_close_all()
     app._pool = None
     app.__dict__.get("amqp") and setattr(app.amqp, "_producer_pool", None)
+    pools.reset()
 
 
 @contextmanager

@@ -66,3 +66,26 @@ def install_log_record_factory() -> None:
 
     factory.adds_request_id = True
     logging.setLogRecordFactory(factory)
+
+
+# --- Background work: the id travels with the task, so a worker's log lines of a job that a request
+# enqueued carry that request's id (an SMS that failed can be traced back to the click that sent it).
+TASK_HEADER = "request_id"
+
+
+def add_to_task_headers(headers=None, **kwargs) -> None:
+    """Celery `before_task_publish`: the id of the request (or task) that enqueues, in the message."""
+    current = _current.get()
+    if headers is not None and current != "-" and TASK_HEADER not in headers:
+        headers[TASK_HEADER] = current
+
+
+def adopt_from_task(task=None, **kwargs) -> None:
+    """Celery `task_prerun`: the worker takes the enqueuing request's id for this task's log lines."""
+    carried = getattr(getattr(task, "request", None), TASK_HEADER, None)
+    _current.set(carried if isinstance(carried, str) and _ACCEPTED.fullmatch(carried) else "-")
+
+
+def forget_after_task(**kwargs) -> None:
+    """Celery `task_postrun`: the next task on this worker starts without it."""
+    _current.set("-")

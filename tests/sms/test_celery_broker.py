@@ -1,5 +1,6 @@
 """With a broker configured, SMS delivery goes through Redis to a real Celery worker."""
 
+import logging
 import os
 import time
 
@@ -65,3 +66,32 @@ def test_code_sms_is_delivered_by_a_celery_worker_over_redis(celery_with_redis, 
     assert worker_runs[0][3]  # a worker's hostname: it came over the broker
     (line,) = SmsFile(tmp_path / "sms.jsonl").lines()
     assert line["phone"] == "13912345678" and len(line["code"]) == 6
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_worker_logs_a_job_with_the_id_of_the_request_that_enqueued_it(
+    celery_with_redis, settings, tmp_path, caplog
+):
+    """Two requests' SMS: each delivery's log line in the worker carries its own request's id."""
+    from django.test import Client
+
+    settings.SMS_BACKEND = "console"  # logs "SMS to <phone> …" in the worker
+    caplog.set_level(logging.INFO, logger="registry.sms")
+    settings.REGISTRY_TRUSTED_PROXIES = ["127.0.0.1"]
+    client = Client(REMOTE_ADDR="127.0.0.1")
+    sent = {}
+    for phone, rid in (("13912345601", "req-aaaa-0001"), ("13912345602", "req-bbbb-0002")):
+        response = client.post(
+            "/api/v1/auth/sms-codes", {"phone": phone, "purpose": "register"},
+            content_type="application/json", HTTP_X_REQUEST_ID=rid,
+        )  # fmt: skip
+        assert response.status_code < 300, response.content
+        sent[phone] = rid
+    deadline = time.monotonic() + 60
+    while SmsMessage.objects.exclude(status=SmsStatus.SENT).exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert set(SmsMessage.objects.values_list("status", flat=True)) == {SmsStatus.SENT}
+    delivered = {
+        r.getMessage().split()[2]: r.request_id for r in caplog.records if r.getMessage().startswith("SMS to ")
+    }
+    assert delivered == sent
