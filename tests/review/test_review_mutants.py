@@ -251,3 +251,51 @@ def test_staff_never_decide_their_own_application(chaoyang_reviewer, municipal_a
     with pytest.raises(ServiceError) as info:
         review.review_decide(application=application, actor=municipal_admin, decision="reject", reasons=["other"])
     assert (info.value.status, info.value.code) == (403, "own_application")
+
+
+# --- Release: an admin gives a claimed application back to the district's queue --------------------
+
+
+def test_only_an_admin_releases(chaoyang_reviewer):
+    colleague = UserFactory(reviewer=True, district_codes=["110105"])
+    application = in_review(chaoyang_reviewer)
+    for actor in (chaoyang_reviewer, colleague):
+        with pytest.raises(ServiceError) as info:
+            review.review_release(application=application, actor=actor)
+        assert (info.value.status, info.value.code) == (403, "forbidden")
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.status, stored.claimed_by_id) == ("in_review", chaoyang_reviewer.pk)
+    assert not AuditEntry.objects.filter(action="review.release").exists()
+
+
+def test_an_admin_releases_a_claimed_application_to_the_queue(chaoyang_reviewer, municipal_admin):
+    application, beside = in_review(chaoyang_reviewer), in_review(chaoyang_reviewer)
+    released = review.review_release(application=application, actor=municipal_admin, ip="10.0.0.7")
+    assert (released.status, released.claimed_by_id, released.claimed_at) == ("submitted", None, None)
+    event = ApplicationEvent.objects.get(application=application, kind="released")
+    assert event.actor_id == municipal_admin.pk
+    entry = AuditEntry.objects.get(action="review.release")
+    assert (entry.actor_id, entry.district, entry.target_id) == (municipal_admin.pk, "110105", str(application.pk))
+    assert entry.details == {"claimed_by": {"old": chaoyang_reviewer.pk, "new": None}}
+    stored = Application.objects.get(pk=beside.pk)
+    assert (stored.status, stored.claimed_by_id) == ("in_review", chaoyang_reviewer.pk)  # only the one released
+
+
+def test_an_admin_never_releases_their_own_application(chaoyang_reviewer, municipal_admin):
+    application = in_review(chaoyang_reviewer, applicant=municipal_admin)
+    with pytest.raises(ServiceError) as info:
+        review.review_release(application=application, actor=municipal_admin)
+    assert (info.value.status, info.value.code) == (403, "own_application")
+    assert Application.objects.get(pk=application.pk).status == "in_review"
+
+
+def test_a_rejected_transfer_out_is_told_to_withdraw_and_ask_again(chaoyang_reviewer):
+    """A rejected transfer out is never resubmitted (states), so its SMS does not say "resubmit"."""
+    for type_ in ("transfer_out", "first_collection"):
+        review.review_decide(
+            application=in_review(chaoyang_reviewer, type=type_), actor=chaoyang_reviewer,
+            decision="reject", reasons=["other"],
+        )  # fmt: skip
+    final, again = SmsMessage.objects.filter(purpose="review_reject").order_by("pk")
+    assert "撤回后重新申请" in final.text and "修改后重新提交" not in final.text
+    assert "修改后重新提交" in again.text and "撤回后重新申请" not in again.text
