@@ -1,8 +1,17 @@
-"""Generated people for demos and benchmarks: realistic, checksum-valid, bulk-inserted.
+"""Generated people for demos and benchmarks: realistic, checksum-valid, with the history a running
+system accumulates, bulk-inserted.
 
 `seed_people(n)` makes sure n generated people exist (idempotent: a second run adds nothing).
-About 90% have an approved record; the rest have a first collection waiting in the review queue.
-Generated accounts have no usable password (they could set one by SMS reset).
+About 90% are collected: each has the approved 首次采集 (or, for 3%, 调入 from another province)
+with its rounds (8% rejected once first), timeline and certificates, the record and its versions,
+a credit obligation, and for some an approved 信息变更 (a fifth of them to another district: a
+move), an approved 调出 with its transfer code (record 调出中), a 信息变更 waiting for review, and
+provider credits for last year and this year (`credit_share`). The rest wait in the review queue
+with a first collection (15% of them resubmitted after a rejection). Decisions are the demo
+朝阳区 reviewer's in 110105 and the demo admin's elsewhere.
+
+All generated accounts share one password hash (DEMO_PASSWORD, hashed once): demo data only,
+refused in production like the rest of seed_demo.
 """
 
 import datetime as dt
