@@ -291,7 +291,8 @@ class _History:
 
     def waiting(self, b: Batch, rng: random.Random, uid: int, i: int, p: dict) -> None:
         form = json.dumps(p["form"], ensure_ascii=False)
-        b.add(self.t.user, self._user(uid, i, p, id_number=None, joined=self.now - dt.timedelta(days=60)))
+        # Registered before the earliest first round below (40 + 20 days back, created up to 3 days earlier).
+        b.add(self.t.user, self._user(uid, i, p, id_number=None, joined=self.now - dt.timedelta(days=64)))
         submitted = self.now - dt.timedelta(minutes=rng.randrange(0, 60 * 24 * 40))
         rounds = []
         if self.history and rng.random() < WAITING_RESUBMITTED:

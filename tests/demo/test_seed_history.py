@@ -45,13 +45,14 @@ def test_seeded_history_is_consistent(capsys):
     rounds = {}
     for r in ApplicationRound.objects.order_by("number"):
         rounds.setdefault(r.application_id, []).append(r)
-    for record in records:
+    for record in records.select_related("user"):
         application = collections[record.user_id]
         its_rounds = rounds[application.pk]
         assert [r.number for r in its_rounds] == list(range(1, application.round + 1))
         assert its_rounds[-1].decision == "approved" and all(r.decision == "rejected" for r in its_rounds[:-1])
         assert its_rounds[-1].decided_by_id == (reviewer.pk if its_rounds[-1].district_id == "110105" else admin.pk)
         assert application.first_submitted_at <= application.submitted_at <= application.decided_at <= now
+        assert record.user.date_joined <= application.created_at <= application.first_submitted_at
         assert application.form == its_rounds[-1].form and application.form["basic"]["id_number"] == record.id_number
     assert len(collections) == records.count()
     assert Application.objects.filter(type="transfer_in", status="approved").exclude(origin_region="").exists()
@@ -91,6 +92,9 @@ def test_seeded_history_is_consistent(capsys):
     assert all(a.district_id == "110105" for a in page.results)
     assert waiting.filter(status="in_review", claimed_by__isnull=True).count() == 0
     assert waiting.filter(round=2).exists()  # rejected once, resubmitted
+    for application in waiting.select_related("applicant"):
+        assert application.applicant.date_joined <= application.created_at <= application.first_submitted_at
+        assert application.submitted_at <= now and (application.claimed_at or now) <= now
 
     # Timelines: created, one submission per round, claim and decision of each decided round.
     kinds = {}
