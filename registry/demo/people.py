@@ -219,4 +219,8 @@ def seed_people(
         reset_queries()  # with DEBUG on, Django keeps every (huge) bulk INSERT in memory otherwise
         if progress:
             progress(stop - start)
+    if added:
+        from registry.applications.counts import rebuild
+
+        rebuild()  # the applications above were bulk-inserted: recount the review queue's counters
     return added
