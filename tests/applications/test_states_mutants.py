@@ -143,10 +143,14 @@ def test_a_move_takes_one_count_from_its_old_key_to_its_new_one(chaoyang_reviewe
     review.review_claim(application=elsewhere, actor=municipal_admin)
     with pytest.raises(Conflict):
         review.review_claim(application=stale, actor=municipal_admin)
-    assert counts.stored() == counts.recount() == {
-        ("110105", "first_collection", "in_review"): 1,
-        ("110108", "change", "in_review"): 1,
-    }
+    assert (
+        counts.stored()
+        == counts.recount()
+        == {
+            ("110105", "first_collection", "in_review"): 1,
+            ("110108", "change", "in_review"): 1,
+        }
+    )
 
 
 def test_a_move_is_three_statements_in_the_callers_transaction(chaoyang_reviewer):
