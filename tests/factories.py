@@ -78,6 +78,14 @@ class ApplicationFactory(factory.django.DjangoModelFactory):
         if create and self.round:
             self.rounds.create(number=self.round, form={}, district_id=self.district_id, submitted_at=self.submitted_at)
 
+    @factory.post_generation
+    def counted(self, create, extracted, **kwargs):
+        """Written straight to the table, so counted here as a service would (applications.counts)."""
+        if create:
+            from registry.applications import counts
+
+            counts.moved(None, counts.key_of(self))
+
 
 class TransferCodeFactory(factory.django.DjangoModelFactory):
     """A valid transfer code of a freshly collected person whose record is 调出中.

@@ -290,3 +290,22 @@ class ApplicationCertificate(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class StatusCount(models.Model):
+    """How many applications each district manages, by type and status: the review queue's counts
+    read from a few hundred rows instead of counting the ever-growing approved history
+    (decisions/0013). Kept by `applications.counts` in the same transaction as every status change
+    (`states.move`) and every application created in a status with a district; a bulk load calls
+    `rebuild_queue_counts` afterwards. Applications without a district (drafts) are not counted."""
+
+    district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    type = models.CharField(max_length=20, choices=ApplicationType.choices)
+    status = models.CharField(max_length=20, choices=ApplicationStatus.choices)
+    n = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "type", "status"], name="status_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.district_id} {self.type} {self.status} {self.n}"

@@ -20,7 +20,7 @@ from registry.core.workdays import add_working_days
 from registry.material_checks import services as material_checks
 from registry.records.models import Record
 
-from . import states, storage
+from . import counts, states, storage
 from .form import normalize_form
 from .materials import PDF, MaterialRejected, check_material, read_limited, render_pdf_pages, storage_name
 from .models import (
@@ -257,6 +257,7 @@ def transfer_out_request(*, applicant: User, destination_region: str) -> Applica
                 applicant_name=record.name,
                 id_number=record.id_number,
             )
+            counts.moved(None, counts.key_of(application))  # created straight into the queue
             round_open(application=application, form=form, attachments=[], district=record.district_id, at=now)
             event_add(application=application, kind=EventKind.CREATED, actor=applicant, round=0)
             event_add(application=application, kind=EventKind.SUBMITTED, actor=applicant)

@@ -33,12 +33,14 @@ Plugging in
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from registry.accounts import access
 from registry.core.errors import Conflict
 
+from . import counts
 from .models import Application, ApplicationType
 from .models import ApplicationStatus as S
 
@@ -175,12 +177,17 @@ def move(application: Application, action: str, role: str, *, actor=None, **fiel
     if transition is None or role not in transition.roles:
         raise _state_conflict(action)
     check(application, action, role, actor=actor)
-    updated = Application.objects.filter(
-        pk=application.pk, status=application.status, version=application.version
-    ).update(status=transition.to, version=F("version") + 1, updated_at=timezone.now(), **fields)
+    # The row as loaded: the conditional UPDATE below only succeeds if it still is (every write bumps the version).
+    before = counts.key_of(application)
+    with transaction.atomic(savepoint=False):  # the move and the queue's counts commit together or not at all
+        updated = Application.objects.filter(
+            pk=application.pk, status=application.status, version=application.version
+        ).update(status=transition.to, version=F("version") + 1, updated_at=timezone.now(), **fields)
+        if updated:
+            application.refresh_from_db()
+            counts.moved(before, counts.key_of(application))
     if not updated:
         raise Conflict(CONFLICT_CODES.get(action, "stale_application"), "申请已被他人修改，请刷新后重试")
-    application.refresh_from_db()
     return application
 
 

@@ -619,6 +619,9 @@ def seed_people(
             write(maker.batch(*job))
             if progress:
                 progress(job[1] - job[0])
+    from registry.applications.counts import rebuild
+
+    rebuild()  # the applications above were bulk-inserted: recount the review queue's counters
     return n - existing
 
 

@@ -128,3 +128,38 @@ def test_a_move_stamps_the_time_of_the_change(chaoyang_reviewer):
     before = Application.objects.get(pk=application.pk).updated_at
     claimed = review.review_claim(application=Application.objects.get(pk=application.pk), actor=chaoyang_reviewer)
     assert claimed.updated_at > before + dt.timedelta(hours=23)
+
+
+def test_a_move_takes_one_count_from_its_old_key_to_its_new_one(chaoyang_reviewer, municipal_admin):
+    """The review queue's counters (applications.counts) move with the status, in the same call; a
+    stale copy that loses its move changes no counter."""
+    from registry.applications import counts
+
+    mine, elsewhere = ApplicationFactory(), ApplicationFactory(district_id="110108", type="change")
+    review.review_claim(application=mine, actor=chaoyang_reviewer)
+    assert counts.stored() == counts.recount()
+    assert counts.stored() == {("110105", "first_collection", "in_review"): 1, ("110108", "change", "submitted"): 1}
+    stale = Application.objects.get(pk=elsewhere.pk)
+    review.review_claim(application=elsewhere, actor=municipal_admin)
+    with pytest.raises(Conflict):
+        review.review_claim(application=stale, actor=municipal_admin)
+    assert (
+        counts.stored()
+        == counts.recount()
+        == {
+            ("110105", "first_collection", "in_review"): 1,
+            ("110108", "change", "in_review"): 1,
+        }
+    )
+
+
+def test_a_move_is_three_statements_in_the_callers_transaction(chaoyang_reviewer):
+    """The conditional UPDATE, the re-read, the counters' upsert — no savepoint round trips on the
+    queue's hottest write (the caller's transaction already holds them together)."""
+    from django.db import connection, transaction
+    from django.test.utils import CaptureQueriesContext
+
+    application = ApplicationFactory()
+    with transaction.atomic(), CaptureQueriesContext(connection) as queries:
+        states.move(application, "claim", states.REVIEWER, actor=chaoyang_reviewer, claimed_by=chaoyang_reviewer)
+    assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE", "SELECT", "INSERT"]

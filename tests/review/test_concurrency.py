@@ -68,3 +68,25 @@ def test_concurrent_claims_exactly_one_wins(postgres, code_tables):
     )
     assert sorted(kind for kind, _ in outcomes) == ["error", "ok"]
     assert next(v for k, v in outcomes if k == "error").code == "already_claimed"
+
+
+def test_concurrent_moves_keep_the_counters_exact_and_never_deadlock(postgres, code_tables):
+    """A claim (submitted → in_review) and a release (in_review → submitted) in the same district
+    touch the same two counters from opposite sides; written in key order, neither waits for the other
+    in a cycle, and the counters equal a recount after every round."""
+    from registry.applications import counts
+    from tests.factories import ApplicationFactory
+
+    reviewer, admin = UserFactory(reviewer=True, district_codes=["110105"]), UserFactory(admin=True)
+    for _ in range(5):
+        waiting = ApplicationFactory()
+        claimed = ApplicationFactory(status="in_review", claimed_by=reviewer)
+        elsewhere = ApplicationFactory(district_id="110108")
+        outcomes = race(
+            lambda w=waiting: services.review_claim(application=w, actor=reviewer),
+            lambda c=claimed: services.review_release(application=c, actor=admin),
+            lambda e=elsewhere: services.review_claim(application=e, actor=admin),
+        )
+        assert [kind for kind, _ in outcomes] == ["ok", "ok", "ok"], outcomes
+        assert counts.stored() == counts.recount()
+    assert counts.stored()[("110105", "first_collection", "in_review")] == 5

@@ -9,6 +9,7 @@ import datetime as dt
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
@@ -70,21 +71,42 @@ def test_applicant_list(client):
     constant(counts)
 
 
-def test_staff_queue(client):
+@pytest.mark.parametrize("who", ["reviewer", "admin"])
+def test_staff_queue(client, who):
+    """First page and a cursor page, web and API, for a reviewer and the admin — with approved history
+    growing beside the queue (the counts are read from the counters, never counted)."""
+    from registry.applications.counts import rebuild
+    from registry.review.selectors import encode_cursor
+
     counts = {}
     for n in SIZES:
         Application.objects.all().delete()
-        reviewer = UserFactory(reviewer=True, district_codes=["110105"], password=None)
+        if who == "reviewer":
+            viewer = UserFactory(reviewer=True, district_codes=["110105"], password=None)
+        else:
+            viewer = UserFactory(admin=True, password=None)
         claimer = UserFactory(reviewer=True, district_codes=["110105"], password=None)
-        _applications(
+        waiting = _applications(
             lambda i: UserFactory(password=None), n, status="in_review", district_id="110105", claimed_by=claimer
         )
-        client.force_login(reviewer)
+        history = UserFactory(password=None)
+        _applications(lambda i, history=history: history, n, status="approved", district_id="110108")
+        rebuild()
+        cursor = encode_cursor(Application.objects.get(pk=waiting[-1].pk))  # the oldest: a page after it
+        token, api = _token(viewer), Client()  # the API by token alone, no session
+        client.force_login(viewer)
         counts[n] = (
             count(client, "/staff/queue/"),
-            count(client, "/api/v1/review/applications", **_token(reviewer)),
+            count(client, f"/staff/queue/?cursor={cursor}"),
+            count(api, "/api/v1/review/applications", **token),
+            count(api, f"/api/v1/review/applications?cursor={cursor}", **token),
         )
     constant(counts)
+    web, web_deep, api_first, api_deep = counts[1]
+    assert web == web_deep and api_first == api_deep, counts
+    # The token, the reviewer's districts (an admin has none to read), the counters, the page:
+    assert api_first == (4 if who == "reviewer" else 3), counts
+    assert web <= 9, counts  # the same four, the session and the district choices; the session write
 
 
 def test_review_detail(client):

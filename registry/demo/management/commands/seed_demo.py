@@ -1,4 +1,3 @@
-from django.core.management import call_command, get_commands
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
@@ -41,9 +40,6 @@ class Command(BaseCommand):
                 )
             audit_record(action="demo.seed_people", details={"added": added, "total": opts["people"]})
             self.stdout.write(f"演示人员：新增 {added} 名，共 {max(existing, opts['people'])} 名。")
-            if added and "rebuild_queue_counts" in get_commands():
-                # The queue's per-district counters (another branch) are rebuilt after bulk inserts.
-                call_command("rebuild_queue_counts")
         self.stdout.write(self.style.SUCCESS("演示数据已就绪。演示账号（手机号 / 密码）："))
         for login in logins:
             self.stdout.write(f"  {login.role_label}：{login.phone} / {login.password}    {login.note}")

@@ -1,0 +1,65 @@
+"""PostgreSQL walks the queue's page from the cursor in the index (issue 17): the keyset condition is
+an index bound ("Index Cond"), not a filter that reads and drops every row before the page — which
+made a deep page an OFFSET in disguise. EXPLAIN of the very query the queue sends, for a district
+reviewer, the municipal admin and a status filter."""
+
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from registry.applications.models import Application
+from registry.review import selectors
+
+pytestmark = pytest.mark.django_db
+
+
+def page_query(**params) -> str:
+    """The SQL of the queue's list query on the page after the first (cursor given)."""
+    first = selectors.review_queue(page_size=2, **params)
+    assert first.next, "need more than one page"
+    with CaptureQueriesContext(connection) as queries:
+        selectors.review_queue(page_size=2, cursor=first.next, **params)
+    (sql,) = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]]
+    return sql
+
+
+def plan(sql: str) -> str:
+    with connection.cursor() as cursor:
+        # Tiny test tables: make the planner show the plan it picks on a big one (an ordered index walk).
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
+CURSOR = re.compile(r"ROW\(submitted_at, id\) > ROW\(")
+
+
+@pytest.mark.parametrize(
+    "who, params, index",
+    [
+        ("reviewer", {}, "application_waiting_district"),
+        ("admin", {}, "application_waiting"),
+        ("admin", {"status": "approved"}, "application_queue_all"),
+        ("reviewer", {"status": "approved"}, "application_queue"),
+    ],
+)
+def test_the_cursor_is_an_index_condition(postgres, chaoyang_reviewer, municipal_admin, who, params, index):
+    from registry.demo.people import seed_people
+
+    seed_people(400, open_share=0.5, batch=400)  # ≈ 11 waiting in each of 18 districts
+    waiting = list(Application.objects.filter(status="submitted").order_by("pk").values_list("pk", flat=True))
+    Application.objects.filter(pk__in=waiting[::2]).update(status="approved")  # history beside the queue
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE applications_application")
+    user = chaoyang_reviewer if who == "reviewer" else municipal_admin
+    explained = plan(page_query(user=user, **params))
+
+    index_conds = [line for line in explained.splitlines() if "Index Cond" in line]
+    filters = [line for line in explained.splitlines() if "Filter" in line]
+    assert any(CURSOR.search(line) for line in index_conds), explained
+    assert not any("submitted_at" in line for line in filters), explained
+    assert f"using {index} on applications_application" in explained.lower(), explained
+    assert "Sort" not in explained, explained  # the index gives the order: the page stops after 3 rows
