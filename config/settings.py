@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "registry.web.middleware.IdleTimeoutMiddleware",  # the 30-minute idle timeout (needs the session)
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -151,7 +152,9 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, "Web session idle timeout in seconds.")
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age counts from the last request: an idle timeout
+# The idle timeout is kept by registry.web.middleware.IdleTimeoutMiddleware (last-seen time in the
+# session, refreshed once a minute), so the session is written only when it changes.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION
