@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
 from django.db import transaction
@@ -99,14 +99,17 @@ def _stamp_path() -> Path:
     return Path(settings.VAR_DIR) / "refdata.stamp"
 
 
-def _shared_cache() -> bool:
-    return not isinstance(cache, (LocMemCache, DummyCache))
+def _shared_cache():
+    """The Django cache when every process shares it (Redis), else None."""
+    cache = caches["default"]
+    return None if isinstance(cache, (LocMemCache, DummyCache)) else cache
 
 
 def _shared_stamp() -> str | None:
     """The stamp every process compares with; None when it cannot be read (keep the copy)."""
     try:
-        if _shared_cache():
+        cache = _shared_cache()
+        if cache is not None:
             return str(cache.get(_CACHE_KEY) or "0")
         return _stamp_path().read_text()
     except FileNotFoundError:
@@ -122,7 +125,8 @@ def _publish() -> None:
     with _lock:
         _loaded = None
     try:
-        if _shared_cache():
+        cache = _shared_cache()
+        if cache is not None:
             cache.set(_CACHE_KEY, stamp, timeout=None)
         else:
             path = _stamp_path()
