@@ -16,7 +16,9 @@ def own_application_or_404(user, application_id) -> Application:
     """The person's own application; 404 for anyone else's (staff open it through the review side)."""
     from registry.accounts.access import get_visible_or_404
 
-    return get_visible_or_404(Application.objects.filter(applicant=user), user, pk=application_id)
+    application = get_visible_or_404(Application.objects.filter(applicant=user), user, pk=application_id)
+    application.applicant = user  # it is theirs: no second read of the account (phone, checks)
+    return application
 
 
 def attachment_for_read(user, attachment_id):
