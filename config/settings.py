@@ -134,7 +134,9 @@ AUTHENTICATION_BACKENDS = [
     "registry.imports.backends.ImportedPasswordBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id at OWASP's m=19 MiB, t=2, p=1 (registry/accounts/hashers.py); hashes made with Django's
+    # defaults (100 MiB, p=8) still verify and are rewritten at the next login.
+    "registry.accounts.hashers.RegistryArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     # Read only, for hashes imported from the old system; replaced by Argon2 at first login.
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
