@@ -1,10 +1,13 @@
 """The district's review workspace: queue, review page, claim and decide."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -51,8 +54,18 @@ def queue(request):
     else:
         mine = [refdata.region(code) for code in access.district_codes(user)]
         districts = sorted((r for r in mine if r is not None), key=lambda r: (r.sort_order, r.code))
+    # One reverse() for the page, not one per row; district names from the cached regions.
+    placeholder = str(uuid.UUID(int=0))
+    review_url = reverse("web:review_page", args=[placeholder])
     rows = [
-        {"app": a, "id_masked": mask_id_number(a.id_number), "overdue": selectors.is_overdue(a)} for a in page.results
+        {
+            "app": a,
+            "url": review_url.replace(placeholder, str(a.pk)),
+            "district_name": getattr(refdata.region(a.district_id), "name", ""),
+            "id_masked": mask_id_number(a.id_number),
+            "overdue": selectors.is_overdue(a),
+        }
+        for a in page.results
     ]
     query = request.GET.copy()
     query.pop("cursor", None)
