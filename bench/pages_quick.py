@@ -8,6 +8,9 @@ with a record, one with a submitted application) and the 朝阳区 reviewer.
 
     DATABASE_URL=postgres://… REGISTRY_VAR_DIR=… PYTHONPATH=. .venv/bin/python bench/pages_quick.py \
         --url http://127.0.0.1:8781 --seconds 5 --rounds 3 [--only record,status]
+
+`--cpu N` instead measures each page's CPU time in this process (Django test client, median of N
+calls, PostgreSQL's CPU not included): less sensitive to a busy machine than throughput.
 """
 
 import argparse
@@ -120,6 +123,41 @@ def wrk(url, method, path, headers, body, seconds, connections) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
+def cpu(targets, n: int, only: list[str]) -> None:
+    import time
+
+    from django.test import Client
+
+    print(f"| page | CPU ms per request (median of {n}) |")
+    print("|---|---|")
+    for name, method, path, headers, body in targets:
+        if only and name != "healthz" and not any(o in name for o in only):
+            continue
+        client = Client()
+        meta = {}
+        for header, value in headers.items():
+            if header == "Cookie":
+                for part in value.split("; "):
+                    key, _, val = part.partition("=")
+                    client.cookies[key] = val
+            elif header != "Content-Type":
+                meta["HTTP_" + header.upper().replace("-", "_")] = value
+        content_type = headers.get("Content-Type", "application/octet-stream")
+
+        def call(client=client, method=method, path=path, body=body, meta=meta, content_type=content_type, name=name):
+            response = client.generic(method, path, data=body or "", content_type=content_type, **meta)
+            assert response.status_code == 200, (name, response.status_code)
+
+        for _ in range(3):
+            call()
+        times = []
+        for _ in range(n):
+            start = time.process_time()
+            call()
+            times.append(time.process_time() - start)
+        print(f"| {name} | {statistics.median(times) * 1000:.1f} |", flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", default="http://127.0.0.1:8781")
@@ -127,10 +165,14 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--only", default="")
+    parser.add_argument("--cpu", type=int, default=0, help="in-process CPU per request, median of N calls")
     args = parser.parse_args()
     targets = setup()
     health = targets[0]
     only = [w.strip() for w in args.only.split(",") if w.strip()]
+    if args.cpu:
+        cpu([t for t in targets if t[0] != "login (API)"], args.cpu, only)
+        return
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print(f"| page | requests/s | /healthz requests/s | share of /healthz (median of {args.rounds}) |")
     print("|---|---|---|---|")
