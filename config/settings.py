@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "registry.web.middleware.IdleTimeoutMiddleware",  # the 30-minute idle timeout (needs the session)
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -133,7 +134,9 @@ AUTHENTICATION_BACKENDS = [
     "registry.imports.backends.ImportedPasswordBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Argon2id at OWASP's m=19 MiB, t=2, p=1 (registry/accounts/hashers.py); hashes made with Django's
+    # defaults (100 MiB, p=8) still verify and are rewritten at the next login.
+    "registry.accounts.hashers.RegistryArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     # Read only, for hashes imported from the old system; replaced by Argon2 at first login.
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
@@ -151,7 +154,9 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, "Web session idle timeout in seconds.")
-SESSION_SAVE_EVERY_REQUEST = True  # the cookie age counts from the last request: an idle timeout
+# The idle timeout is kept by registry.web.middleware.IdleTimeoutMiddleware (last-seen time in the
+# session, refreshed once a minute), so the session is written only when it changes.
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = PRODUCTION

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 
 from registry.accounts.models import Role
-from registry.core import validators, workdays
+from registry.core import refdata, validators, workdays
 from tests.factories import UserFactory
 
 
@@ -59,9 +59,11 @@ def _audit_keys(settings, tmp_path):
 def _fresh_caches():
     workdays.clear_cache()
     validators.clear_region_cache()
+    refdata.clear()
     yield
     workdays.clear_cache()
     validators.clear_region_cache()
+    refdata.clear()
 
 
 @pytest.fixture

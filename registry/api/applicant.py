@@ -166,6 +166,7 @@ def attachment_out(a, form: dict) -> AttachmentOut:
 
 def application_out(application: Application, user) -> ApplicationOut:
     district = selectors.derived_district(application)
+    current = services.current_attachments(application)
     return ApplicationOut(
         id=str(application.pk),
         type=application.type,
@@ -175,11 +176,8 @@ def application_out(application: Application, user) -> ApplicationOut:
         district=district or None,
         district_contact=selectors.district_contact(district),
         form=application.form,
-        attachments=[
-            attachment_out(a, application.form)
-            for a in material_checks.with_readings(services.current_attachments(application))
-        ],
-        missing_materials=selectors.missing_for(application),
+        attachments=[attachment_out(a, application.form) for a in material_checks.with_readings(current)],
+        missing_materials=selectors.missing_for(application, current),
         history=[
             EventOut(at=e.at, kind=e.kind, label=e.get_kind_display(), round=e.round, note=e.note)
             for e in application.events.all()

@@ -8,7 +8,7 @@ the reviewer's page and change diff, the API's diff labels. Nothing shows a dott
 
 from collections.abc import Iterable
 
-from registry.core.models import Code, Region
+from registry.core import refdata
 
 from .fields import CATEGORY, CHANGE_EVENT, SECTIONS, Field, Section
 from .models import ApplicationType, AttachmentKind
@@ -82,36 +82,30 @@ def path_order(path: str) -> tuple:
 
 
 def code_names(kinds: Iterable[str] | None = None) -> dict[str, dict[str, str]]:
-    """{kind: {code: name}} of every code, retired ones too (old records still name them)."""
-    codes = Code.objects.all()
-    if kinds is not None:
-        codes = codes.filter(kind__in=list(kinds))
-    table: dict[str, dict[str, str]] = {}
-    for kind, code, name in codes.values_list("kind", "code", "name"):
-        table.setdefault(kind, {})[code] = name
-    return table
+    """{kind: {code: name}} of every code, retired ones too (old records still name them). Cached
+    per process (core.refdata); read only."""
+    table = refdata.code_names()
+    return table if kinds is None else {kind: table[kind] for kind in kinds if kind in table}
 
 
 def region_names(codes: Iterable[str]) -> dict[str, str]:
-    """{code: full name} ("河北省石家庄市长安区"; a Beijing district as "北京市朝阳区"), one query."""
-    wanted = {c for c in codes if c}
-    if not wanted:
-        return {}
+    """{code: full name} ("河北省石家庄市长安区"; a Beijing district as "北京市朝阳区"), from the cached regions."""
     names = {}
-    for region in Region.objects.filter(code__in=wanted).select_related("parent__parent"):
-        chain, node = [], region
-        while node is not None:
-            if node.name not in ("市辖区", "县") and node.name not in chain:
-                chain.insert(0, node.name)
-            node = node.parent
-        names[region.code] = "".join(chain)
+    for code in {c for c in codes if c}:
+        name = refdata.full_region_name(code)
+        if name is not None:
+            names[code] = name
     return names
 
 
 def unit_names(codes: Iterable[str]) -> dict[str, str]:
     """{code: short name} of districts ("朝阳区") — the reviewing unit as people call it."""
-    wanted = {c for c in codes if c}
-    return dict(Region.objects.filter(code__in=wanted).values_list("code", "name")) if wanted else {}
+    names = {}
+    for code in {c for c in codes if c}:
+        region = refdata.region(code)
+        if region is not None:
+            names[code] = region.name
+    return names
 
 
 class FormLabels:
@@ -124,7 +118,7 @@ class FormLabels:
         self.prepare(*forms)
 
     def prepare(self, *forms: dict) -> None:
-        """Read the names of every region the forms mention (one query per widget kind)."""
+        """Read the names of every region the forms mention (cached per process)."""
         regions, units = set(), set()
         for form in forms:
             basic, employment = form.get("basic") or {}, form.get("employment") or {}

@@ -1,6 +1,6 @@
 """Reads for the applicant's pages and API (scoping through visible_to)."""
 
-from registry.core.models import Region
+from registry.core import refdata
 from registry.records.models import Record
 
 from .form import normalize_form
@@ -16,7 +16,9 @@ def own_application_or_404(user, application_id) -> Application:
     """The person's own application; 404 for anyone else's (staff open it through the review side)."""
     from registry.accounts.access import get_visible_or_404
 
-    return get_visible_or_404(Application.objects.filter(applicant=user), user, pk=application_id)
+    application = get_visible_or_404(Application.objects.filter(applicant=user), user, pk=application_id)
+    application.applicant = user  # it is theirs: no second read of the account (phone, checks)
+    return application
 
 
 def attachment_for_read(user, attachment_id):
@@ -39,7 +41,7 @@ def latest_opinion(application: Application) -> dict | None:
 
 
 def district_contact(code: str | None) -> dict | None:
-    region = Region.objects.filter(code=code).first() if code else None
+    region = refdata.region(code)
     if region is None:
         return None
     return {
@@ -55,8 +57,11 @@ def derived_district(application: Application) -> str:
     return application.district_id or managing_district(normalize_form(application.form))
 
 
-def missing_for(application: Application) -> list[dict]:
-    attachments = [{"kind": a.kind, "ref": a.ref} for a in application.attachments.current()]
+def missing_for(application: Application, current: list[Attachment] | None = None) -> list[dict]:
+    """Materials still to upload; `current`: the application's current attachments when already read."""
+    if current is None:
+        current = list(application.attachments.current())
+    attachments = [{"kind": a.kind, "ref": a.ref} for a in current]
     return [
         {"kind": kind, "ref": ref, "label": label}
         for kind, ref, label in missing_materials(normalize_form(application.form), attachments)
@@ -68,7 +73,8 @@ def rounds_of(application: Application) -> list[ApplicationRound]:
 
 
 def record_of(user) -> Record | None:
-    return Record.objects.visible_to(user).filter(user=user).select_related("district").first()
+    # `imported` (the old system's row, if any) is shown on the record page: read in the same query.
+    return Record.objects.visible_to(user).filter(user=user).select_related("district", "imported").first()
 
 
 def latest_version(record: Record | None):

@@ -284,14 +284,17 @@ def application_save_form(*, application: Application, actor: User, form: dict) 
         normalized = normalize_form(form)
     except PydanticError as exc:
         raise ServiceError("invalid_input", f"采集表格式不正确：{exc.errors()[0]['msg']}") from None
-    normalized["basic"]["phone"] = normalized["basic"]["phone"] or application.applicant.phone
+    # _check_edit admitted the owner only: the actor is the applicant (no query for the account).
+    account_phone = actor.phone if actor.pk == application.applicant_id else application.applicant.phone
+    normalized["basic"]["phone"] = normalized["basic"]["phone"] or account_phone
     from registry.review.diff import form_diff
 
     changes = form_diff(normalize_form(application.form), normalized)
+    now = timezone.now()
     with transaction.atomic():
         updated = Application.objects.filter(
             pk=application.pk, status__in=[ApplicationStatus.DRAFT, ApplicationStatus.REJECTED]
-        ).update(form=normalized, version=F("version") + 1, updated_at=timezone.now())
+        ).update(form=normalized, version=F("version") + 1, updated_at=now)
         if not updated:
             raise _not_editable()
         if changes:  # autosave sends the same form again and again: only a change is a write worth a row
@@ -302,7 +305,10 @@ def application_save_form(*, application: Application, actor: User, form: dict) 
                 district=application.district_id or "",
                 details={"changes": {c["field"]: {"old": c["old"], "new": c["new"]} for c in changes}},
             )
-    application.refresh_from_db()
+    # What was written, without reading the row back (the form is plain JSON: it reads back equal).
+    application.form, application.version, application.updated_at = normalized, application.version + 1, now
+    if actor.pk == application.applicant_id:
+        application.applicant = actor  # problems_for and the answer need the account's phone
     return application
 
 

@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 
+from registry.core import refdata
 from registry.core import validators as v
-from registry.core.models import Code, Region
-from registry.core.selectors import jurisdiction_units
 
 from .models import AttachmentKind
 
@@ -33,11 +32,10 @@ class CodeTables:
     """The code lists and regions a form is checked against, read once per validation."""
 
     def __init__(self):
-        self.codes: dict[str, dict[str, Code]] = defaultdict(dict)
-        for code in Code.objects.active():
-            self.codes[code.kind][code.code] = code
-        self.regions = set(Region.objects.current().values_list("code", flat=True))
-        self.units = set(jurisdiction_units().values_list("code", flat=True))
+        # Cached per process (core.refdata), shared read only.
+        self.codes: dict[str, dict[str, refdata.CodeRow]] = defaultdict(dict, refdata.active_codes())
+        self.regions = refdata.current_region_codes()
+        self.units = refdata.jurisdiction_unit_codes()
 
     def has(self, kind: str, value: str) -> bool:
         return value in self.codes[kind]

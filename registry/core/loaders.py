@@ -130,4 +130,7 @@ def load_all(*, Region, Code, CalendarDay, CalendarYear) -> LoadResult:
     result.regions = load_regions(Region)
     result.codes = load_codes(Code)
     result.calendar_days, result.calendar_years = load_calendar_from_chinesecalendar(CalendarDay, CalendarYear)
+    from . import refdata
+
+    refdata.changed()  # bulk inserts and updates send no signals
     return result

@@ -30,8 +30,9 @@ def restricted(person, *, on: dt.date | None = None) -> bool:
 
 def entries_of(person):
     """Everything on a person's integrity record, newest first (what they see on their record page)."""
-    record = _record_of(person)
-    return IntegrityEntry.objects.filter(record=record) if record else IntegrityEntry.objects.none()
+    if isinstance(person, Record):
+        return IntegrityEntry.objects.filter(record=person)
+    return IntegrityEntry.objects.filter(record__user=person)  # one query, not the record first
 
 
 def review_warnings_for(applicant_id: int) -> list[dict]:

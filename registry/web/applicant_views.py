@@ -7,6 +7,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
@@ -179,15 +180,34 @@ def _render_field(f: cs.Field, path: str, value, codes, units, errors) -> dict:
             "province": province,
             "counties": cs.counties_of(province) if province else [],
         }
+    shown = "" if value is None else value
+    if region:
+        region["province_options"] = _options(region["provinces"], region["province"])
+        region["county_options"] = _options(region["counties"], shown)
     return {
         "spec": f,
         "path": path,
         "dom_id": "f-" + path.replace(".", "-"),
-        "value": "" if value is None else value,
+        "value": shown,
         "choices": choices,
+        "options": _options(choices, shown) if choices else "",
         "region": region,
         "errors": errors.get(path, []),
     }
+
+
+def _options(choices, selected) -> str:
+    """<option>s of a select, made here: a template loop over every ethnicity, province and county
+    of every select was most of the step page's time."""
+    selected = str(selected)
+    return format_html_join(
+        "",
+        '<option value="{}"{}>{}</option>',
+        ((value, _SELECTED if str(value) == selected else "", label) for value, label in choices),
+    )
+
+
+_SELECTED = mark_safe(" selected")
 
 
 @never_cache

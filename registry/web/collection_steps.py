@@ -17,8 +17,7 @@ from registry.applications.fields import (
     Section,
 )
 from registry.applications.form import SECTION_LISTS, fill_from_id_number, normalize_form
-from registry.core.models import Code, Region
-from registry.core.selectors import jurisdiction_units
+from registry.core import refdata
 
 
 @dataclass(frozen=True)
@@ -139,11 +138,8 @@ def choices_for(f: Field, *, codes: dict) -> list[tuple[str, str]]:
 
 
 def code_choices() -> dict[str, list[tuple[str, str]]]:
-    """Every active code list, in display order: {kind: [(code, name), …]} (one query)."""
-    table: dict[str, list[tuple[str, str]]] = {}
-    for code in Code.objects.active().order_by("kind", "sort_order", "code"):
-        table.setdefault(code.kind, []).append((code.code, code.name))
-    return table
+    """Every active code list, in display order: {kind: [(code, name), …]} (read only, cached: refdata)."""
+    return refdata.code_choices()
 
 
 def code_labels(choices: dict[str, list[tuple[str, str]]] | None = None) -> dict[str, dict[str, str]]:
@@ -152,13 +148,12 @@ def code_labels(choices: dict[str, list[tuple[str, str]]] | None = None) -> dict
 
 
 def unit_choices() -> list[tuple[str, str]]:
-    return [(u.code, u.name) for u in jurisdiction_units()]
+    return [(u.code, u.name) for u in refdata.jurisdiction_units()]
 
 
 def province_choices() -> list[tuple[str, str]]:
-    return list(Region.objects.current().filter(level="province").order_by("code").values_list("code", "name"))
+    return list(refdata.provinces())
 
 
 def counties_of(province_code: str) -> list[tuple[str, str]]:
-    regions = Region.objects.current().in_province(province_code).filter(level__in=["county", "management_unit"])
-    return [(r.code, r.name) for r in regions.exclude(name="市辖区").order_by("code")]
+    return refdata.counties_of(province_code)

@@ -1,10 +1,13 @@
 """The district's review workspace: queue, review page, claim and decide."""
 
+import uuid
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -12,9 +15,9 @@ from registry.accounts import access
 from registry.applications import states
 from registry.applications.models import ApplicationStatus, ApplicationType
 from registry.audit.services import client_ip
+from registry.core import refdata
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
-from registry.core.selectors import jurisdiction_units
 from registry.review import selectors, services
 from registry.review.details import review_details
 from registry.review.stats import district_overview
@@ -45,12 +48,24 @@ def queue(request):
     except selectors.BadCursor:
         messages.error(request, "分页参数无效，已回到第一页。")
         return redirect("web:review_queue")
+    # The district filter's choices: cached regions, the reviewer's codes already read for the scope.
     if access.is_admin(user):
-        districts = jurisdiction_units()
+        districts = refdata.jurisdiction_units()
     else:
-        districts = user.districts.order_by("sort_order")
+        mine = [refdata.region(code) for code in access.district_codes(user)]
+        districts = sorted((r for r in mine if r is not None), key=lambda r: (r.sort_order, r.code))
+    # One reverse() for the page, not one per row; district names from the cached regions.
+    placeholder = str(uuid.UUID(int=0))
+    review_url = reverse("web:review_page", args=[placeholder])
     rows = [
-        {"app": a, "id_masked": mask_id_number(a.id_number), "overdue": selectors.is_overdue(a)} for a in page.results
+        {
+            "app": a,
+            "url": review_url.replace(placeholder, str(a.pk)),
+            "district_name": getattr(refdata.region(a.district_id), "name", ""),
+            "id_masked": mask_id_number(a.id_number),
+            "overdue": selectors.is_overdue(a),
+        }
+        for a in page.results
     ]
     query = request.GET.copy()
     query.pop("cursor", None)

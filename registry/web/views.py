@@ -11,10 +11,10 @@ from django.views.decorators.http import require_GET, require_POST
 from registry.accounts import access, auth, recovery, services
 from registry.accounts.sms_codes import normalize_phone, sms_code_request
 from registry.audit.services import client_ip
+from registry.core import refdata
 from registry.core.errors import RateLimited, ServiceError
 from registry.core.health import health_report
 from registry.core.masking import mask_phone
-from registry.core.selectors import jurisdiction_units
 from registry.imports import claims
 
 from .forms import LoginForm, PasswordResetForm, RegisterForm
@@ -64,7 +64,7 @@ def favicon(request):
 
 
 def contacts(request):
-    return render(request, "web/contacts.html", {"units": jurisdiction_units()})
+    return render(request, "web/contacts.html", {"units": refdata.jurisdiction_units()})
 
 
 def _safe_next(request) -> str:

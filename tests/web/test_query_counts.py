@@ -184,3 +184,135 @@ def test_record_page(client):
         client.force_login(person)
         counts[n] = (count(client, "/record/"), count(client, "/api/v1/me/transfer-codes", **_token(person)))
     constant(counts)
+
+
+# --- Lean read pages and the draft save (issue 17): pinned counts, the same at 1, 10 and 100 rows ---
+# Session and user are 2 of each web count (none written: the session is saved only when it changes);
+# a bearer call reads its token instead. Reference data (codes, regions, contacts) is read 0 times:
+# it is held per process (core.refdata), warmed by the first call of `count`.
+
+
+def _attachments(application, n: int) -> None:
+    from registry.applications.models import Attachment
+
+    Attachment.objects.bulk_create(
+        Attachment(
+            application=application,
+            kind="other",
+            file=f"x/{application.pk}-{i}.jpg",
+            original_name=f"其他{i}.jpg",
+            content_type="image/jpeg",
+            size=1000,
+            sha256="0" * 64,
+            uploaded_by=application.applicant,
+        )
+        for i in range(n)
+    )
+
+
+def _decided_history(application, n: int) -> None:
+    """n rounds (all but the last decided: rejected) and n timeline events."""
+    ApplicationRound.objects.bulk_create(
+        ApplicationRound(
+            application=application,
+            number=i + 1,
+            form=VALID_FORM,
+            district_id="110105",
+            submitted_at=timezone.now(),
+            decision="rejected" if i + 1 < n else "",
+            reasons=["photo_noncompliant"],
+        )
+        for i in range(n)
+    )
+    ApplicationEvent.objects.bulk_create(
+        ApplicationEvent(application=application, kind="submitted", round=i + 1, actor=application.applicant)
+        for i in range(n)
+    )
+    Application.objects.filter(pk=application.pk).update(round=n)
+
+
+def test_status_page_and_applicant_application_api():
+    """Rows: rounds, decisions, events and materials of one application, beside another person's."""
+    from django.test import Client
+
+    counts = {}
+    for n in SIZES:
+        for who in ("mine", "theirs"):
+            person = UserFactory(password=None)
+            (application,) = _applications(lambda i, p=person: p, 1, status="submitted", district_id="110105")
+            _decided_history(application, n)
+            _attachments(application, n)
+            if who == "mine":
+                mine, own = person, application
+        client = Client()
+        client.force_login(mine)
+        counts[n] = (
+            count(client, f"/apply/{own.pk}/"),
+            count(Client(), f"/api/v1/me/applications/{own.pk}", **_token(mine)),
+        )
+    constant(counts)
+    # session, user, application, latest opinion, unread notices, events |
+    # token, application, attachments (+ readings when any), events, latest opinion
+    assert counts[1] == (6, 6), counts
+
+
+def _draft(person, n: int) -> Application:
+    """A draft with n education entries and n materials."""
+    form = {**VALID_FORM, "education": [VALID_FORM["education"][0]] * min(n, 10)}
+    application = Application.objects.create(applicant=person, type="first_collection", form=form)
+    _attachments(application, n)
+    return application
+
+
+def _counted(call) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+
+    assert response.status_code == 200, response.content[:500]
+    return len(queries)
+
+
+def test_form_step_and_draft_saves(django_capture_on_commit_callbacks):
+    """The step page (GET), its autosave (web) and the form PUT (API) with growing drafts, beside
+    another person's draft."""
+    import json
+
+    from django.test import Client
+
+    counts = {}
+    for n in SIZES:
+        person, other = UserFactory(password=None), UserFactory(password=None)
+        draft = _draft(person, n)
+        _draft(other, n)
+        client = Client()
+        client.force_login(person)
+        token = _token(person)
+        form = dict(draft.form)
+        edits = iter(range(100))
+
+        def put(form=form, draft=draft, token=token, edits=edits):
+            form["basic"] = {**form["basic"], "email": f"li{next(edits)}@example.com"}  # a change: audited
+            return Client().put(
+                f"/api/v1/me/applications/{draft.pk}/form",
+                data=json.dumps(form),
+                content_type="application/json",
+                **token,
+            )
+
+        def autosave(client=client, draft=draft, edits=edits):
+            return client.post(f"/apply/{draft.pk}/employment/autosave/", {"employment.position": f"p{next(edits)}"})
+
+        count(client, f"/apply/{draft.pk}/basic/")
+        put()
+        autosave()
+        counts[n] = (
+            _counted(lambda client=client, draft=draft: client.get(f"/apply/{draft.pk}/education/")),
+            _counted(autosave),
+            _counted(put),
+        )
+    constant(counts)
+    # step: session, user, application, materials (for the checks), unread notices
+    # autosave: session, user, application, the save (with the audit row: transaction, update,
+    #   chain head read + row + head update: 8 statements with the savepoints), materials for the checks
+    # PUT: token, application, the save (8), materials, their readings, events, latest opinion
+    assert counts[1] == (5, 12, 14), counts
