@@ -142,7 +142,9 @@ def audit_record(
     actor_label = str(getattr(actor, "audit_label", "") or (actor or "")) if actor is not None else ""
     details = _canonical(details or {})
     ip = normalize_ip(ip)
-    with transaction.atomic():
+    # No savepoint of its own: an entry that cannot be written fails the caller's whole
+    # transaction anyway, and a savepoint costs two round trips on every audited action.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"seq": 0, "last_hash": GENESIS_HASH}
         )
