@@ -217,6 +217,7 @@ def api_call_audit(
                 "outcome": outcome,
                 **(details or {}),
             },
+            savepoint=False,  # this transaction is ours and ends with the entry
         )
         ApiClient.objects.filter(pk=client.pk).update(call_count=F("call_count") + 1, last_used_at=now)
     call.audited = True

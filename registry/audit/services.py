@@ -125,6 +125,7 @@ def audit_record(
     ip: str | None = None,
     request=None,
     details: dict | None = None,
+    savepoint: bool = True,
 ) -> AuditEntry:
     """Append one audit entry. The only writer of the audit log.
 
@@ -142,9 +143,9 @@ def audit_record(
     actor_label = str(getattr(actor, "audit_label", "") or (actor or "")) if actor is not None else ""
     details = _canonical(details or {})
     ip = normalize_ip(ip)
-    # No savepoint of its own: an entry that cannot be written fails the caller's whole
-    # transaction anyway, and a savepoint costs two round trips on every audited action.
-    with transaction.atomic(savepoint=False):
+    # savepoint=False: a caller that owns the transaction and would never carry on after a failed
+    # entry (accounts.services.api_call_audit) saves the savepoint's two round trips.
+    with transaction.atomic(savepoint=savepoint):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"seq": 0, "last_hash": GENESIS_HASH}
         )
