@@ -119,7 +119,7 @@ def _raw_rows(path: Path) -> Iterator[list[str]]:
     else:
         raise ServiceError("unreadable_file", "CSV 文件编码无法识别（请使用 UTF-8 或 GBK）。")
     for row in csv.reader(io.StringIO(text, newline="")):
-        yield [v.strip() for v in row]  # _cell of a string, without its type checks (a CSV has only strings)
+        yield [_cell(v) for v in row]
 
 
 class Reader:
@@ -159,25 +159,16 @@ class Reader:
         if "id_number" not in self.columns:
             raise ServiceError("missing_columns", "文件缺少“id_number（证件号码）”列；如列名不同，请提供映射文件。")
         values, defaults = self.mapping.values, self.mapping.defaults
-        reformat_dates = bool(self.mapping.date_formats)
-        # What to do with each column, worked out once (a million rows go through this loop).
-        plan = [
-            (i, column, values.get(column), column in DATE_COLUMNS)
-            for i, column in enumerate(self.columns)
-            if column is not None
-        ]
         for number, raw in enumerate(rows, start=2):
             if not any(raw):
                 continue
             row = dict(defaults)
-            width = len(raw)
-            for i, column, table, is_date in plan:
-                if i >= width:
-                    break
-                value = raw[i]
-                if table is not None and value in table:
-                    value = table[value]
-                if is_date and value and (reformat_dates or len(value) > 10):
+            for column, value in zip(self.columns, raw, strict=False):
+                if column is None:
+                    continue
+                if column in values and value in values[column]:
+                    value = values[column][value]
+                if column in DATE_COLUMNS:
                     value = self._date(value)
                 if value or column not in row:
                     row[column] = value
