@@ -13,10 +13,11 @@ call: the key is read by its hash each time, and the limit is the sliding window
 counted under the key's row lock (accounts.services)."""
 
 import copy
-import math
+import logging
 import time
 from dataclasses import dataclass, field
 
+import redis
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -25,6 +26,7 @@ from django.dispatch import receiver
 
 from .models import ApiClient
 
+logger = logging.getLogger("registry.accounts")
 KEY_CACHE_SECONDS = 30  # a safety net only: the generation check makes revocation immediate
 _MAX_CACHED = 1000
 WINDOW_SECONDS = 60
@@ -77,10 +79,21 @@ class Lookup:
 
 
 def lookup(key_hash: str) -> Lookup:
-    """The client of this key hash (None: unknown) and, with Redis, this call counted in its window."""
+    """The client of this key hash (None: unknown) and, with Redis, this call counted in its window.
+    Redis unreachable: the database answers this call (as without Redis) and this process forgets
+    its copies, since a revocation meanwhile could not bump the generation."""
     r = redis_client()
     if r is None:
         return Lookup(_from_db(key_hash))
+    try:
+        return _lookup_redis(r, key_hash)
+    except redis.RedisError:
+        logger.warning("Redis unreachable: API keys checked against the database", exc_info=True)
+        _local.clear()
+        return Lookup(_from_db(key_hash))
+
+
+def _lookup_redis(r, key_hash: str) -> Lookup:
     now = time.time()
     window = int(now // WINDOW_SECONDS)
     retry_after = (window + 1) * WINDOW_SECONDS - now
@@ -122,16 +135,14 @@ def _cached(key_hash: str, generation) -> ApiClient | None:
     return copy.copy(client)
 
 
-def retry_after_seconds(value: float) -> int:
-    return max(1, math.ceil(value))
-
-
 def clients_changed() -> None:
     """Every process's cached keys are stale from now on (after the change's commit)."""
     _local.clear()
     r = redis_client()
     if r is not None:
-        transaction.on_commit(lambda: r.incr(_generation_key()), robust=False)
+        # robust: the change is committed whatever Redis says; a process that missed the bump
+        # drops its copy after KEY_CACHE_SECONDS at the latest.
+        transaction.on_commit(lambda: r.incr(_generation_key()), robust=True)
 
 
 @receiver(post_save, sender=ApiClient)

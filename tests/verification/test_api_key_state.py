@@ -178,3 +178,18 @@ def test_an_unknown_key_is_refused_and_not_cached(db, key_state):
     with pytest.raises(ServiceError) as refused:
         api_client_authenticate("ar_nobody", scope="verify")
     assert refused.value.code == "invalid_api_key" and api_keys._local == {}
+
+
+@pytest.mark.django_db
+def test_with_redis_unreachable_the_database_answers(client, settings, municipal_admin):
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
+    }
+    settings.API_KEY_RATE_LIMIT = 2
+    api_keys._local.clear()
+    issued = api_client_create(name="考试报名系统", scope="verify")
+    assert call(client, issued.key).status_code == 200
+    assert call(client, issued.key).status_code == 200
+    problem(call(client, issued.key), 429, "rate_limited")  # counted in the database meanwhile
+    api_client_revoke(actor=municipal_admin, client_id=issued.client.pk)
+    problem(call(client, issued.key), 401, "invalid_api_key")
