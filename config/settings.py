@@ -75,6 +75,7 @@ MIDDLEWARE = [
     "registry.web.middleware.NoStorePersonalDataMiddleware",
     "registry.web.middleware.ForcePasswordChangeMiddleware",
     "registry.api.middleware.RejectNulCharactersMiddleware",
+    "registry.api.middleware.ApiCallAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "registry.web.middleware.ChineseErrorPagesMiddleware",  # last: Chinese 404/500 pages with DEBUG on too

@@ -8,6 +8,7 @@ from django.contrib.auth.models import Group, Permission
 from django.contrib.auth.password_validation import password_validators_help_texts, validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from registry.audit.services import audit_record
@@ -18,7 +19,7 @@ from registry.core.ratelimit import record_attempt
 from registry.core.selectors import jurisdiction_units
 from registry.core.validators import validate_mobile
 
-from . import auth
+from . import api_keys, auth
 from .models import ApiClient, ApiKeyCall, ApiScope, Role, SmsPurpose, User, hash_api_key
 from .sms_codes import INVALID, normalize_phone, sms_code_consume
 
@@ -112,22 +113,30 @@ def api_client_create(*, name: str, scope: str, actor: User | None = None) -> Is
     return IssuedApiKey(client=client, key=key)
 
 
-def _api_key_refusal(client: ApiClient, *, scope: str) -> ServiceError | None:
-    """Why this known key may not make this call now (None: it may). Counts the call against the
+def _api_key_refusal(client: ApiClient, lookup: api_keys.Lookup, *, scope: str) -> ServiceError | None:
+    """Why this known key may not make this call now (None: it may). The call counts against the
     key's per-minute limit first, so a key hammering the wrong endpoint is limited too."""
     if not client.active:
         return ServiceError("invalid_api_key", "该 API 密钥已停用，请联系市财政局获取新密钥。", status=401)
-    try:
-        record_attempt(
-            ApiKeyCall,
-            client=client,
-            now=timezone.now(),
-            limit=settings.API_KEY_RATE_LIMIT,
-            window=dt.timedelta(minutes=1),
-            refusal=lambda wait: RateLimited("rate_limited", "该 API 密钥调用过于频繁，请稍后再试。", retry_after=wait),
-        )
-    except RateLimited as exc:
-        return exc
+    if lookup.calls_in_window is not None:  # counted in Redis: a fixed window per clock minute
+        if lookup.calls_in_window > settings.API_KEY_RATE_LIMIT:
+            return _rate_limited(lookup.retry_after)
+    else:
+        try:
+            with transaction.atomic():
+                # Without Redis the database counts: one call of a key at a time passes here (a
+                # short row lock), so parallel calls cannot get past the limit together.
+                ApiClient.objects.select_for_update().filter(pk=client.pk).values_list("pk").first()
+                record_attempt(
+                    ApiKeyCall,
+                    client=client,
+                    now=timezone.now(),
+                    limit=settings.API_KEY_RATE_LIMIT,
+                    window=dt.timedelta(seconds=api_keys.WINDOW_SECONDS),
+                    refusal=_rate_limited,
+                )
+        except RateLimited as exc:
+            return exc
     if client.scope != scope:
         return ServiceError(
             "wrong_scope",
@@ -137,42 +146,83 @@ def _api_key_refusal(client: ApiClient, *, scope: str) -> ServiceError | None:
     return None
 
 
-def api_client_authenticate(key: str | None, *, scope: str, path: str = "", ip: str | None = None) -> ApiClient:
+def _rate_limited(wait: float) -> RateLimited:
+    return RateLimited("rate_limited", "该 API 密钥调用过于频繁，请稍后再试。", retry_after=wait)
+
+
+def api_client_authenticate(
+    key: str | None, *, scope: str, path: str = "", ip: str | None = None, audit: bool = True
+) -> ApiClient:
     """The API client calling with `key` (the X-Api-Key header) for an endpoint of `scope`.
 
     Refuses: no key 401 `api_key_required`; an unknown or revoked key 401 `invalid_api_key`; past
     API_KEY_RATE_LIMIT calls a minute 429 `rate_limited` (with its retry_after); a key of another
     scope 403 `wrong_scope`. Every call of a known key is counted (call_count, last_used_at) and
-    audited as `api_key.call` with its path and outcome, refusals included. Unknown keys are not
-    audited: they name no client, and anyone could fill the log with them."""
+    audited with ONE row: a refusal here as `api_key.call` with its outcome; an accepted call as
+    `api_key.call` now (`audit=True`), or — `audit=False` — by the endpoint's own service, which
+    writes its action's row through api_call_audit (the client carries the call as `api_call`; the
+    API's middleware audits it as `api_key.call` if the endpoint failed before). Unknown keys are
+    not audited: they name no client, and anyone could fill the log with them.
+
+    No lock and no write on the accepted path: the key comes from a short per-process cache checked
+    against a generation number in Redis, the limit is a Redis counter (accounts.api_keys)."""
     if not key:
         raise ServiceError("api_key_required", "请在 X-Api-Key 请求头中提供 API 密钥。", status=401)
-    found = ApiClient.objects.filter(key_hash=hash_api_key(key.strip())).values_list("pk", flat=True).first()
-    if found is None:
+    lookup = api_keys.lookup(hash_api_key(key.strip()))
+    client = lookup.client
+    if client is None:
         raise ServiceError("invalid_api_key", "API 密钥无效。", status=401)
+    client.api_call = api_keys.ApiCall(required_scope=scope, path=path[:200], ip=ip)
+    refusal = _api_key_refusal(client, lookup, scope=scope)
+    if refusal is not None:
+        api_call_audit(client, outcome=refusal.code)
+        raise refusal
+    if audit:
+        api_call_audit(client)
+    return client
+
+
+_THE_CLIENT = object()  # api_call_audit's default target
+
+
+def api_call_audit(
+    client: ApiClient,
+    *,
+    action: str = "api_key.call",
+    outcome: str = "ok",
+    target=_THE_CLIENT,
+    district: str = "",
+    ip: str | None = None,
+    details: dict | None = None,
+) -> None:
+    """The one audit row of a key's call, and the call counted on the client, in one transaction.
+    An endpoint's service calls it with its own action and details (inside its own transaction
+    when it has one); the call's client, scope and path are added here."""
+    call = getattr(client, "api_call", None)
+    if call is None:  # called outside a request (a script, a test): nothing came through the key check
+        call = client.api_call = api_keys.ApiCall(required_scope=client.scope, path="", ip=ip)
+    now = timezone.now()
     with transaction.atomic():
-        # One call of a key at a time passes this point (a short row lock), so parallel calls
-        # cannot get past the rate limit together and the counter counts every one.
-        client = ApiClient.objects.select_for_update().get(pk=found)
-        refusal = _api_key_refusal(client, scope=scope)
-        client.last_used_at = timezone.now()
-        client.call_count += 1
-        client.save(update_fields=["last_used_at", "call_count"])
         audit_record(
-            action="api_key.call",
-            target=client,
-            ip=ip,
+            action=action,
+            target=client if target is _THE_CLIENT else target,
+            district=district,
+            ip=call.ip,
             details={
                 "client": client.name,
+                "client_id": client.pk,
                 "scope": client.scope,
-                "required_scope": scope,
-                "path": path[:200],
-                "outcome": refusal.code if refusal else "ok",
+                "required_scope": call.required_scope,
+                "path": call.path,
+                "outcome": outcome,
+                **(details or {}),
             },
+            savepoint=False,  # this transaction is ours and ends with the entry
         )
-    if refusal is not None:
-        raise refusal
-    return client
+        ApiClient.objects.filter(pk=client.pk).update(call_count=F("call_count") + 1, last_used_at=now)
+    call.audited = True
+    client.call_count += 1
+    client.last_used_at = now
 
 
 # --- Applicants: registration, password reset, profile ------------------------------------------

@@ -1,7 +1,11 @@
+import json
+
 from django.http.multipartparser import MultiPartParser, MultiPartParserError
 from django.shortcuts import render
 
-from .errors import FieldProblem, problem_response
+from registry.accounts.services import api_call_audit
+
+from .errors import PROBLEM_CONTENT_TYPE, FieldProblem, problem_response
 
 NUL_MESSAGE = "请求中含有不允许的控制字符（NUL）。"
 UNREADABLE_MESSAGE = "请求内容无法解析，请检查格式后重试。"
@@ -70,3 +74,33 @@ class RejectNulCharactersMiddleware:
                 errors=[FieldProblem("", "invalid_format", message.rstrip("。"))],
             )
         return render(request, "web/bad_request.html", {"message": message}, status=400)
+
+
+class ApiCallAuditMiddleware:
+    """Every accepted call of an API key has one audit row. Endpoints declared with
+    `ApiKey(scope, endpoint_audits=True)` write it in their service; when such an endpoint answers
+    before doing so (a 400/422 on the body, a 500), the call is audited here as `api_key.call`
+    with the answer's problem code."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        client = getattr(request, "api_client", None)
+        call = getattr(client, "api_call", None)
+        if call is not None and not call.audited:
+            api_call_audit(client, outcome=_outcome(response))
+        return response
+
+
+def _outcome(response) -> str:
+    if response.status_code < 400:
+        return "ok"
+    code = ""
+    if response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE):
+        try:
+            code = json.loads(response.content).get("code", "")
+        except (ValueError, AttributeError):
+            code = ""
+    return str(code or f"http_{response.status_code}")[:50]

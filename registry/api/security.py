@@ -68,13 +68,22 @@ def optional_user(request):
 class ApiKey(APIKeyHeader):
     """`auth=ApiKey("verify")` on an endpoint: only API clients of that scope, sending X-Api-Key.
     The check (401/403/429, counting, audit) is accounts.services.api_client_authenticate; the
-    client is `request.auth` in the endpoint."""
+    client is `request.auth` in the endpoint.
+
+    `endpoint_audits=True`: the endpoint's service writes the call's one audit row itself (through
+    accounts.services.api_call_audit, e.g. `verify.query` with what was found) instead of a separate
+    `api_key.call` row; if the endpoint fails before writing it, ApiCallAuditMiddleware does."""
 
     param_name = "X-Api-Key"
 
-    def __init__(self, scope: str):
+    def __init__(self, scope: str, *, endpoint_audits: bool = False):
         super().__init__()
         self.scope = scope
+        self.endpoint_audits = endpoint_audits
 
     def authenticate(self, request, key):
-        return api_client_authenticate(key, scope=self.scope, path=request.path, ip=client_ip(request))
+        client = api_client_authenticate(
+            key, scope=self.scope, path=request.path, ip=client_ip(request), audit=not self.endpoint_audits
+        )
+        request.api_client = client
+        return client

@@ -9,7 +9,7 @@ from registry.verification.services import Query, verify_batch, verify_person
 
 from .security import ApiKey
 
-router = Router(tags=["核验查询"], auth=ApiKey(ApiScope.VERIFY))
+router = Router(tags=["核验查询"], auth=ApiKey(ApiScope.VERIFY, endpoint_audits=True))
 
 
 class VerifyIn(Schema):

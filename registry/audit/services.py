@@ -125,6 +125,7 @@ def audit_record(
     ip: str | None = None,
     request=None,
     details: dict | None = None,
+    savepoint: bool = True,
 ) -> AuditEntry:
     """Append one audit entry. The only writer of the audit log.
 
@@ -142,7 +143,9 @@ def audit_record(
     actor_label = str(getattr(actor, "audit_label", "") or (actor or "")) if actor is not None else ""
     details = _canonical(details or {})
     ip = normalize_ip(ip)
-    with transaction.atomic():
+    # savepoint=False: a caller that owns the transaction and would never carry on after a failed
+    # entry (accounts.services.api_call_audit) saves the savepoint's two round trips.
+    with transaction.atomic(savepoint=savepoint):
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(
             pk=1, defaults={"seq": 0, "last_hash": GENESIS_HASH}
         )

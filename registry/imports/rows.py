@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
 
-from registry.applications.form import normalize_form
+from registry.applications.form import normalize_form_and_json
 from registry.applications.validation import IN_WORK, CodeTables, Problem, managing_district, validate_form
 from registry.core import validators as v
 
@@ -42,6 +42,7 @@ class CheckedRow:
     district: str
     phone: str
     form: dict
+    form_json: str
     collected_on: dt.date | None
     password_hash: str
     problems: list[Problem]
@@ -51,7 +52,8 @@ def _bool(value: str, default: bool) -> bool:
     return default if not value else value.strip().lower() in TRUE
 
 
-def build_form(row: dict[str, str]) -> dict:
+def build_form_and_json(row: dict[str, str]) -> tuple[dict, str]:
+    """The normalized form and its JSON text (what the record's version 1 stores)."""
     g = row.get
     status = g("employment_status", "")
     doing = _bool(g("doing_accounting", ""), status in IN_WORK)
@@ -124,7 +126,7 @@ def build_form(row: dict[str, str]) -> dict:
                 "authority": g("qualification_authority", ""),
             }
         )
-    return normalize_form(form)
+    return normalize_form_and_json(form)
 
 
 def _imported_problem(problem: Problem) -> bool:
@@ -135,7 +137,7 @@ def _imported_problem(problem: Problem) -> bool:
 
 
 def check_row(row: dict[str, str], *, tables: CodeTables, today: dt.date) -> CheckedRow:
-    form = build_form(row)
+    form, form_json = build_form_and_json(row)
     if form["category"] is None:
         problems = [Problem("category", "unknown_code", f"登记类别“{row.get('category')}”应为 1 至 5")]
         form["category"] = 1
@@ -172,6 +174,7 @@ def check_row(row: dict[str, str], *, tables: CodeTables, today: dt.date) -> Che
         district=district,
         phone=form["basic"]["phone"],
         form=form,
+        form_json=form_json,
         collected_on=collected_on,
         password_hash=password_hash,
         problems=problems,

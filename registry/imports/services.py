@@ -10,7 +10,6 @@ number already in the registry is reported and never overwritten, and a second r
 import contextlib
 import datetime as dt
 import itertools
-import json
 import logging
 import multiprocessing
 import re
@@ -138,7 +137,7 @@ def _check(row_no: int, row: dict, raw: list, tables, today) -> tuple:
     form already JSON-encoded when it passed."""
     checked = check_row(row, tables=tables, today=today)
     problems = [(p.code, p.field, p.message) for p in checked.problems]
-    data = "" if problems else json.dumps(checked.form, ensure_ascii=False)
+    data = "" if problems else checked.form_json
     return (
         row_no,
         checked.id_number,
@@ -345,14 +344,14 @@ def _merge_postgres(run: _Run) -> tuple[int, list[dict]]:
                 cursor.execute(
                     f"""INSERT INTO imports_importedperson
                         (record_id, source, id_number, phone, password_hash, collected_on, batch_id, claimed_via)
-                    SELECT s.record_id, %s, s.id_number, coalesce(s.phone, ''), coalesce(s.password_hash, ''),
+                    SELECT c.record_id, %s, s.id_number, coalesce(s.phone, ''), coalesce(s.password_hash, ''),
                         s.collected_on, %s, ''
-                    FROM {table} s WHERE s.record_id IS NOT NULL""",
+                    FROM {table}_created c JOIN {table} s ON s.id_number = c.id_number""",
                     [run.batch.source, run.batch.pk],
                 )
             run.merge_seconds = time.monotonic() - merge_started
         finally:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}")
+            cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_created")
     return imported, already
 
 

@@ -18,39 +18,36 @@ STAGING_COLUMNS = ("row_no", "id_number", "name", "district", "data")
 def staging_create(cursor, table: str) -> None:
     cursor.execute(
         f"CREATE TEMPORARY TABLE {table} (row_no integer, id_number varchar(18) PRIMARY KEY, name varchar(50),"
-        " district varchar(12), data jsonb, phone varchar(11), password_hash varchar(255), collected_on date,"
-        " record_id bigint)"
+        " district varchar(12), data jsonb, phone varchar(11), password_hash varchar(255), collected_on date)"
     )
 
 
 def records_create_imported(*, cursor, table: str, source: str, actor_id: int | None) -> int:
     """PostgreSQL: one record (version 1, source `import:<source>`, no account) for every staged
-    row whose ID number is not in the registry; `record_id` is filled in on the staged rows that
-    got one. Two statements over the whole set; an ID number collected meanwhile is skipped."""
+    row whose ID number is not in the registry; the (record_id, id_number) of every record made
+    here lands in the temporary table `<table>_created` for the caller's own rows. ONE statement
+    over the whole set — the records, their versions and that list — with the ids assigned by the
+    INSERT itself, not a staged-row UPDATE per record; an ID number collected meanwhile is skipped
+    (ON CONFLICT) and gets no version."""
     now = timezone.now()
+    cursor.execute(f"CREATE TEMPORARY TABLE {table}_created (record_id bigint, id_number varchar(18))")
     cursor.execute(
         f"""
         WITH ins AS (
             INSERT INTO records_record (user_id, district_id, status, version, name, id_number, created_at, updated_at)
             SELECT NULL, s.district, %s, 1, s.name, s.id_number, %s, %s FROM {table} s
-            WHERE s.record_id IS NULL
             ORDER BY s.row_no
             ON CONFLICT (id_number) DO NOTHING
             RETURNING id, id_number
+        ), versions AS (
+            INSERT INTO records_recordversion (record_id, version, district_id, data, source, created_at, created_by_id)
+            SELECT ins.id, 1, s.district, s.data, %s, %s, %s FROM ins JOIN {table} s ON s.id_number = ins.id_number
         )
-        UPDATE {table} s SET record_id = ins.id FROM ins WHERE s.id_number = ins.id_number
+        INSERT INTO {table}_created (record_id, id_number) SELECT id, id_number FROM ins
         """,
-        [RecordStatus.NORMAL, now, now],
+        [RecordStatus.NORMAL, now, now, f"import:{source}", now, actor_id],
     )
-    created = cursor.rowcount
-    cursor.execute(
-        f"""
-        INSERT INTO records_recordversion (record_id, version, district_id, data, source, created_at, created_by_id)
-        SELECT s.record_id, 1, s.district, s.data, %s, %s, %s FROM {table} s WHERE s.record_id IS NOT NULL
-        """,
-        [f"import:{source}", now, actor_id],
-    )
-    return created
+    return cursor.rowcount
 
 
 def records_create_imported_rows(*, rows: list[dict], source: str, actor_id: int | None) -> dict[str, Record]:

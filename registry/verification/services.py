@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from registry.audit.services import audit_record
+from registry.accounts.services import api_call_audit
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
 from registry.records.models import Record, RecordStatus, RecordVersion
@@ -67,7 +67,7 @@ def check_years(years: list[int]) -> list[int]:
 
 def _answers(queries: list[Query], years: list[int], on: dt.date) -> tuple[list[dict], list[Record]]:
     wanted = {normalize_id(q.id_number) for q in queries if q.id_number}
-    records = {r.id_number: r for r in Record.objects.filter(id_number__in=wanted).select_related("user")}
+    records = {r.id_number: r for r in Record.objects.filter(id_number__in=wanted)}
     levels = dict(
         RecordVersion.objects.filter(record__in=list(records.values()), version=F("record__version")).values_list(
             "record_id", "data__qualifications"
@@ -89,7 +89,7 @@ def _answers(queries: list[Query], years: list[int], on: dt.date) -> tuple[list[
                 "status": STATUS.get(record.status, record.status),
                 "district": record.district_id,
                 "qualification_level": _highest(quals if isinstance(quals, list) else [], "level", LEVEL_RANK) or None,
-                "restricted": sources.is_restricted(record.user, on=on),
+                "restricted": sources.is_restricted(record, on=on),  # the record itself: no second look-up
                 "credits": credits,
             }
         )
@@ -100,14 +100,14 @@ def _answers(queries: list[Query], years: list[int], on: dt.date) -> tuple[list[
 def verify_person(*, client, id_number: str, name: str, years: list[int], ip: str | None = None) -> dict:
     years = check_years(years)
     [answer], found = _answers([Query(id_number, name)], years, timezone.localdate())
-    audit_record(
+    # The call's one audit row: the key check left it to this service (ApiKey endpoint_audits).
+    api_call_audit(
+        client,
         action="verify.query",
         target=found[0] if found else None,
         district=found[0].district_id if found else "",
         ip=ip,
         details={
-            "client": client.name,
-            "client_id": client.pk,
             "id_number": mask_id_number(normalize_id(id_number)),
             "found": answer["found"],
             "years": years,
@@ -123,17 +123,12 @@ def verify_batch(*, client, queries: list[Query], years: list[int], ip: str | No
         )
     years = check_years(years)
     answers, found = _answers(queries, years, timezone.localdate())
-    audit_record(
+    api_call_audit(
+        client,
         action="verify.batch",
+        target=None,
         ip=ip,
-        details={
-            "client": client.name,
-            "client_id": client.pk,
-            "queried": len(queries),
-            "found": len(found),
-            "records": [r.pk for r in found],
-            "years": years,
-        },
+        details={"queried": len(queries), "found": len(found), "records": [r.pk for r in found], "years": years},
     )
     for query, answer in zip(queries, answers, strict=True):
         if query.ref:

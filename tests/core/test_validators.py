@@ -226,3 +226,21 @@ def test_dates():
     validate_date_order(dt.date(2020, 1, 1), dt.date(2020, 1, 1))
     validate_date_order(None, dt.date(2020, 1, 1))
     assert error_code(validate_date_order, dt.date(2021, 1, 1), dt.date(2020, 1, 1)) == "date_order"
+
+
+def test_the_fast_uscc_checksum_agrees_with_stdnum_on_random_codes():
+    """validators computes the USCC check character itself (no second clean-up); it must agree
+    with stdnum on every code, valid or not, and the ASCII fast path of _clean with the NFKC one."""
+    import unicodedata
+
+    from stdnum.cn import uscc as stdnum_uscc
+
+    from registry.core.validators import _clean, _uscc_check_digit
+
+    rng = random.Random(15)
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    for _ in range(5000):
+        code = "".join(rng.choice(alphabet) for _ in range(18))
+        assert _uscc_check_digit(code) == stdnum_uscc.calc_check_digit(code[:17])
+    for value in ["91110105mA01abcd2x", "110105199003070033", "abc", "１１０", "11-01 05", "x\u00a0y", ""]:
+        assert _clean(value) == __import__("re").sub(r"[\s\-]", "", unicodedata.normalize("NFKC", value)).upper()
