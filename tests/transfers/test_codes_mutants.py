@@ -309,3 +309,89 @@ def test_an_unknown_or_impossible_code_is_just_invalid_when_claimed(other_person
     with pytest.raises(ServiceError) as info:
         services.transfer_code_claim(code=code, applicant=other_person, application=transfer_in(other_person))
     assert info.value.code == "transfer_code_invalid"
+
+
+# --- The signed document: exported by its person only, opened here with its code --------------------
+
+
+@pytest.fixture
+def signing_key(settings, tmp_path):
+    import os
+
+    from django.core.management import call_command
+
+    settings.TRANSFER_KEY_PATH = str(tmp_path / "beijing.pem")
+    with open(os.devnull, "w") as quiet:
+        call_command("transfer_keys", "--create", stdout=quiet)
+
+
+def test_a_person_exports_the_document_of_their_own_valid_code_only(signing_key, other_persons_code):
+    mine = TransferCodeFactory()
+    typed = mine.code.lower().replace("-", " ")
+    document = services.document_export(person=mine.person, code=typed, ip="10.0.0.7")
+    assert document["payload"]["person"]["id_number"] == mine.person.id_number and document["signature"]
+    entry = AuditEntry.objects.get(action="transfer.document_export")
+    assert (entry.actor_id, entry.target_id, entry.ip) == (mine.person.pk, str(mine.record.pk), "10.0.0.7")
+    for code in (other_persons_code.code, "ZR0000-0000-0000"):  # someone else's, and none at all
+        with pytest.raises(ServiceError) as info:
+            services.document_export(person=mine.person, code=code)
+        assert (info.value.status, info.value.code) == (404, "not_found")
+
+
+def test_no_document_for_a_used_revoked_or_expired_code():
+    now = timezone.now()
+    for fields, reason in (
+        ({"used_at": now}, "transfer_code_used"),
+        ({"revoked_at": now}, "transfer_code_revoked"),
+        ({"expires_at": now - dt.timedelta(seconds=1)}, "transfer_code_expired"),
+    ):
+        code = TransferCodeFactory(**fields)
+        with pytest.raises(Conflict) as info:
+            services.document_export(person=code.person, code=code.code)
+        assert info.value.code == reason
+    assert not AuditEntry.objects.filter(action="transfer.document_export").exists()
+
+
+@pytest.fixture
+def tianjin():
+    from tests.transfers.test_document_code import tianjin_document, tianjin_peer
+
+    key = tianjin_peer()
+    return key, tianjin_document
+
+
+def test_an_empty_code_is_refused_without_counting_a_try(tianjin):
+    from registry.transfers.models import DocumentCodeAttempt
+
+    key, make = tianjin
+    for code in ("", "  "):
+        with pytest.raises(ServiceError) as info:
+            services.document_verify(document=make(key), code=code, applicant=UserFactory())
+        assert info.value.code == "document_invalid"
+    assert not DocumentCodeAttempt.objects.exists()
+
+
+def test_a_wrong_code_is_counted_and_audited_and_the_right_one_clears_the_count(tianjin):
+    from registry.transfers.models import DocumentCodeAttempt
+    from tests.transfers.test_document_code import CODE
+
+    key, make = tianjin
+    person = UserFactory()
+    with pytest.raises(ServiceError):
+        services.document_verify(document=make(key), code="ZR2345-6789-WXYZ", applicant=person)
+    assert DocumentCodeAttempt.objects.count() == 1
+    entry = AuditEntry.objects.get(action="transfer.document_code_refused")
+    assert entry.actor_id == person.pk and entry.details["issuer"] == "天津市系统"
+    payload = services.document_verify(document=make(key), code=CODE.lower(), applicant=person)
+    assert payload["person"]["name"] == "赵会计"
+    assert DocumentCodeAttempt.objects.count() == 1  # the right code is not counted as a try; the wrong one stays
+
+
+def test_a_genuine_document_for_another_province_is_refused_after_its_code(tianjin, settings):
+    from tests.transfers.test_document_code import CODE
+
+    key, make = tianjin
+    settings.REGISTRY_JURISDICTION = "130000"  # this deployment is 河北's; the document goes to 北京
+    with pytest.raises(ServiceError) as info:
+        services.document_verify(document=make(key), code=CODE, applicant=UserFactory())
+    assert info.value.code == "document_wrong_destination"
