@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "registry.core.request_id.RequestIdMiddleware",  # first: the id is in every log line of the request
+    "registry.core.replica.ReplicaPinMiddleware",  # before anything reads: who reads from the primary
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -123,6 +124,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# pgbouncer in transaction mode hands each transaction to any server connection: nothing may outlive a
+# transaction there — no server-side (named) cursors, no prepared statements, no kept connection.
+DATABASE_PGBOUNCER = env_bool(
+    "DATABASE_PGBOUNCER",
+    False,
+    "DATABASE_URL points at pgbouncer in transaction mode: no server-side cursors or prepared statements, CONN_MAX_AGE 0.",
+)
+if DATABASE_PGBOUNCER and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+DATABASE_REPLICA_URL = env_str(
+    "DATABASE_REPLICA_URL",
+    None,
+    "PostgreSQL streaming replica for statistics, exports and verification reads; unset = everything on the primary.",
+)
+REPLICA_PIN_SECONDS = env_int(
+    "REPLICA_PIN_SECONDS",
+    15,
+    "After a browser's request writes, its reads stay on the primary this long (read-your-writes).",
+)
+REPLICA_RETRY_SECONDS = env_int(
+    "REPLICA_RETRY_SECONDS", 30, "A replica that failed is not tried again by this process for this long."
+)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)),
+        "CONN_HEALTH_CHECKS": True,
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False),
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), "connect_timeout": 2},
+        "TEST": {"MIRROR": "default"},  # tests read the test database through this alias
+    }
+DATABASE_ROUTERS = ["registry.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------------------
