@@ -300,6 +300,9 @@ _s3_options = {
     "access_key": env_str("STORAGE_S3_ACCESS_KEY", None, "S3 access key."),
     "secret_key": env_str("STORAGE_S3_SECRET_KEY", None, "S3 secret key."),
     "region_name": env_str("STORAGE_S3_REGION", None, "S3 region name."),
+    "addressing_style": env_str(
+        "STORAGE_S3_ADDRESSING_STYLE", "auto", "auto | path | virtual (path for most self-hosted S3 and moto_server)."
+    ),
 }
 if STORAGE_BACKEND == "s3":
     if PRODUCTION and not _s3_options["bucket_name"]:
@@ -311,6 +314,7 @@ if STORAGE_BACKEND == "s3":
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
+            "signature_version": "s3v4",  # presigned URLs carry their lifetime (X-Amz-Expires)
         },
     }
 else:
@@ -318,6 +322,24 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT},
     }
+# After the access check (and its audit) a private file reaches the browser one of three ways
+# (applications/storage.delivery_response): streamed by the app, handed to nginx (X-Accel-Redirect to
+# an internal location over MEDIA_ROOT; local storage only), or as a short-lived presigned URL (S3).
+MATERIALS_DELIVERY = env_str(
+    "MATERIALS_DELIVERY",
+    "stream",
+    "stream | x-accel (nginx sends local files from its internal /protected/ location) | redirect (S3 presigned URL).",
+)
+if MATERIALS_DELIVERY not in ("stream", "x-accel", "redirect"):
+    raise ImproperlyConfiguredEnv(f"MATERIALS_DELIVERY must be stream, x-accel or redirect, got {MATERIALS_DELIVERY!r}")
+if MATERIALS_DELIVERY == "redirect" and STORAGE_BACKEND != "s3":
+    raise ImproperlyConfiguredEnv("MATERIALS_DELIVERY=redirect needs STORAGE_BACKEND=s3")
+if MATERIALS_DELIVERY == "x-accel" and STORAGE_BACKEND != "local":
+    raise ImproperlyConfiguredEnv("MATERIALS_DELIVERY=x-accel needs STORAGE_BACKEND=local (nginx reads MEDIA_ROOT)")
+MATERIALS_ACCEL_PREFIX = env_str(
+    "MATERIALS_ACCEL_PREFIX", "/protected/", "nginx's internal location whose alias is MEDIA_ROOT (x-accel)."
+)
+STORAGE_S3_URL_SECONDS = env_int("STORAGE_S3_URL_SECONDS", 60, "Lifetime of a presigned material URL (redirect).")
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -327,6 +349,13 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if MATERIALS_DELIVERY == "redirect" and _s3_options["endpoint_url"]:
+    # page images and photos are fetched from the presigned URL the attachment address redirects to
+    from urllib.parse import urlsplit as _urlsplit
+
+    _s3 = _urlsplit(_s3_options["endpoint_url"])
+    for _directive in ("img-src", "object-src", "frame-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(f"{_s3.scheme}://{_s3.netloc}")
 
 # --- Cache and background jobs ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", None, "Redis URL for the cache and (unless CELERY_BROKER_URL is set) the broker.")
