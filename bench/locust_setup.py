@@ -41,7 +41,7 @@ PASSWORD = "Bench2026load"
 
 def ready_draft(rng: random.Random, phone: str) -> dict:
     user = User.objects.create_user(phone=phone, password=PASSWORD, role=Role.APPLICANT, name="压测人员")
-    birth = dt.date(1975, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 25))
+    birth = dt.date(1970, 1, 1) + dt.timedelta(days=rng.randrange(0, 365 * 18))  # old enough for the form's dates
     form = json.loads(json.dumps(VALID_FORM))
     form["basic"].update(
         id_number=generators.resident_id(rng, region_code="110105", birth_date=birth, gender="M"),

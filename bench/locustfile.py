@@ -144,7 +144,7 @@ class Reviewer(_ApiUser):
     @task(2)
     def decide(self):
         queue = self.client.get("/api/v1/review/applications?status=submitted", name="review queue").json()
-        items = [i for i in queue.get("items", []) if i.get("status") == "submitted"]
+        items = [i for i in queue.get("results", []) if i.get("status") == "submitted" and not i.get("claimed_by")]
         if not items:
             return
         app_id = random.choice(items[:10])["id"]
