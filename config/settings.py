@@ -300,6 +300,11 @@ _s3_options = {
     "access_key": env_str("STORAGE_S3_ACCESS_KEY", None, "S3 access key."),
     "secret_key": env_str("STORAGE_S3_SECRET_KEY", None, "S3 secret key."),
     "region_name": env_str("STORAGE_S3_REGION", None, "S3 region name."),
+    "verify": env_str(
+        "STORAGE_S3_CA_BUNDLE",
+        None,
+        "CA certificate file for the S3 endpoint's TLS (a private CA); unset = the system's.",
+    ),
     "addressing_style": env_str(
         "STORAGE_S3_ADDRESSING_STYLE", "auto", "auto | path | virtual (path for most self-hosted S3 and moto_server)."
     ),

@@ -21,6 +21,7 @@ REPLICA_PORT="${REPLICA_PORT:-5433}"
 PGBOUNCER_PORT="${PGBOUNCER_PORT:-6432}"
 REDIS_PORT="${REDIS_PORT:-6380}"
 S3_PORT="${S3_PORT:-9000}"
+S3_TLS_PORT="${S3_TLS_PORT:-9443}"  # nginx in front of moto_server: pages are https, so are their images
 H=127.0.0.1
 
 say() { echo "==> $*"; }
@@ -76,7 +77,8 @@ DATABASE_PGBOUNCER=true
 REDIS_URL=redis://$H:$REDIS_PORT/0
 STORAGE_BACKEND=s3
 STORAGE_S3_BUCKET=materials
-STORAGE_S3_ENDPOINT_URL=http://$H:$S3_PORT
+STORAGE_S3_ENDPOINT_URL=https://$H:$S3_TLS_PORT
+STORAGE_S3_CA_BUNDLE=$VAR/keys/tls.crt
 STORAGE_S3_ACCESS_KEY=local
 STORAGE_S3_SECRET_KEY=local-secret
 STORAGE_S3_REGION=us-east-1
@@ -157,6 +159,17 @@ http {
     sendfile on;
     server_tokens off;
     include $VAR/nginx/registry.conf;
+    # The local S3 store over TLS (presigned material URLs are fetched by the browser from an https page).
+    server {
+        listen $H:$S3_TLS_PORT ssl;
+        ssl_certificate $VAR/keys/tls.crt;
+        ssl_certificate_key $VAR/keys/tls.key;
+        client_max_body_size 50m;
+        location / {
+            proxy_pass http://$H:$S3_PORT;
+            proxy_set_header Host \$http_host;
+        }
+    }
 }
 EOF
 nginx -t -p "$VAR/nginx" -c "$VAR/nginx/nginx.conf" -g "user $(id -un);" 2>"$VAR/log/nginx-test.log" ||
@@ -234,19 +247,19 @@ stdout_logfile = $VAR/log/nginx.out
 redirect_stderr = true
 EOF
 if [ -S "$VAR/run/supervisor.sock" ] && "$ROOT/.venv/bin/supervisorctl" -c "$VAR/supervisord.conf" pid >/dev/null 2>&1; then
-  say "supervisord 已在运行：重新读取配置并重启各进程"
-  "$ROOT/.venv/bin/supervisorctl" -c "$VAR/supervisord.conf" update >/dev/null
-  "$ROOT/.venv/bin/supervisorctl" -c "$VAR/supervisord.conf" restart all >/dev/null
-else
-  say "启动 supervisord（nginx、gunicorn、pgbouncer、Redis、Celery worker/beat、moto_server）"
-  "$ROOT/.venv/bin/supervisord" -c "$VAR/supervisord.conf"
+  # Its processes inherit supervisord's environment: a changed registry.env needs a new supervisord.
+  say "supervisord 已在运行：停止后以新的环境重新启动"
+  "$ROOT/.venv/bin/supervisorctl" -c "$VAR/supervisord.conf" shutdown >/dev/null
+  for _ in $(seq 1 60); do [ -S "$VAR/run/supervisor.sock" ] || break; sleep 1; done
 fi
+say "启动 supervisord（nginx、gunicorn、pgbouncer、Redis、Celery worker/beat、moto_server）"
+"$ROOT/.venv/bin/supervisord" -c "$VAR/supervisord.conf"
 
 # The materials bucket (moto keeps it in memory: made again after each start).
 for _ in $(seq 1 60); do curl -fs "http://$H:$S3_PORT/moto-api/" >/dev/null 2>&1 && break; sleep 0.5; done
 "$PY" - <<EOF
 import boto3
-s3 = boto3.client("s3", endpoint_url="$STORAGE_S3_ENDPOINT_URL", aws_access_key_id="$STORAGE_S3_ACCESS_KEY",
+s3 = boto3.client("s3", endpoint_url="http://$H:$S3_PORT", aws_access_key_id="$STORAGE_S3_ACCESS_KEY",
                   aws_secret_access_key="$STORAGE_S3_SECRET_KEY", region_name="$STORAGE_S3_REGION")
 if "$STORAGE_S3_BUCKET" not in [b["Name"] for b in s3.list_buckets()["Buckets"]]:
     s3.create_bucket(Bucket="$STORAGE_S3_BUCKET")
