@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "registry.core.request_id.RequestIdMiddleware",  # first: the id is in every log line of the request
+    "registry.core.replica.ReplicaPinMiddleware",  # before anything reads: who reads from the primary
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -125,6 +126,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# pgbouncer in transaction mode hands each transaction to any server connection: nothing may outlive a
+# transaction there — no server-side (named) cursors, no prepared statements, no kept connection.
+DATABASE_PGBOUNCER = env_bool(
+    "DATABASE_PGBOUNCER",
+    False,
+    "DATABASE_URL points at pgbouncer in transaction mode: no server-side cursors or prepared statements, CONN_MAX_AGE 0.",
+)
+if DATABASE_PGBOUNCER and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
+DATABASE_REPLICA_URL = env_str(
+    "DATABASE_REPLICA_URL",
+    None,
+    "PostgreSQL streaming replica for statistics, exports and verification reads; unset = everything on the primary.",
+)
+REPLICA_PIN_SECONDS = env_int(
+    "REPLICA_PIN_SECONDS",
+    15,
+    "After a browser's request writes, its reads stay on the primary this long (read-your-writes).",
+)
+REPLICA_RETRY_SECONDS = env_int(
+    "REPLICA_RETRY_SECONDS", 30, "A replica that failed is not tried again by this process for this long."
+)
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = {
+        **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)),
+        "CONN_HEALTH_CHECKS": True,
+        "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False),
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), "connect_timeout": 2},
+        "TEST": {"MIRROR": "default"},  # tests read the test database through this alias
+    }
+DATABASE_ROUTERS = ["registry.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Accounts ---------------------------------------------------------------------------------
@@ -272,6 +306,14 @@ _s3_options = {
     "access_key": env_str("STORAGE_S3_ACCESS_KEY", None, "S3 access key."),
     "secret_key": env_str("STORAGE_S3_SECRET_KEY", None, "S3 secret key."),
     "region_name": env_str("STORAGE_S3_REGION", None, "S3 region name."),
+    "verify": env_str(
+        "STORAGE_S3_CA_BUNDLE",
+        None,
+        "CA certificate file for the S3 endpoint's TLS (a private CA); unset = the system's.",
+    ),
+    "addressing_style": env_str(
+        "STORAGE_S3_ADDRESSING_STYLE", "auto", "auto | path | virtual (path for most self-hosted S3 and moto_server)."
+    ),
 }
 if STORAGE_BACKEND == "s3":
     if PRODUCTION and not _s3_options["bucket_name"]:
@@ -283,6 +325,7 @@ if STORAGE_BACKEND == "s3":
             "default_acl": "private",
             "querystring_auth": True,
             "file_overwrite": False,
+            "signature_version": "s3v4",  # presigned URLs carry their lifetime (X-Amz-Expires)
         },
     }
 else:
@@ -290,6 +333,24 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": MEDIA_ROOT},
     }
+# After the access check (and its audit) a private file reaches the browser one of three ways
+# (applications/storage.delivery_response): streamed by the app, handed to nginx (X-Accel-Redirect to
+# an internal location over MEDIA_ROOT; local storage only), or as a short-lived presigned URL (S3).
+MATERIALS_DELIVERY = env_str(
+    "MATERIALS_DELIVERY",
+    "stream",
+    "stream | x-accel (nginx sends local files from its internal /protected/ location) | redirect (S3 presigned URL).",
+)
+if MATERIALS_DELIVERY not in ("stream", "x-accel", "redirect"):
+    raise ImproperlyConfiguredEnv(f"MATERIALS_DELIVERY must be stream, x-accel or redirect, got {MATERIALS_DELIVERY!r}")
+if MATERIALS_DELIVERY == "redirect" and STORAGE_BACKEND != "s3":
+    raise ImproperlyConfiguredEnv("MATERIALS_DELIVERY=redirect needs STORAGE_BACKEND=s3")
+if MATERIALS_DELIVERY == "x-accel" and STORAGE_BACKEND != "local":
+    raise ImproperlyConfiguredEnv("MATERIALS_DELIVERY=x-accel needs STORAGE_BACKEND=local (nginx reads MEDIA_ROOT)")
+MATERIALS_ACCEL_PREFIX = env_str(
+    "MATERIALS_ACCEL_PREFIX", "/protected/", "nginx's internal location whose alias is MEDIA_ROOT (x-accel)."
+)
+STORAGE_S3_URL_SECONDS = env_int("STORAGE_S3_URL_SECONDS", 60, "Lifetime of a presigned material URL (redirect).")
 STORAGES = {
     "default": _default_storage,
     "staticfiles": {
@@ -299,6 +360,13 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = not PRODUCTION
+if MATERIALS_DELIVERY == "redirect" and _s3_options["endpoint_url"]:
+    # page images and photos are fetched from the presigned URL the attachment address redirects to
+    from urllib.parse import urlsplit as _urlsplit
+
+    _s3 = _urlsplit(_s3_options["endpoint_url"])
+    for _directive in ("img-src", "object-src", "frame-src"):
+        CONTENT_SECURITY_POLICY["DIRECTIVES"][_directive].append(f"{_s3.scheme}://{_s3.netloc}")
 
 # --- Cache and background jobs ----------------------------------------------------------------
 REDIS_URL = env_str("REDIS_URL", None, "Redis URL for the cache and (unless CELERY_BROKER_URL is set) the broker.")

@@ -148,3 +148,12 @@ def test_production_refuses_the_console_sms_backend():
     explicit = _settings_import({**production, "SMS_BACKEND": "console"})
     assert explicit.returncode != 0 and "SMS_BACKEND=console" in explicit.stderr
     assert _settings_import({**production, "SMS_BACKEND": "file"}).returncode == 0
+
+
+def test_env_template_lists_every_setting():
+    """deploy/env.template (the production environment file) names every variable the product reads."""
+    from config.env import DECLARED
+
+    template = (ROOT / "deploy" / "env.template").read_text(encoding="utf-8")
+    named = {line.lstrip("#").split("=", 1)[0] for line in template.splitlines() if "=" in line}
+    assert not set(DECLARED) - named, "add them to deploy/env.template"

@@ -1,14 +1,12 @@
 """The applicant's API (API.md "The applicant", "The form", "Attachments")."""
 
 import datetime as dt
-from urllib.parse import quote
 
-from django.http import FileResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from registry.accounts.access import get_visible_or_404
-from registry.applications import selectors, services, states
+from registry.applications import selectors, services, states, storage
 from registry.applications.export import personal_data_export
 from registry.applications.form import CollectionForm
 from registry.applications.models import Application
@@ -338,16 +336,17 @@ def attachment_page(request, attachment_id: str, number: int):
     return serve_attachment(request, attachment, page=number)
 
 
-def serve_attachment(request, attachment, page: int | None = None) -> FileResponse:
+def serve_attachment(request, attachment, page: int | None = None):
     """Stream a stored material (or one rendered page of a PDF) with headers that stop a browser from
     treating it as anything else (the service audits staff reads)."""
     opened = services.attachment_open(attachment=attachment, user=request.auth, page=page, ip=client_ip(request))
-    response = FileResponse(opened.stream, content_type=opened.content_type)
-    response["Content-Disposition"] = f"{opened.disposition}; filename*=UTF-8''{quote(opened.filename)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return storage.delivery_response(
+        name=opened.name,
+        stream=opened.stream,
+        content_type=opened.content_type,
+        disposition=opened.disposition,
+        filename=opened.filename,
+    )
 
 
 @router.get("/me/transfer-codes/{code}/document", summary="下载调转文件（带签名，供调入地系统导入）")

@@ -7,12 +7,13 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
-from django.http import FileResponse, HttpResponse
+from django.http import HttpResponse
 from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from registry.accounts import access
 from registry.accounts.models import ApiScope
+from registry.applications import storage
 from registry.audit.services import client_ip
 from registry.core.masking import mask_id_number
 from registry.credits import selectors, services
@@ -198,14 +199,14 @@ def upload_proof(request, declaration_id: str, kind: Form[str], file: File[Uploa
 def proof_content(request, proof_id: str):
     proof = selectors.proof_for_read(request.auth, proof_id)
     stored = services.proof_open(proof=proof, actor=request.auth, ip=client_ip(request))
-    response = FileResponse(stored, content_type=proof.content_type)
     extension = proof.file.name.rsplit(".", 1)[-1]
-    disposition = "attachment" if proof.content_type == "application/pdf" else "inline"
-    response["Content-Disposition"] = f"{disposition}; filename*=UTF-8''{quote('ce_proof.' + extension)}"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return storage.delivery_response(
+        name=proof.file.name,
+        stream=stored,
+        content_type=proof.content_type,
+        disposition="attachment" if proof.content_type == "application/pdf" else "inline",
+        filename=f"ce_proof.{extension}",
+    )
 
 
 @router.get("/me/credits/transcript.pdf", auth=account_auth, summary="继续教育学时证明（PDF）")

@@ -617,6 +617,7 @@ def _copy_approved_materials(*, source: Application, target: Application, actor:
 
 @dataclass(frozen=True)
 class OpenedFile:
+    name: str
     stream: object
     content_type: str
     disposition: str
@@ -648,7 +649,7 @@ def attachment_open(
             ip=ip,
             details={**details, "page": page} if page else details,
         )
-    return OpenedFile(stream=stream, content_type=content_type, disposition=disposition, filename=filename)
+    return OpenedFile(name=name, stream=stream, content_type=content_type, disposition=disposition, filename=filename)
 
 
 def attachment_render_pages(*, attachment: Attachment) -> str | None:

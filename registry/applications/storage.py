@@ -62,3 +62,47 @@ def delete_quietly(names: Iterable[str]) -> None:
             default_storage.delete(name)
         except STORAGE_ERRORS:
             logger.exception("file storage failed: delete %s (orphan file left)", name)
+
+
+# --- Delivery of a private file after the access check (MATERIALS_DELIVERY) -------------------------
+
+PRIVATE_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
+    "Cache-Control": "private, no-store",
+}
+
+
+def delivery_response(*, name: str, stream, content_type: str, disposition: str, filename: str):
+    """The answer for a stored file the caller was allowed to read (checked and audited before this):
+    `stream` — the app sends the bytes; `x-accel` — nginx sends the file named in X-Accel-Redirect from
+    its internal /protected/ location (local storage); `redirect` — a presigned URL of the object
+    storage, valid STORAGE_S3_URL_SECONDS (S3). The headers that keep a browser from running a file
+    go on every answer (nginx repeats them for x-accel; the redirect target carries its own type and
+    disposition)."""
+    from urllib.parse import quote
+
+    from django.conf import settings
+    from django.http import FileResponse, HttpResponse, HttpResponseRedirect
+
+    content_disposition = f"{disposition}; filename*=UTF-8''{quote(filename)}"
+    mode = settings.MATERIALS_DELIVERY
+    if mode == "stream":
+        response = FileResponse(stream, content_type=content_type)
+    else:
+        stream.close()
+        if mode == "x-accel":
+            response = HttpResponse(content_type=content_type)
+            response["X-Accel-Redirect"] = settings.MATERIALS_ACCEL_PREFIX + quote(name)
+        else:  # redirect
+            with storage_errors(f"sign {name}"):
+                url = default_storage.url(
+                    name,
+                    parameters={"ResponseContentType": content_type, "ResponseContentDisposition": content_disposition},
+                    expire=settings.STORAGE_S3_URL_SECONDS,
+                )
+            response = HttpResponseRedirect(url)
+    response["Content-Disposition"] = content_disposition
+    for header, value in PRIVATE_HEADERS.items():
+        response[header] = value
+    return response

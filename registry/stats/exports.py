@@ -21,6 +21,7 @@ from registry.audit.services import audit_record
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number, mask_phone
 from registry.core.models import Code, CodeKind, Region
+from registry.core.replica import replica_reads
 from registry.records.models import Record, RecordStatus, RecordVersion
 
 from .facts import EDUCATION_RANK, LEVEL_RANK, _highest
@@ -93,6 +94,7 @@ def _labels() -> dict:
     return labels
 
 
+@replica_reads
 def people_rows(
     filters: dict, *, full: bool, after_id: int = 0, limit: int | None = None
 ) -> Iterator[tuple[int, list]]:
@@ -354,6 +356,7 @@ def _finish(job: ExportJob, *, rows: int, size: int, filters: dict) -> None:
         )
 
 
+@replica_reads  # the requester's own new job: read-your-writes keeps it on the primary
 def export_job_for(*, user, job_id) -> ExportJob:
     """The requester's own job, or 404 (also for someone else's)."""
     job = ExportJob.objects.filter(pk=job_id, requested_by=user).first() if user.is_authenticated else None

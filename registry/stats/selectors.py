@@ -7,6 +7,7 @@ from django.conf import settings
 from registry.accounts import access
 from registry.core.errors import ServiceError
 from registry.core.models import Region
+from registry.core.replica import replica_reads
 
 from .models import Figure, Snapshot
 from .services import median_from_histogram
@@ -42,6 +43,7 @@ def visible_districts(user, *, region: str | None = None, district: str | None =
     return codes
 
 
+@replica_reads
 def stats_summary(*, user, region: str | None = None, district: str | None = None) -> dict:
     codes = visible_districts(user, region=region, district=district)
     snapshot = Snapshot.objects.order_by("-refreshed_at").first()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from registry.accounts.services import api_call_audit
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
+from registry.core.replica import replica_reads
 from registry.records.models import Record, RecordStatus, RecordVersion
 from registry.stats import sources
 from registry.stats.facts import LEVEL_RANK, _highest
@@ -97,6 +98,7 @@ def _answers(queries: list[Query], years: list[int], on: dt.date) -> tuple[list[
     return answers, found
 
 
+@replica_reads
 def verify_person(*, client, id_number: str, name: str, years: list[int], ip: str | None = None) -> dict:
     years = check_years(years)
     [answer], found = _answers([Query(id_number, name)], years, timezone.localdate())
@@ -116,6 +118,7 @@ def verify_person(*, client, id_number: str, name: str, years: list[int], ip: st
     return answer
 
 
+@replica_reads
 def verify_batch(*, client, queries: list[Query], years: list[int], ip: str | None = None) -> list[dict]:
     if len(queries) > settings.VERIFY_BATCH_MAX:
         raise ServiceError(
