@@ -22,7 +22,9 @@ def _cell(text: str) -> str:
 def render() -> str:
     rows = []
     for var in sorted(DECLARED.values(), key=lambda v: v.name):
-        default = "—" if var.default is None else f"`{_cell(str(var.default).replace(str(settings.BASE_DIR), '.'))}`"
+        # Paths under the var folder are shown as the default folder's, whatever REGISTRY_VAR_DIR this run has.
+        shown = str(var.default).replace(str(settings.VAR_DIR), str(settings.BASE_DIR / "var"))
+        default = "—" if var.default is None else f"`{_cell(shown.replace(str(settings.BASE_DIR), '.'))}`"
         rows.append(f"| `{var.name}` | {default} | {_cell(var.help)} |")
     return HEADER + "\n".join(rows) + "\n"
 
