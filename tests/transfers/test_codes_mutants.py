@@ -395,3 +395,47 @@ def test_a_genuine_document_for_another_province_is_refused_after_its_code(tianj
     with pytest.raises(ServiceError) as info:
         services.document_verify(document=make(key), code=CODE, applicant=UserFactory())
     assert info.value.code == "document_wrong_destination"
+
+
+def test_a_claimed_document_is_stored_by_signer_and_code_and_released_alone(tianjin):
+    from registry.transfers import documents
+
+    key, make = tianjin
+    first, second = UserFactory(), UserFactory()
+    mine = make(key, salt="3c" * 16)["payload"]
+    theirs = make(key, code="ZR2345-6789-EFGH", salt="4d" * 16)["payload"]
+    theirs["person"] = {**theirs["person"], "id_number": "120101199001010021"}
+    mine_app, their_app = transfer_in(first), transfer_in(second)
+    services.document_claim(payload=mine, applicant=first, application=mine_app)
+    services.document_claim(payload=theirs, applicant=second, application=their_app)
+    stored = ImportedDocument.objects.get(application=mine_app)
+    assert (stored.key_id, stored.code_hash) == documents.identity(mine)
+    claimed = AuditEntry.objects.filter(action="transfer.document_claimed").order_by("seq")
+    assert [(e.actor_id, e.target_id) for e in claimed] == [
+        (first.pk, str(mine_app.pk)),
+        (second.pk, str(their_app.pk)),
+    ]
+
+    services.document_release(application=mine_app, actor=first)
+    assert list(ImportedDocument.objects.values_list("application_id", flat=True)) == [their_app.pk]
+    (released,) = AuditEntry.objects.filter(action="transfer.document_released")
+    assert released.target_id == str(mine_app.pk)
+    assert released.details == {"key_id": stored.key_id, "code_hash": stored.code_hash}
+
+
+def test_a_person_who_moved_away_earlier_comes_back_with_a_document(tianjin):
+    """Their own record, left here as 已调出 when they moved away, does not make them "already collected";
+    anyone else's record with that ID number does."""
+    from registry.records.models import RecordStatus
+    from registry.records.services import record_set_status
+    from tests.transfers.test_document_code import ID_NUMBER
+
+    key, make = tianjin
+    returning = collected_person("110105")
+    Record.objects.filter(user=returning).update(id_number=ID_NUMBER)
+    type(returning).objects.filter(pk=returning.pk).update(id_number=ID_NUMBER)
+    returning.refresh_from_db()
+    record_set_status(record=returning.record, status=RecordStatus.TRANSFERRED_OUT, reason="test")
+    payload = make(key)["payload"]
+    services.document_claim(payload=payload, applicant=returning, application=transfer_in(returning))
+    assert ImportedDocument.objects.count() == 1
