@@ -148,3 +148,18 @@ def test_what_has_no_district_is_its_owners_alone_even_for_staff(chaoyang_review
     assert visible(chaoyang_reviewer) == [own.pk]
     assert visible(other_person) != [own.pk] and len(visible(other_person)) == 1
     assert visible(municipal_admin) == list(AuditEntry.objects.values_list("pk", flat=True))
+
+
+def test_the_staff_gate_lets_through_whom_it_names(chaoyang_reviewer, municipal_admin, applicant):
+    assert access.require_staff(chaoyang_reviewer) is chaoyang_reviewer
+    assert access.require_staff(municipal_admin, admin=True) is municipal_admin
+    for user, admin, message in (
+        (chaoyang_reviewer, True, "仅市财政局管理员"),  # an admin-only page: a district reviewer is refused
+        (applicant, False, "仅区财政局审核员和市财政局管理员"),
+        (applicant, True, "仅市财政局管理员"),
+        (AnonymousUser(), False, "仅区财政局审核员和市财政局管理员"),
+    ):
+        with pytest.raises(access.StaffOnly) as refused:
+            access.require_staff(user, admin=admin)
+        assert (refused.value.status, refused.value.code) == (403, "forbidden")
+        assert message in refused.value.message
