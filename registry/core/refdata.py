@@ -133,11 +133,12 @@ def _publish() -> None:
             tmp = path.with_name(f".refdata.{stamp}")
             tmp.write_text(stamp)
             tmp.replace(path)
-    except Exception:
+    except Exception as exc:  # e.g. Redis not up yet while a deployment migrates: one line, not a traceback
         logger.warning(
-            "could not publish a reference data change; other processes see it within %ss",
+            "could not publish a reference data change (%s: %s); other processes see it within %ss",
+            type(exc).__name__,
+            exc,
             REFDATA_MAX_AGE,
-            exc_info=True,
         )
 
 
