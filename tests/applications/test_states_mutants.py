@@ -163,3 +163,25 @@ def test_a_move_is_three_statements_in_the_callers_transaction(chaoyang_reviewer
     with transaction.atomic(), CaptureQueriesContext(connection) as queries:
         states.move(application, "claim", states.REVIEWER, actor=chaoyang_reviewer, claimed_by=chaoyang_reviewer)
     assert [q["sql"].split()[0] for q in queries.captured_queries] == ["UPDATE", "SELECT", "INSERT"]
+
+
+def test_a_district_reviewer_and_an_admin_may_revoke_an_approved_transfer_outs_code(
+    chaoyang_reviewer, municipal_admin, other_persons_code
+):
+    """`revoke_code` stays in 已通过 and is for staff of either kind, only while the code can be revoked."""
+    from django.utils import timezone
+
+    from registry.transfers.models import TransferCode
+    from tests.factories import TransferCodeFactory
+
+    code = TransferCodeFactory()
+    approved = ApplicationFactory(applicant=code.person, type="transfer_out", status="approved")
+    TransferCode.objects.filter(pk=code.pk).update(transfer_out=approved)
+
+    def actions(user):
+        return states.available_actions(Application.objects.get(pk=approved.pk), user)
+
+    assert "revoke_code" in actions(chaoyang_reviewer) and "revoke_code" in actions(municipal_admin)
+    assert "revoke_code" not in actions(code.person)
+    TransferCode.objects.filter(pk=code.pk).update(revoked_at=timezone.now())
+    assert "revoke_code" not in actions(chaoyang_reviewer) and "revoke_code" not in actions(municipal_admin)
