@@ -185,3 +185,58 @@ def test_a_district_reviewer_and_an_admin_may_revoke_an_approved_transfer_outs_c
     assert "revoke_code" not in actions(code.person)
     TransferCode.objects.filter(pk=code.pk).update(revoked_at=timezone.now())
     assert "revoke_code" not in actions(chaoyang_reviewer) and "revoke_code" not in actions(municipal_admin)
+
+
+def test_a_submitted_application_is_not_editable_and_says_why():
+    submitted = ApplicationFactory()
+    with pytest.raises(Conflict) as refused:
+        states.check(submitted, "edit", states.APPLICANT)
+    assert refused.value.code == "not_editable" and "审核结果出来前不能修改" in refused.value.message
+    states.check(ApplicationFactory(draft=True), "edit", states.APPLICANT)  # a draft is
+
+
+def test_a_stay_action_is_never_a_move():
+    """`edit` is allowed in 草稿 but moves nothing: `move` refuses it instead of failing on the table."""
+    draft = ApplicationFactory(draft=True)
+    with pytest.raises(Conflict) as refused:
+        states.move(draft, "edit", states.APPLICANT, actor=draft.applicant)
+    assert refused.value.code == "not_editable"
+    assert Application.objects.get(pk=draft.pk).version == draft.version
+
+
+def test_a_deactivated_account_has_no_actions(chaoyang_reviewer):
+    colleague = UserFactory(reviewer=True, district_codes=["110105"])
+    application = ApplicationFactory()
+    assert "claim" in states.available_actions(application, colleague)
+    colleague.is_active = False
+    assert states.roles_of(application, colleague) == frozenset()
+    assert states.available_actions(application, colleague) == set()
+    owner = application.applicant
+    assert "withdraw" in states.available_actions(application, owner)
+    owner.is_active = False  # a deactivated account acts on nothing, not even its own application
+    assert states.available_actions(application, owner) == set()
+
+
+def test_only_a_transfer_out_has_a_code_to_revoke(chaoyang_reviewer):
+    approved = ApplicationFactory(status="approved")
+    with pytest.raises(Conflict) as refused:
+        states.check(approved, "revoke_code", states.REVIEWER, actor=chaoyang_reviewer)
+    assert refused.value.code == "invalid_transition" and "只有调出申请" in refused.value.message
+
+
+def test_what_a_person_may_start_follows_their_record():
+    from registry.records.models import Record
+    from tests.factories import collected_person
+
+    newcomer, collected, frozen = UserFactory(), collected_person("110105"), collected_person("110108")
+    Record.objects.filter(user=frozen).update(status="frozen")
+    assert "first_collection" in states.available_starts(newcomer, record=None, open_application=None)
+    assert "change" not in states.available_starts(newcomer, record=None, open_application=None)
+    record = Record.objects.get(user=collected)
+    starts = states.available_starts(collected, record=record, open_application=None)
+    assert "change" in starts and "first_collection" not in starts
+    frozen_record = Record.objects.get(user=frozen)
+    assert states.available_starts(frozen, record=frozen_record, open_application=None) == set()
+    with pytest.raises(Conflict) as refused:
+        states.check_start(frozen, "change", frozen_record)
+    assert refused.value.code == "record_frozen"
