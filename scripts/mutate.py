@@ -161,6 +161,9 @@ MODULES: dict[str, Target] = {
             "cb64fdee": "application_for_staff without its is_staff_member guard: redundant today, since "
             "staff_applications gives a non-staff user nothing; once the queue is built on filter_visible (which "
             "includes the owner's own) test_an_applicant_does_not_open_even_their_own_application_as_staff kills it",
+            "0849b154": "_apply_record's id_number_taken pre-check removed: User.id_number and Record.id_number are "
+            "unique, so the same approval fails inside the same transaction with the same Conflict (the IntegrityError "
+            "branch); the pre-check only answers before any write",
             "866179fa": "_role swapped (admins move as reviewers, reviewers as admins): _role only feeds claim, approve "
             "and reject, which states.TRANSITIONS allows to both roles; who may reassign is checked by is_admin",
         },

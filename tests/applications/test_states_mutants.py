@@ -235,6 +235,9 @@ def test_what_a_person_may_start_follows_their_record():
     record = Record.objects.get(user=collected)
     starts = states.available_starts(collected, record=record, open_application=None)
     assert "change" in starts and "first_collection" not in starts
+    Record.objects.filter(user=collected).update(status="transferring_out")
+    leaving = states.available_starts(collected, record=Record.objects.get(user=collected), open_application=None)
+    assert "change" not in leaving and "transfer_out" not in leaving  # only a 正常 record changes or leaves
     frozen_record = Record.objects.get(user=frozen)
     assert states.available_starts(frozen, record=frozen_record, open_application=None) == set()
     with pytest.raises(Conflict) as refused:
