@@ -164,6 +164,8 @@ MODULES: dict[str, Target] = {
             "0849b154": "_apply_record's id_number_taken pre-check removed: User.id_number and Record.id_number are "
             "unique, so the same approval fails inside the same transaction with the same Conflict (the IntegrityError "
             "branch); the pre-check only answers before any write",
+            "b30536e7": "_apply_record's pre-check with `and` instead of `or`: as 0849b154, the unique columns refuse "
+            "the approval in the same transaction with the same Conflict",
             "866179fa": "_role swapped (admins move as reviewers, reviewers as admins): _role only feeds claim, approve "
             "and reject, which states.TRANSITIONS allows to both roles; who may reassign is checked by is_admin",
         },

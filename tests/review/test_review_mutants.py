@@ -182,6 +182,9 @@ def test_a_decision_without_a_comment_is_fine(chaoyang_reviewer):
 
 
 def test_an_approval_applies_the_record_and_tells_the_person(chaoyang_reviewer):
+    from tests.factories import collected_person
+
+    collected_person("110108")  # someone else already collected, with another ID number: no obstacle
     application = review.review_claim(application=make_submitted(), actor=chaoyang_reviewer)
     decided = review.review_decide(application=application, actor=chaoyang_reviewer, decision="approve")
     assert decided.status == "approved"
