@@ -4,8 +4,6 @@
 `district_compliance(year, districts)` and `noncompliant_record_ids(year, districts)` are what
 statistics and notices use (both count only obliged people, from CreditObligation)."""
 
-import base64
-import datetime as dt
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -16,6 +14,8 @@ from django.http import Http404
 from django.utils import timezone
 
 from registry.accounts import access
+from registry.core import keyset
+from registry.core.keyset import BadCursor  # noqa: F401  (the views catch selectors.BadCursor)
 from registry.records.models import Record, RecordStatus, RecordVersion
 
 from .models import (
@@ -206,26 +206,6 @@ def staff_declarations(user):
     return queryset.none()
 
 
-class BadCursor(ValueError):
-    pass
-
-
-def _encode(item) -> str:
-    return base64.urlsafe_b64encode(f"{item.created_at.isoformat()}|{item.pk}".encode()).decode().rstrip("=")
-
-
-def _decode(cursor: str):
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)).decode("ascii")
-        moment_text, pk_text = raw.split("|", 1)
-        moment, pk = dt.datetime.fromisoformat(moment_text), uuid.UUID(pk_text)
-        if moment.utcoffset() != dt.timedelta(0) or f"{moment.isoformat()}|{pk}" != raw:
-            raise ValueError
-    except (ValueError, UnicodeError, TypeError):
-        raise BadCursor("cursor") from None
-    return moment, pk
-
-
 @dataclass
 class DeclarationPage:
     results: list
@@ -243,12 +223,11 @@ def declaration_queue(*, user, status=None, district=None, q="", cursor=None, pa
     counts = dict(base.order_by().values_list("status").annotate(n=Count("pk")).values_list("status", "n"))
     queryset = base.filter(status=status) if status else base.filter(status__in=QUEUE_STATUSES)
     if cursor:
-        moment, pk = _decode(cursor)
-        queryset = queryset.filter(Q(created_at__gt=moment) | Q(created_at=moment, pk__gt=pk))
+        queryset = queryset.filter(keyset.after("created_at", *keyset.decode(cursor)))
     rows = list(queryset.order_by("created_at", "pk")[: page_size + 1])
     more = len(rows) > page_size
     rows = rows[:page_size]
-    return DeclarationPage(rows, _encode(rows[-1]) if more else None, counts)
+    return DeclarationPage(rows, keyset.encode(rows[-1].created_at, rows[-1].pk) if more else None, counts)
 
 
 def person_declarations(person: Record):

@@ -1,24 +1,19 @@
 """The review queue: scoped to the reviewer's districts, filtered, searched, oldest first, keyset-paginated."""
 
-import base64
 import datetime as dt
 import re
-import uuid
 from dataclasses import dataclass
 
-from django.db.models import Count, F, Q, Sum
-from django.db.models.fields.tuple_lookups import Tuple, TupleGreaterThan, TupleLookupMixin
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from registry.accounts.access import filter_visible
 from registry.applications.models import Application, ApplicationCertificate, ApplicationStatus, StatusCount
+from registry.core import keyset
+from registry.core.keyset import BadCursor  # noqa: F401  (the views catch selectors.BadCursor)
 
 REVIEW_STATUSES = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW]
 PAGE_SIZE = 50
-
-
-class BadCursor(ValueError):
-    pass
 
 
 @dataclass
@@ -29,27 +24,10 @@ class QueuePage:
 
 
 def encode_cursor(application: Application) -> str:
-    raw = f"{application.submitted_at.isoformat()}|{application.pk}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+    return keyset.encode(application.submitted_at, application.pk)
 
 
-def decode_cursor(cursor: str) -> tuple[dt.datetime, str]:
-    """Only what encode_cursor writes: base64 of a UTC ISO timestamp (the database hands back UTC)
-    and a UUID, re-encoding to the same text. Anything else — a crafted `0001-01-01…+05:00` that
-    overflows when converted to UTC, an offset PostgreSQL refuses, a naive time, stray bytes — is
-    BadCursor → 400, never a 500."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor.encode("ascii") + b"=" * (-len(cursor) % 4)).decode("ascii")
-        moment_text, pk_text = raw.split("|", 1)
-        moment = dt.datetime.fromisoformat(moment_text)
-        pk = uuid.UUID(pk_text)
-        if moment.utcoffset() != dt.timedelta(0):
-            raise ValueError("not UTC")
-        if f"{moment.isoformat()}|{pk}" != raw:
-            raise ValueError("not canonical")
-    except (ValueError, UnicodeError, TypeError):
-        raise BadCursor("cursor") from None
-    return moment, str(pk)
+decode_cursor = keyset.decode
 
 
 def _search(queryset, q: str):
@@ -83,19 +61,10 @@ LIST_FIELDS = [
 COUNTED_STATUSES = REVIEW_STATUSES + [ApplicationStatus.REJECTED, ApplicationStatus.APPROVED]
 
 
-class _RowAfter(TupleGreaterThan):
-    """`(a, b) > (x, y)` as a row value on PostgreSQL and SQLite (≥ 3.15) alike. Both take it as one
-    index range bound; the OR that Django writes for SQLite (and the queue used to write by hand) is
-    only a filter on PostgreSQL, so a deep page read and dropped every row before it."""
-
-    def as_sql(self, compiler, connection):
-        return super(TupleLookupMixin, self).as_sql(compiler, connection)
-
-
-def after(moment: dt.datetime, pk: str) -> _RowAfter:
+def after(moment: dt.datetime, pk: str):
     """The keyset condition: rows strictly after (submitted_at, id) = (moment, pk), in the queue's
     order (submitted_at, id ascending — the only order the queue has)."""
-    return _RowAfter(Tuple(F("submitted_at"), F("pk")), (moment, pk))
+    return keyset.after("submitted_at", moment, pk)
 
 
 def status_counts(*, user, district: str | None = None, type: str | None = None) -> dict[str, int]:

@@ -163,3 +163,29 @@ def test_staff_never_decide_their_own(person, chaoyang_reviewer):
         declaration_claim(actor=chaoyang_reviewer, declaration=declaration)
     assert refused.value.code == "own_application"
     assert json.dumps(refused.value.message, ensure_ascii=False)
+
+
+def test_the_declaration_queue_pages_oldest_first_by_keyset(person, other_person, municipal_admin):
+    from registry.core.keyset import BadCursor
+    from registry.credits.models import CreditDeclaration
+    from registry.credits.selectors import declaration_queue
+
+    year = dt.date.today().year
+    for who in (person, other_person, person):
+        declaration_submit(person=who, actor=who.user, year=year, kind="paper_other", details={"title": "论文"})
+    # Two share one moment: the id breaks the tie, so no row is skipped or repeated across pages.
+    first_two = list(CreditDeclaration.objects.order_by("created_at", "pk")[:2])
+    CreditDeclaration.objects.filter(pk__in=[d.pk for d in first_two]).update(created_at=first_two[0].created_at)
+    expected = list(CreditDeclaration.objects.order_by("created_at", "pk").values_list("pk", flat=True))
+    waiting = declaration_queue(user=municipal_admin)
+    assert [d.pk for d in waiting.results] == expected  # the admin sees all three, waiting
+    seen, cursor = [], None
+    while True:
+        page = declaration_queue(user=municipal_admin, cursor=cursor, page_size=1)
+        seen += [d.pk for d in page.results]
+        if not page.next:
+            break
+        cursor = page.next
+    assert seen == expected
+    with pytest.raises(BadCursor):
+        declaration_queue(user=municipal_admin, cursor="MDAwMS0wMS0wMVQwMDowMDowMCswNTowMHx4")
