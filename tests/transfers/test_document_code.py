@@ -15,11 +15,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from registry.applications.models import Application
+from registry.records.models import Record
+from registry.review import services as review
 from registry.sms.models import SmsMessage
 from registry.transfers import documents
 from registry.transfers.models import DocumentCodeAttempt, ImportedDocument, PeerKey, TransferCode
-from tests.applications.conftest import VALID_FORM
-from tests.factories import UserFactory
+from tests.applications.conftest import VALID_FORM, upload_all_materials, valid_uscc
+from tests.factories import UserFactory, collected_person
 from tests.helpers import problem
 from tests.transfers.test_review_fixes import signed
 from tests.transfers.test_transfers import issued_code
@@ -27,7 +29,7 @@ from tests.transfers.test_transfers import issued_code
 pytestmark = pytest.mark.django_db
 
 CODE = "ZR2345-6789-ABCD"
-ID_NUMBER = "120101199001010013"  # collected in 天津, never here
+ID_NUMBER = "120101199001010017"  # collected in 天津, never here (a valid check digit: the form is submitted)
 
 
 def tianjin_peer() -> Ed25519PrivateKey:
@@ -236,3 +238,64 @@ def test_the_web_form_takes_the_code_with_the_file(client, code_tables, settings
     accepted = upload(person, CODE)
     assert accepted.status_code == 302
     assert Application.objects.get(applicant=person).origin_reference == CODE
+
+
+def test_approving_a_document_transfer_in_imports_its_history_beside_another_collected_person(
+    api, code_tables, tianjin_key
+):
+    """The approval imports the document's versions under this person only when they have no record
+    here — "they", not "anyone": another person collected in another district must not make it skip
+    the history, and is left as they were (review mutants 7cf41fe7, 70014246, 4e137f9e, d070f650)."""
+    other = collected_person("110108")
+    other_record = Record.objects.get(user=other)
+    other_before = (other_record.district_id, other_record.status, other_record.version, other_record.id_number)
+    other_versions = list(other_record.versions.values_list("version", "district_id", "source", "data"))
+
+    document = tianjin_document(tianjin_key)
+    imported = document["payload"]["record"]["versions"][0]["data"]
+    person = UserFactory(phone="13900000300")
+    api.login(person.phone)
+    created = transfer_in(api, document, CODE)
+    assert created.status_code == 201, created.content
+    form = created.json()["form"]
+    form["employment"].update(unit_district="110105", unit_uscc=valid_uscc(), unit_name="北京示例科技有限公司")
+    form["basic"]["residence_district"] = "110105"
+    application = Application.objects.get(pk=created.json()["id"])
+    saved = api.client.put(
+        f"/api/v1/me/applications/{application.pk}/form",
+        data=json.dumps(form),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {api.token}",
+    )
+    assert saved.status_code == 200, saved.content
+    upload_all_materials(application, person)
+    submitted = api.post(f"/api/v1/me/applications/{application.pk}/submit").json()
+    assert submitted == {"status": "submitted"}, submitted["errors"]
+
+    reviewer = UserFactory(reviewer=True, district_codes=["110105"])
+    review.review_claim(application=Application.objects.get(pk=application.pk), actor=reviewer)
+    approved = review.review_decide(
+        application=Application.objects.get(pk=application.pk), actor=reviewer, decision="approve"
+    )
+    assert approved.status == "approved"
+
+    record = Record.objects.get(user=person)
+    assert (record.district_id, record.status, record.version, record.id_number) == (
+        "110105",
+        "normal",
+        2,
+        ID_NUMBER,
+    )
+    versions = list(record.versions.order_by("version").values_list("version", "district_id", "source", "data"))
+    assert versions == [
+        (1, "120101", "imported:first_collection", imported),
+        (2, "110105", "transfer_in", application.rounds.get(number=1).form),
+    ]
+    assert versions[1][3]["employment"]["unit_district"] == "110105"
+
+    # The other person's record is as it was
+    other_record.refresh_from_db()
+    assert (other_record.district_id, other_record.status, other_record.version, other_record.id_number) == (
+        other_before
+    )
+    assert list(other_record.versions.values_list("version", "district_id", "source", "data")) == other_versions
