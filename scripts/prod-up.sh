@@ -106,7 +106,9 @@ DATABASE_URL="$direct_db" DATABASE_PGBOUNCER=false "$PY" manage.py migrate --noi
 if [ "${PROD_DEMO_PEOPLE:-0}" != 0 ]; then
   # Demo accounts have public passwords: seed_demo refuses production, so it runs as development here.
   say "演示数据（${PROD_DEMO_PEOPLE} 人）"
-  REGISTRY_ENV=development DATABASE_URL="$direct_db" "$PY" manage.py seed_demo --people "$PROD_DEMO_PEOPLE" >"$VAR/log/seed.log"
+  # Its warnings (the stack's Redis is not up yet to hear reference-data changes) go to the log too.
+  REGISTRY_ENV=development DATABASE_URL="$direct_db" "$PY" manage.py seed_demo --people "$PROD_DEMO_PEOPLE" >"$VAR/log/seed.log" 2>&1 ||
+    { tail -20 "$VAR/log/seed.log" >&2; exit 1; }
 fi
 
 say "流复制备库（pg_basebackup，端口 $REPLICA_PORT）"

@@ -27,6 +27,38 @@ def test_queue_shows_only_the_reviewers_districts(api, chaoyang_app, haidian_app
     assert len(api.get("/api/v1/review/applications").json()["results"]) == 2
 
 
+def test_a_queue_row_is_exactly_the_documented_item(api, chaoyang_app, chaoyang_reviewer):
+    """The queue answers with plain dicts (no per-row schema object): pin one row's every field and
+    check the whole page against the schema the OpenAPI document publishes."""
+    from registry.api.review import QueueOut
+
+    chaoyang_app.refresh_from_db()
+    api.login(chaoyang_reviewer.phone)
+    response = api.get("/api/v1/review/applications")
+    assert response["Content-Type"].startswith("application/json")
+    body = response.json()
+    QueueOut.model_validate(body)
+    assert body["results"] == [
+        {
+            "id": str(chaoyang_app.pk),
+            "type": "first_collection",
+            "status": "submitted",
+            "district": "110105",
+            "applicant_name": chaoyang_app.applicant_name,
+            "id_number": "110105********0033",
+            "round": 1,
+            "submitted_at": chaoyang_app.submitted_at.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "due_on": chaoyang_app.due_on.isoformat(),
+            "overdue": False,
+            "claimed_by": None,
+        }
+    ]
+    assert body["next"] is None and body["counts"] == {"submitted": 1}
+    api.post(f"/api/v1/review/applications/{chaoyang_app.pk}/claim")
+    [row] = api.get("/api/v1/review/applications").json()["results"]
+    assert (row["status"], row["claimed_by"]) == ("in_review", chaoyang_reviewer.name or chaoyang_reviewer.phone)
+
+
 def test_other_district_gets_404_on_detail_files_claim_and_decision(api, chaoyang_app, haidian_reviewer):
     api.login(haidian_reviewer.phone)
     base = f"/api/v1/review/applications/{chaoyang_app.pk}"
