@@ -109,6 +109,19 @@ def main() -> None:
     print(f"load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     print("| call | queries per call | CPU µs per call (mean) | wall ms (median) | wall ms (mean) | calls |")
     print("|---|---|---|---|---|---|")
+
+    def get(path, headers):
+        def call(n):
+            assert client.get(path, **headers).status_code == 200
+
+        return call
+
+    measure("trivial `/healthz` (reference)", get("/healthz", {}), args.calls)
+    measure(
+        "`/verify/whoami` (reference: the key check and its audit row)",
+        get("/api/v1/verify/whoami", {"HTTP_X_API_KEY": key}),
+        args.calls,
+    )
     measure(f"verify, years {years}", verify, args.calls)
     measure(f"batch of {args.batch_size}", batch, args.batches, per=args.batch_size)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
