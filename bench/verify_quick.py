@@ -123,7 +123,8 @@ def main() -> None:
         args.calls,
     )
     measure(f"verify, years {years}", verify, args.calls)
-    measure(f"batch of {args.batch_size}", batch, args.batches, per=args.batch_size)
+    if args.batches:
+        measure(f"batch of {args.batch_size}", batch, args.batches, per=args.batch_size)
     print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
 
