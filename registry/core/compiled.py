@@ -27,7 +27,9 @@ class _Shape:
         self.cached = all(len(found) == 1 for found in positions.values())
         self.positions = [positions[m][0] for m in markers] if self.cached else []
         query = queryset.query
-        self.names = [*query.extra_select, *query.values_select, *query.annotation_select]
+        # the columns' names in the row's order, as QuerySet.values() reads them (ValuesIterable)
+        names = query.selected or [*query.extra_select, *query.values_select, *query.annotation_select]
+        self.names = list(names)
 
     def run(self, using: str, values: list) -> list[dict]:
         params = list(self.params)
