@@ -9,6 +9,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from .models import DEFAULT_CONVERSIONS, CreditRule, Subject, Unit
 
 STEP = Decimal("0.5")
+# With no CreditRule row at all (also used by credits.selectors.with_year_totals).
+DEFAULT_REQUIRED_TOTAL = Decimal(90)
+DEFAULT_REQUIRED_PROFESSIONAL = Decimal(60)
 
 
 @dataclass(frozen=True)
@@ -31,7 +34,9 @@ def rules_for(year: int) -> YearRules:
     rule = CreditRule.objects.filter(year__lte=year).prefetch_related("conversions").order_by("-year").first()
     conversions = {kind: Conversion(c, unit, subject) for kind, (c, unit, subject) in DEFAULT_CONVERSIONS.items()}
     if rule is None:
-        return YearRules(year, Decimal(90), Decimal(60), dt.date(year + 1, 3, 31), conversions)
+        return YearRules(
+            year, DEFAULT_REQUIRED_TOTAL, DEFAULT_REQUIRED_PROFESSIONAL, dt.date(year + 1, 3, 31), conversions
+        )
     for row in rule.conversions.all():
         conversions[row.kind] = Conversion(row.credits, row.unit, row.subject)
     return YearRules(

@@ -1,6 +1,7 @@
 """Reads of continuing education: one person's year, and district lists and rates.
 
-`compliance(person, year)` is what the person's page, the transcript and the verification API show;
+`compliance(person, year)` is what the person's page and the transcript show; the verification API
+reads the same figures for many people in one query (`with_year_totals` + `year_totals`);
 `district_compliance(year, districts)` and `noncompliant_record_ids(year, districts)` are what
 statistics and notices use (both count only obliged people, from CreditObligation)."""
 
@@ -17,18 +18,20 @@ from registry.accounts import access
 from registry.core import keyset
 from registry.core.keyset import BadCursor  # noqa: F401  (the views catch selectors.BadCursor)
 from registry.records.models import Record, RecordStatus, RecordVersion
+from registry.records.selectors import CURRENT_QUALIFICATIONS, with_current_data
 
 from .models import (
     CreditDeclaration,
     CreditObligation,
     CreditProof,
     CreditRecord,
+    CreditRule,
     CreditStatus,
     CreditTranscript,
     DeclarationStatus,
     Subject,
 )
-from .rules import rules_for
+from .rules import DEFAULT_REQUIRED_PROFESSIONAL, DEFAULT_REQUIRED_TOTAL, rules_for
 
 ZERO = Decimal("0.0")
 
@@ -112,6 +115,65 @@ def compliance(person: Record, year: int, *, with_records: bool = False) -> Year
         obliged_from=obliged_from,
         pending=pending,
         records=rows if with_records else [],
+    )
+
+
+_ACCOUNTING_SINCE = "current_accounting_since"
+_MONEY = DecimalField(max_digits=8, decimal_places=1)
+
+
+def with_year_totals(records, years):
+    """`records` (a Record queryset) with what `year_totals(record, year)` needs for each of
+    `years`, in the same query: the current version's qualifications and start of accounting work
+    (the obligation, as `compliance` derives it — not CreditObligation, which a job refreshes
+    later), the accepted professional and public sums and the year's rule (the same for every row:
+    an uncorrelated subquery the database runs once). One query for any number of people."""
+    records = with_current_data(
+        records,
+        values={CURRENT_QUALIFICATIONS: "data__qualifications"},
+        texts={_ACCOUNTING_SINCE: "data__employment__accounting_since"},
+    )
+
+    def summed(year, subject):
+        rows = CreditRecord.objects.filter(
+            record=OuterRef("pk"), year=year, status=CreditStatus.ACCEPTED, subject=subject
+        )
+        rows = rows.order_by().values("record").annotate(s=Sum("credits")).values("s")
+        return Coalesce(Subquery(rows, output_field=_MONEY), Value(ZERO), output_field=_MONEY)
+
+    def rule(year, field, default):
+        # rules_for(year): the latest rule from that year or earlier, else the national default
+        rows = CreditRule.objects.filter(year__lte=year).order_by("-year").values(field)[:1]
+        return Coalesce(Subquery(rows, output_field=_MONEY), Value(default), output_field=_MONEY)
+
+    annotations = {}
+    for year in years:
+        annotations[f"ce_{year}_professional"] = summed(year, Subject.PROFESSIONAL)
+        annotations[f"ce_{year}_public"] = summed(year, Subject.PUBLIC)
+        annotations[f"ce_{year}_required"] = rule(year, "required_total", DEFAULT_REQUIRED_TOTAL)
+        annotations[f"ce_{year}_required_professional"] = rule(
+            year, "required_professional", DEFAULT_REQUIRED_PROFESSIONAL
+        )
+    return records.annotate(**annotations)
+
+
+def year_totals(record: Record, year: int) -> YearStanding:
+    """`compliance(record, year)` from a record read through `with_year_totals` (no query), without
+    the pending credits and the rows (0 and [])."""
+    quals = getattr(record, CURRENT_QUALIFICATIONS)
+    since = getattr(record, _ACCOUNTING_SINCE)
+    obliged_from = obliged_from_data({"qualifications": quals, "employment": {"accounting_since": since}})
+    obliged = obliged_from is not None and year >= obliged_from
+    professional, public = getattr(record, f"ce_{year}_professional"), getattr(record, f"ce_{year}_public")
+    return YearStanding(
+        year=year,
+        total=professional + public,
+        professional=professional,
+        public=public,
+        required=getattr(record, f"ce_{year}_required") if obliged else ZERO,
+        required_professional=getattr(record, f"ce_{year}_required_professional") if obliged else ZERO,
+        obliged=obliged,
+        obliged_from=obliged_from,
     )
 
 

@@ -1,5 +1,6 @@
 import datetime as dt
 
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from registry.records.models import Record
@@ -26,6 +27,14 @@ def bans_in_force(person, *, on: dt.date | None = None):
 def restricted(person, *, on: dt.date | None = None) -> bool:
     """`restricted` of the verification API: an integrity ban is in force on that day."""
     return bans_in_force(person, on=on).exists()
+
+
+def with_restricted(records, *, on: dt.date | None = None):
+    """`records` (a Record queryset) with `integrity_restricted`: `restricted(record, on=on)` for
+    each, in the same query."""
+    day = on or timezone.localdate()
+    bans = IntegrityEntry.objects.filter(record=OuterRef("pk"), kind=IntegrityKind.BAN).in_force_on(day)
+    return records.annotate(integrity_restricted=Exists(bans))
 
 
 def entries_of(person):

@@ -1,6 +1,11 @@
+from django.db.models import OuterRef, Subquery
+from django.db.models.fields.json import KT
+
 from registry.accounts import access
 
-from .models import Record, RecordMove
+from .models import Record, RecordMove, RecordVersion
+
+CURRENT_QUALIFICATIONS = "current_qualifications"  # with_current_data's name for data["qualifications"]
 
 
 def person_for_staff(*, actor, id_number: str):
@@ -24,3 +29,18 @@ def moves_away(user, *, limit: int = 20) -> list[RecordMove]:
         .select_related("record", "to_district", "from_district")
         .order_by("-at")[:limit]
     )
+
+
+def with_current_data(records, *, values=None, texts=None):
+    """Parts of each record's current version's form data, read in the records' own query (a
+    subquery per part on the (record, version) index): `values={"name": "data__path"}` as JSON
+    values (lists, objects), `texts={...}` as text; None for a record without a version or data
+    without the part. A name the queryset already carries is not read twice."""
+    version = RecordVersion.objects.filter(record=OuterRef("pk"), version=OuterRef("version"))
+    annotations = {}
+    for name, path in (values or {}).items():
+        annotations[name] = Subquery(version.values(path)[:1])
+    for name, path in (texts or {}).items():
+        annotations[name] = Subquery(version.annotate(part=KT(path)).values("part")[:1])
+    annotations = {name: a for name, a in annotations.items() if name not in records.query.annotations}
+    return records.annotate(**annotations) if annotations else records

@@ -1,0 +1,50 @@
+"""core/compiled.py: a queryset compiled once per shape answers like the queryset itself for other
+values, whatever the order of its columns; a shape it cannot safely reuse still answers right."""
+
+import pytest
+from django.db import connection
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat
+from django.test.utils import CaptureQueriesContext
+
+from registry.core import compiled
+from registry.records.models import Record
+from tests.stats.conftest import make_person  # noqa: F401
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def records(make_person):  # noqa: F811
+    return [make_person("110105", name=name) for name in ("甲一", "乙二", "丙三", "丁四")]
+
+
+def by_id_numbers(ids):
+    # a field after an annotation: the row's columns follow the values() order (Django 5.2 `selected`)
+    people = Record.objects.filter(id_number__in=ids).annotate(label=Concat(F("name"), Value("/"), F("district_id")))
+    return people.values("id_number", "label", "name", "status").order_by("id_number")
+
+
+def test_a_shape_reused_with_other_values_answers_like_the_queryset(records):
+    compiled._shapes.clear()
+    first, second = sorted(r.id_number for r in records[:2]), sorted(r.id_number for r in records[2:])
+    assert compiled.rows("t", by_id_numbers, first, using="default") == list(by_id_numbers(first))
+    with CaptureQueriesContext(connection) as ctx:
+        rows = compiled.rows("t", by_id_numbers, second, using="default")
+    assert rows == list(by_id_numbers(second)) and sorted(r["label"] for r in rows) == ["丁四/110105", "丙三/110105"]
+    assert len(ctx.captured_queries) == 1 and compiled._shapes[("t", "default", 2)].cached
+    assert compiled.rows("t", by_id_numbers, ["110105199001010011", second[0]], using="default") == [rows[0]]
+
+
+def test_a_value_used_twice_is_not_cached_and_still_right(records):
+    def twice(ids):
+        return Record.objects.filter(Q(id_number__in=ids) | Q(name__in=ids)).values("name").order_by("name")
+
+    compiled._shapes.clear()
+    ids = [records[0].id_number, "乙二"]
+    assert compiled.rows("twice", twice, ids, using="default") == [{"name": "乙二"}, {"name": "甲一"}]
+    assert not compiled._shapes[("twice", "default", 2)].cached
+    assert compiled.rows("twice", twice, [records[2].id_number, "丁四"], using="default") == [
+        {"name": "丁四"},
+        {"name": "丙三"},
+    ]
