@@ -85,7 +85,9 @@ def main():
         batch = import_file(path=path, source=source, workers=args.workers)
         wall, cpu = time.monotonic() - started, cpu_seconds() - cpu
         print(
-            f"{label}: {wall:.1f} s wall, merge {batch.timings['merge']:.1f} s, Python CPU {cpu:.1f} s; "
+            f"{label}: {wall:.1f} s wall, merge {batch.timings['merge']:.1f} s "
+            f"(waited for after the checks {batch.timings.get('merge_wait', batch.timings['merge']):.1f} s), "
+            f"Python CPU {cpu:.1f} s; "
             f"imported {batch.imported}, rejected {batch.rejected}, already present {batch.already_present}; "
             f"{args.rows / wall:,.0f} rows/s; load average now {os.getloadavg()[0]:.1f}"
         )
