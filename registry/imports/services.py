@@ -40,7 +40,7 @@ from .rows import check_row
 logger = logging.getLogger("registry.imports")
 SOURCE_PATTERN = re.compile(r"[A-Za-z0-9_\-]{1,33}")
 CHUNK = 5000  # rows a COPY, and between two progress updates
-PART = 100_000  # rows merged and committed together (PostgreSQL), while the next ones are checked
+PART = 50_000  # rows merged and committed together (PostgreSQL), while the next ones are checked
 BLOCK = 1000  # rows a checking process takes at a time
 IN_FLIGHT = 100  # blocks read ahead of the rows taken back (memory: about 150 MB of checked rows)
 
@@ -354,6 +354,9 @@ class _Merger:
         self.parts: list[str] = []
         self.error: BaseException | None = None
         self.threaded = not connection.in_atomic_block
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'records_record'::regclass")
+            self.known = self.registry = cursor.fetchone()[0]  # rows in the planner's statistics; rows now
         if self.threaded:
             self.queue: queue.Queue = queue.Queue(maxsize=1)
             self.thread = threading.Thread(target=self._loop, name="import-merge", daemon=True)
@@ -415,6 +418,13 @@ class _Merger:
         started = time.monotonic()
         with connection.cursor() as cursor:
             cursor.execute(f"ANALYZE {part}")
+            if self.registry > 2 * self.known:
+                # The earlier parts at least doubled the registry since its statistics: autovacuum gets
+                # there, but maybe not before this part, and a "nearly empty" estimate makes the query
+                # below a nested loop that reads the whole table for every row (seen: 10 minutes for
+                # 200,000 rows). Three times or so for a million rows into an empty registry.
+                cursor.execute("ANALYZE records_record, imports_importedperson")
+                self.known = self.registry
             # In the registry already, and not from this source's earlier run: reported, never overwritten.
             cursor.execute(
                 f"""SELECT s.row_no, s.id_number, s.name FROM {part} s
@@ -443,6 +453,7 @@ class _Merger:
             cursor.execute(f"DROP TABLE IF EXISTS {part}, {part}_created")
         self.already += already
         self.imported += imported
+        self.registry += imported
         ImportBatch.objects.filter(pk=run.batch.pk).update(imported=self.imported)
         run.merge_seconds += time.monotonic() - started
 
