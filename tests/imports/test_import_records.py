@@ -257,3 +257,13 @@ def test_a_run_stopped_half_way_is_finished_by_running_the_file_again(code_table
     assert RecordVersion.objects.filter(version=1, source="import:bj2019").count() == 12
     assert ImportedPerson.objects.filter(source="bj2019").count() == 12
     assert not path.with_name(path.stem + ".rejected.xlsx").exists()
+
+
+def test_backslashes_and_tabs_arrive_as_written(tmp_path, good_rows):
+    """PostgreSQL: the checking process writes each row in COPY's text format itself."""
+    unit = "北京示例\\会计\t服务有限公司"
+    path = tmp_path / "escapes.csv"
+    path.write_bytes(rows_csv([dict(good_rows[0], unit_name=unit), good_rows[1]]))
+    assert "imported 2, rejected 0" in run(path)
+    data = RecordVersion.objects.get(record__id_number=good_rows[0]["id_number"]).data
+    assert data["employment"]["unit_name"] == unit
