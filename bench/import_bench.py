@@ -30,6 +30,7 @@ django.setup()
 
 from django.db import connection, transaction  # noqa: E402
 
+from registry.imports import services  # noqa: E402
 from registry.imports.samples import rows_csv, sample_row  # noqa: E402
 from registry.imports.services import import_file  # noqa: E402
 
@@ -73,19 +74,27 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--part", type=int, default=0, help="rows merged together (default: services.PART)")
     args = parser.parse_args()
+    if args.part:
+        services.PART = args.part
     if connection.vendor != "postgresql":
         sys.exit("set DATABASE_URL to a PostgreSQL database")
     path = dataset(args.rows)
     reset()
     source = f"bench{int(time.time())}"
-    print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; workers {args.workers}")
+    print(
+        f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; workers {args.workers}; "
+        f"parts of {services.PART} rows"
+    )
     for label in ("first run", "second run (idempotent)"):
-        started, cpu = time.monotonic(), cpu_seconds()
+        started, cpu, own = time.monotonic(), cpu_seconds(), os.times()
         batch = import_file(path=path, source=source, workers=args.workers)
-        wall, cpu = time.monotonic() - started, cpu_seconds() - cpu
+        wall, cpu, own = time.monotonic() - started, cpu_seconds() - cpu, os.times().user - own.user
         print(
-            f"{label}: {wall:.1f} s wall, merge {batch.timings['merge']:.1f} s, Python CPU {cpu:.1f} s; "
+            f"{label}: {wall:.1f} s wall, merge {batch.timings['merge']:.1f} s "
+            f"(waited for after the checks {batch.timings.get('merge_wait', batch.timings['merge']):.1f} s), "
+            f"Python CPU {cpu:.1f} s (this process {own:.1f} s user); "
             f"imported {batch.imported}, rejected {batch.rejected}, already present {batch.already_present}; "
             f"{args.rows / wall:,.0f} rows/s; load average now {os.getloadavg()[0]:.1f}"
         )

@@ -1,5 +1,5 @@
 """The row check of `import_records` alone (issue 15): CPU per row of reading a generated CSV and of
-`check_row` + the form's JSON, in this process, no database writes.
+`check_row` + the form's JSON + the staging line (what a checking process does), in this process, no database writes.
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry_import_bench   # migrated
     .venv/bin/python bench/import_check_rate.py [--rows 20000]
@@ -27,7 +27,7 @@ django.setup()
 from registry.applications.validation import CodeTables  # noqa: E402
 from registry.imports.reading import Reader  # noqa: E402
 from registry.imports.samples import rows_csv, sample_row  # noqa: E402
-from registry.imports.services import _check  # noqa: E402
+from registry.imports.services import _check_block, _worker_init  # noqa: E402
 
 
 def main() -> None:
@@ -40,15 +40,20 @@ def main() -> None:
         rng = random.Random(1)
         path.write_bytes(rows_csv([sample_row(rng) for _ in range(args.rows)]))
     tables, today = CodeTables(), dt.date.today()
+    reader = Reader(path, None)
     started = time.process_time()
-    rows = list(Reader(path, None))
+    reader.open()
+    blocks = list(reader.blocks(1000))
     read = time.process_time() - started
-    _check(*rows[0], tables, today)  # region cache, code tables
+    _worker_init(reader, tables, today, True)
+    _check_block(blocks[0])  # region cache, code tables
     started = time.process_time()
-    for row_no, row, raw in rows:
-        _check(row_no, row, raw, tables, today)
+    rows = 0
+    for block in blocks:
+        count, accepted, rejected = _check_block(block)
+        rows += len(accepted) + len(rejected)
     check = time.process_time() - started
-    n = len(rows)
+    n = rows
     print(
         f"{n} rows: read {read / n * 1e6:.0f} µs CPU/row; check {check / n * 1e6:.0f} µs CPU/row "
         f"({n / check:,.0f} rows/s per core); load average {os.getloadavg()[0]:.1f}"

@@ -14,6 +14,7 @@ Columns not named in the mapping keep their own name (ours, or our Chinese label
 import csv
 import datetime as dt
 import io
+import itertools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -93,10 +94,22 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _raw_rows(path: Path) -> Iterator[list[str]]:
+def _decoded(raw: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return raw.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ServiceError("unreadable_file", "CSV 文件编码无法识别（请使用 UTF-8 或 GBK）。")
+
+
+def _is_xlsx(path: Path) -> bool:
     with path.open("rb") as probe:
-        head = probe.read(4)
-    if head.startswith(b"PK\x03\x04"):
+        return probe.read(4).startswith(b"PK\x03\x04")
+
+
+def _raw_rows(path: Path) -> Iterator[list[str]]:
+    if _is_xlsx(path):
         from openpyxl import load_workbook
 
         try:
@@ -109,27 +122,30 @@ def _raw_rows(path: Path) -> Iterator[list[str]]:
         finally:
             workbook.close()
         return
-    raw = path.read_bytes()
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:
-        raise ServiceError("unreadable_file", "CSV 文件编码无法识别（请使用 UTF-8 或 GBK）。")
+    yield from _text_rows(_decoded(path.read_bytes()))
+
+
+def _text_rows(text: str) -> Iterator[list[str]]:
     for row in csv.reader(io.StringIO(text, newline="")):
-        yield [_cell(v) for v in row]
+        yield [v.strip() for v in row]  # _cell of a string, without its type checks (a million rows)
 
 
 class Reader:
-    """Iterates (row number, {our column: value}) over a file; row numbers as Excel shows them."""
+    """Iterates (row number, {our column: value}) over a file; row numbers as Excel shows them.
+
+    `blocks()` gives the same rows in pieces for the checking processes (issue 15): a CSV without
+    a quote character is cut into text blocks at line ends, so this process neither parses nor
+    pickles its rows (`rows_of_block` does that where they are checked); any other file comes as
+    lists of cells."""
 
     def __init__(self, path: str | Path, mapping: Mapping | None = None):
         self.path = Path(path)
         self.mapping = mapping or Mapping()
         self.header: list[str] = []
         self.columns: list[str | None] = []
+        self._text: str | None = None  # a quote-free CSV, its rows from _text_start on
+        self._text_start = 0
+        self._rows: Iterator[list[str]] | None = None
 
     def _resolve(self, name: str) -> str | None:
         name = name.strip()
@@ -147,29 +163,79 @@ class Reader:
                 continue
         return value[:10] if len(value) > 10 and value[10] in " T" else value
 
-    def __iter__(self) -> Iterator[tuple[int, dict[str, str], list[str]]]:
-        rows = _raw_rows(self.path)
+    def open(self) -> None:
+        """Reads the header (the first line that is not empty)."""
+        if _is_xlsx(self.path):
+            rows = _raw_rows(self.path)
+        else:
+            text = _decoded(self.path.read_bytes())
+            if '"' not in text and text.count("\r") == text.count("\r\n"):
+                # Every line end is a row's end: the header is found line by line, the rest stays text.
+                pos = 0
+                while pos < len(text):
+                    end = text.find("\n", pos)
+                    end = len(text) if end < 0 else end + 1
+                    header = [_cell(v) for v in next(csv.reader([text[pos:end]]), [])]
+                    pos = end
+                    if any(header):
+                        self._start(header)
+                        self._text, self._text_start = text, pos
+                        return
+                raise ServiceError("empty_file", "文件为空：第一行应为列名。")
+            rows = _text_rows(text)
         for header in rows:
             if any(header):
                 break
         else:
             raise ServiceError("empty_file", "文件为空：第一行应为列名。")
+        self._start(header)
+        self._rows = rows
+
+    def _start(self, header: list[str]) -> None:
         self.header = header
         self.columns = [self._resolve(h) for h in header]
         if "id_number" not in self.columns:
             raise ServiceError("missing_columns", "文件缺少“id_number（证件号码）”列；如列名不同，请提供映射文件。")
-        values, defaults = self.mapping.values, self.mapping.defaults
-        for number, raw in enumerate(rows, start=2):
-            if not any(raw):
+
+    def blocks(self, rows: int = 1000) -> Iterator[str | list[list[str]]]:
+        """The rows after the header, about `rows` at a time: a text block or a list of cell lists.
+        Every row counts for the numbering, empty ones too (`rows_of_block`)."""
+        if self._text is not None:
+            text, pos, size = self._text, self._text_start, rows * 256
+            while pos < len(text):
+                end = text.find("\n", pos + size)
+                end = len(text) if end < 0 else end + 1
+                yield text[pos:end]
+                pos = end
+            return
+        while chunk := list(itertools.islice(self._rows, rows)):
+            yield chunk
+
+    def row_of(self, raw: list[str]) -> dict[str, str]:
+        """{our column: value} of a row's cells, through the mapping."""
+        values, columns = self.mapping.values, self.columns
+        row = dict(self.mapping.defaults)
+        for column, value in zip(columns, raw, strict=False):
+            if column is None:
                 continue
-            row = dict(defaults)
-            for column, value in zip(self.columns, raw, strict=False):
-                if column is None:
-                    continue
-                if column in values and value in values[column]:
-                    value = values[column][value]
-                if column in DATE_COLUMNS:
-                    value = self._date(value)
-                if value or column not in row:
-                    row[column] = value
-            yield number, row, raw
+            if column in values and value in values[column]:
+                value = values[column][value]
+            if column in DATE_COLUMNS:
+                value = self._date(value)
+            if value or column not in row:
+                row[column] = value
+        return row
+
+    def __iter__(self) -> Iterator[tuple[int, dict[str, str], list[str]]]:
+        self.open()
+        number = 1
+        for block in self.blocks():
+            for raw in rows_of_block(block):
+                number += 1
+                if any(raw):
+                    yield number, self.row_of(raw), raw
+
+
+def rows_of_block(block: str | list[list[str]]) -> Iterator[list[str]] | list[list[str]]:
+    """The cell lists of a block from `Reader.blocks`, empty rows included."""
+    return _text_rows(block) if isinstance(block, str) else block

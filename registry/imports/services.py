@@ -2,19 +2,21 @@
 
 Each row is checked on its own (rows.check_row: the form's validation); a bad row goes to the report
 and never blocks the others. The rows that pass are merged into the registry set-based: on
-PostgreSQL they are COPied into a temporary staging table and merged in one transaction; an ID
-number already in the registry is reported and never overwritten, and a second run of the same file
-(same source, same ID numbers) changes nothing.
+PostgreSQL they are COPied into a staging table and merged a part (PART rows) at a time, each part
+in its own transaction while the next one is checked; an ID number already in the registry is
+reported and never overwritten, and a second run of the same file (same source, same ID numbers)
+changes nothing — and finishes a run that stopped half-way.
 """
 
 import contextlib
 import datetime as dt
-import itertools
 import logging
 import multiprocessing
+import queue
 import re
 import secrets
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -31,13 +33,16 @@ from registry.core.jobs import enqueue
 from registry.records import imported as records_imported
 
 from .models import BatchStatus, ImportBatch, ImportedPerson
-from .reading import Mapping, Reader
+from .reading import Mapping, Reader, rows_of_block
 from .report import build_report
 from .rows import check_row
 
 logger = logging.getLogger("registry.imports")
 SOURCE_PATTERN = re.compile(r"[A-Za-z0-9_\-]{1,33}")
-CHUNK = 5000
+CHUNK = 5000  # rows a COPY, and between two progress updates
+PART = 50_000  # rows merged and committed together (PostgreSQL), while the next ones are checked
+BLOCK = 1000  # rows a checking process takes at a time
+IN_FLIGHT = 100  # blocks read ahead of the rows taken back (memory: about 150 MB of checked rows)
 
 
 def _check_source(source: str) -> str:
@@ -128,113 +133,145 @@ def _progress(batch: ImportBatch, **fields) -> None:
 _worker_state: dict = {}
 
 
-def _worker_init(tables, today) -> None:
-    _worker_state.update(tables=tables, today=today)
+def _worker_init(reader: Reader, tables, today, lines: bool) -> None:
+    _worker_state.update(reader=reader, tables=tables, today=today, lines=lines)
 
 
-def _check(row_no: int, row: dict, raw: list, tables, today) -> tuple:
-    """A checked row as a small tuple of strings (cheap to send back from a worker process), the
-    form already JSON-encoded when it passed."""
-    checked = check_row(row, tables=tables, today=today)
-    problems = [(p.code, p.field, p.message) for p in checked.problems]
-    data = "" if problems else checked.form_json
-    return (
-        row_no,
-        checked.id_number,
-        checked.name[:50],
-        checked.district,
-        data,
-        checked.phone,
-        checked.password_hash,
-        checked.collected_on,
-        problems,
-        raw,  # for the report, also of a row that turns out to repeat an earlier one
-    )
+def _copy_text(value: str) -> str:
+    """A value in COPY's text format."""
+    if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+        value = value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return value
 
 
-def _worker_check(chunk):
-    tables, today = _worker_state["tables"], _worker_state["today"]
-    return [_check(row_no, row, raw, tables, today) for row_no, row, raw in chunk]
-
-
-def _chunks(rows, size):
-    while chunk := list(itertools.islice(rows, size)):
-        yield chunk
+def _check_block(block) -> tuple[int, list, list]:
+    """Checks one block of `Reader.blocks`, where it is read (a checking process, or this one):
+    (rows in the block, accepted, rejected). Accepted: (index in the block, ID number, name, the
+    cells — one string when it can be split again —, what the merge needs: the staging line for
+    COPY on PostgreSQL, a tuple otherwise). Rejected: (index, ID number, name, problems, cells).
+    Small strings only, so that little is pickled back."""
+    state = _worker_state
+    reader, tables, today, lines = state["reader"], state["tables"], state["today"], state["lines"]
+    accepted, rejected = [], []
+    count = 0
+    for count, raw in enumerate(rows_of_block(block), start=1):
+        if not any(raw):
+            continue
+        checked = check_row(reader.row_of(raw), tables=tables, today=today)
+        name = checked.name[:50]
+        if checked.problems:
+            problems = [(p.code, p.field, p.message) for p in checked.problems]
+            rejected.append((count, checked.id_number, name, problems, raw))
+            continue
+        cells = "\x1f".join(raw)
+        if cells.count("\x1f") != len(raw) - 1:
+            cells = raw  # a cell holds the separator itself
+        collected_on = checked.collected_on
+        if lines:
+            payload = "\t".join(
+                (
+                    checked.id_number,
+                    _copy_text(name),
+                    checked.district,
+                    _copy_text(checked.form_json),
+                    _copy_text(checked.phone),
+                    _copy_text(checked.password_hash),
+                    collected_on.isoformat() if collected_on else "\\N",
+                )
+            )
+        else:
+            payload = (checked.district, checked.form_json, checked.phone, checked.password_hash, collected_on)
+        accepted.append((count, checked.id_number, name, cells, payload))
+    return count, accepted, rejected
 
 
 class _Run:
-    """One pass over a file: rejected rows for the report, accepted rows in chunks to the merge."""
+    """One pass over a file: rejected rows for the report, accepted rows to the merge."""
 
-    def __init__(self, batch: ImportBatch, reader: Reader, workers: int = 1):
-        self.batch, self.reader, self.workers = batch, reader, workers
+    def __init__(self, batch: ImportBatch, reader: Reader, workers: int = 1, lines: bool = False):
+        self.batch, self.reader, self.workers, self.lines = batch, reader, workers, lines
         self.tables, self.today = CodeTables(), dt.date.today()
         self.rejected: list[dict] = []
         self.seen: dict[str, int] = {}
         self.total = 0
         self.merge_seconds = 0.0
+        self.merge_wait = 0.0
         self.pool = None
+        self.room = threading.Semaphore(IN_FLIGHT)
+        self.stop = threading.Event()
+
+    def _blocks(self):
+        """The reader's blocks, at most IN_FLIGHT ahead of those taken back: the pool reads its
+        input in a thread of its own as fast as it can, which would hold the whole file's checked
+        rows in memory while a part is merged."""
+        for block in self.reader.blocks(BLOCK):
+            while not self.room.acquire(timeout=0.2):
+                if self.stop.is_set():
+                    return
+            yield block
 
     def checked(self):
-        """`_check` tuples in file order; with workers > 1 the rows are checked
-        in that many forked processes (they only compute: code tables and regions are read here,
-        before the fork, and the database is not used by them)."""
+        """`_check_block` results in file order; with workers > 1 the blocks are checked in that
+        many forked processes (they only compute: code tables and regions are read here, before
+        the fork, and the database is not used by them)."""
         if self.pool is None:
-            for row_no, row, raw in self.reader:
-                yield _check(row_no, row, raw, self.tables, self.today)
+            for block in self.reader.blocks(BLOCK):
+                yield _check_block(block)
             return
-        for results in self.pool.imap(_worker_check, _chunks(iter(self.reader), 1000)):
-            yield from results
+        for result in self.pool.imap(_check_block, self._blocks()):
+            self.room.release()
+            yield result
 
     @contextlib.contextmanager
     def workers_started(self):
-        """Fork the checking processes first, before this connection holds the staging table."""
+        """Reads the header, then forks the checking processes, before this connection holds a
+        staging table."""
+        self.reader.open()
+        _worker_init(self.reader, self.tables, self.today, self.lines)
         if self.workers <= 1:
             yield
             return
         validators.validate_resident_id("110105199003070033")  # fills the region cache before the fork
         connections.close_all()  # a forked child must not share the parent's connection
         context = multiprocessing.get_context("fork")
-        with context.Pool(self.workers, initializer=_worker_init, initargs=(self.tables, self.today)) as pool:
+        with context.Pool(
+            self.workers, initializer=_worker_init, initargs=(self.reader, self.tables, self.today, self.lines)
+        ) as pool:
             self.pool = pool
             try:
                 yield
             finally:
+                self.stop.set()
                 self.pool = None
 
     def rows(self):
-        """Yields the accepted rows as dicts; records the rejected ones."""
-        for (
-            row_no,
-            id_number,
-            name,
-            district,
-            data,
-            phone,
-            password_hash,
-            collected_on,
-            problems,
-            raw,
-        ) in self.checked():
-            self.total += 1
-            if not problems and id_number in self.seen:
-                problems = [("duplicate_in_file", "id_number", f"与第 {self.seen[id_number]} 行的证件号码重复")]
-            if problems:
+        """(row number, ID number, payload) of the accepted rows; records the rejected ones."""
+        number = 1  # the header's
+        for count, accepted, rejected in self.checked():
+            before = self.total
+            self.total += len(accepted) + len(rejected)
+            for index, id_number, name, problems, raw in rejected:
                 self.rejected.append(
-                    {"row_no": row_no, "id_number": id_number, "name": name, "problems": problems, "raw": raw}
+                    {"row_no": number + index, "id_number": id_number, "name": name, "problems": problems, "raw": raw}
                 )
-                continue
-            self.seen[id_number] = row_no
-            yield {
-                "row_no": row_no,
-                "id_number": id_number,
-                "name": name,
-                "district": district,
-                "data": data,  # JSON text
-                "phone": phone,
-                "password_hash": password_hash,
-                "collected_on": collected_on,
-            }
-            if self.total % CHUNK == 0:
+            for index, id_number, name, cells, payload in accepted:
+                row_no = number + index
+                first = self.seen.get(id_number)
+                if first is not None:
+                    self.rejected.append(
+                        {
+                            "row_no": row_no,
+                            "id_number": id_number,
+                            "name": name,
+                            "problems": [("duplicate_in_file", "id_number", f"与第 {first} 行的证件号码重复")],
+                            "raw": cells.split("\x1f") if isinstance(cells, str) else cells,
+                        }
+                    )
+                    continue
+                self.seen[id_number] = row_no
+                yield row_no, id_number, name, payload
+            number += count
+            if self.total // CHUNK != before // CHUNK:
                 _progress(self.batch, processed=self.total)
 
 
@@ -243,19 +280,28 @@ def import_file(
 ) -> ImportBatch:
     """Import `path` (CSV or XLSX). Returns the finished batch: counts and the report of rows not
     imported (also what the command writes next to the file). `workers` > 1 checks rows in that
-    many processes (the command's --workers; never inside a request or an open transaction)."""
+    many processes (the command's --workers; never inside a request or an open transaction).
+
+    The rows are merged and committed a part (PART rows) at a time, while the next ones are
+    checked: a run that stops half-way leaves whole parts imported, and running the same file
+    again (same source) imports the rest and nothing twice."""
     path = Path(path)
     if batch is None:
         batch = batch_create(source=source, file_name=path.name, mapping=mapping, actor=actor)
     _progress(batch, status=BatchStatus.RUNNING)
-    run = _Run(batch, Reader(path, mapping), workers=workers)
+    postgres = connection.vendor == "postgresql"
+    run = _Run(batch, Reader(path, mapping), workers=workers, lines=postgres)
     started = time.monotonic()
     with run.workers_started():
-        if connection.vendor == "postgresql":
+        if postgres:
             imported, already = _merge_postgres(run)
         else:
             imported, already = _merge_rows(run)
-    batch.timings = {"total": time.monotonic() - started, "merge": run.merge_seconds}  # for bench/
+    batch.timings = {  # for bench/
+        "total": time.monotonic() - started,
+        "merge": run.merge_seconds,
+        "merge_wait": run.merge_wait,
+    }
     report = build_report(header=run.reader.header, rows=run.rejected + already) if run.rejected or already else None
     staged = len(run.seen)
     _progress(
@@ -296,63 +342,159 @@ def _already_collected(row) -> dict:
     }
 
 
-def _merge_postgres(run: _Run) -> tuple[int, list[dict]]:
-    table = f"import_staging_{secrets.token_hex(6)}"
-    columns = ("row_no", "id_number", "name", "district", "data", "phone", "password_hash", "collected_on")
-    with connection.cursor() as cursor:
-        records_imported.staging_create(cursor, table)
+class _Merger:
+    """Merges the staged parts of a run, each in its own transaction. Outside a transaction it does
+    so in a thread with its own connection, so that PostgreSQL merges one part while this process
+    (and its checking processes) go on with the next; inside one (a test) it merges in place."""
+
+    def __init__(self, run: _Run):
+        self.run = run
+        self.imported = 0
+        self.already: list[dict] = []
+        self.parts: list[str] = []
+        self.error: BaseException | None = None
+        self.threaded = not connection.in_atomic_block
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'records_record'::regclass")
+            self.known = self.registry = cursor.fetchone()[0]  # rows in the planner's statistics; rows now
+        if self.threaded:
+            self.queue: queue.Queue = queue.Queue(maxsize=1)
+            self.thread = threading.Thread(target=self._loop, name="import-merge", daemon=True)
+            self.thread.start()
+
+    def new_part(self, cursor) -> str:
+        part = f"import_part_{secrets.token_hex(6)}"
+        records_imported.staging_create(cursor, part)
+        self.parts.append(part)
+        return part
+
+    def merge(self, part: str) -> None:
+        if not self.threaded:
+            self._merge(part)
+            return
+        self._put(part)
+
+    def finish(self) -> None:
+        if self.threaded:
+            started = time.monotonic()
+            self._put(None)
+            self.thread.join()
+            self.run.merge_wait = time.monotonic() - started
+            if self.error:
+                raise self.error
+
+    def abort(self) -> None:
+        """The run failed: let the part being merged finish, merge no other."""
+        if not self.threaded:
+            return
+        with contextlib.suppress(queue.Empty):
+            while True:
+                self.queue.get_nowait()
+        with contextlib.suppress(queue.Full):
+            self.queue.put_nowait(None)
+        self.thread.join()
+
+    def _put(self, item) -> None:
+        while True:
+            if self.error:
+                raise self.error
+            try:
+                self.queue.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def _loop(self) -> None:
         try:
-            chunk: list[tuple] = []
+            while (part := self.queue.get()) is not None:
+                self._merge(part)
+        except BaseException as exc:
+            self.error = exc
+        finally:
+            connections.close_all()  # this thread's own
 
-            def flush():
-                with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                    for item in chunk:
-                        copy.write_row(item)
-                chunk.clear()
-
-            for row in run.rows():
-                chunk.append(
-                    (
-                        row["row_no"],
-                        row["id_number"],
-                        row["name"],
-                        row["district"],
-                        row["data"],
-                        row["phone"],
-                        row["password_hash"],
-                        row["collected_on"],
-                    )
-                )
-                if len(chunk) >= CHUNK:
-                    flush()
-            if chunk:
-                flush()
-            cursor.execute(f"ANALYZE {table}")
+    def _merge(self, part: str) -> None:
+        run, source = self.run, self.run.batch.source
+        started = time.monotonic()
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {part}")
+            if self.registry > 2 * self.known:
+                # The earlier parts at least doubled the registry since its statistics: autovacuum gets
+                # there, but maybe not before this part, and a "nearly empty" estimate makes the query
+                # below a nested loop that reads the whole table for every row (seen: 10 minutes for
+                # 200,000 rows). Three times or so for a million rows into an empty registry.
+                cursor.execute("ANALYZE records_record, imports_importedperson")
+                self.known = self.registry
             # In the registry already, and not from this source's earlier run: reported, never overwritten.
             cursor.execute(
-                f"""SELECT s.row_no, s.id_number, s.name FROM {table} s
+                f"""SELECT s.row_no, s.id_number, s.name FROM {part} s
                 JOIN records_record r ON r.id_number = s.id_number
                 WHERE NOT EXISTS (SELECT 1 FROM imports_importedperson ip WHERE ip.record_id = r.id AND ip.source = %s)""",
-                [run.batch.source],
+                [source],
             )
             already = [_already_collected(r) for r in cursor.fetchall()]
-            merge_started = time.monotonic()
             with transaction.atomic():
+                # A part lost by a crash after its commit is imported by the next run of the file (the
+                # batch is not done before a synchronous commit, which flushes this one's WAL too);
+                # memory for the joins and the sort of one part.
+                cursor.execute("SET LOCAL synchronous_commit = off")
+                cursor.execute("SET LOCAL work_mem = '64MB'")
                 imported = records_imported.records_create_imported(
-                    cursor=cursor, table=table, source=run.batch.source, actor_id=run.batch.created_by_id
+                    cursor=cursor, table=part, source=source, actor_id=run.batch.created_by_id
                 )
                 cursor.execute(
                     f"""INSERT INTO imports_importedperson
                         (record_id, source, id_number, phone, password_hash, collected_on, batch_id, claimed_via)
                     SELECT c.record_id, %s, s.id_number, coalesce(s.phone, ''), coalesce(s.password_hash, ''),
                         s.collected_on, %s, ''
-                    FROM {table}_created c JOIN {table} s ON s.id_number = c.id_number""",
-                    [run.batch.source, run.batch.pk],
+                    FROM {part}_created c JOIN {part} s ON s.id_number = c.id_number""",
+                    [source, run.batch.pk],
                 )
-            run.merge_seconds = time.monotonic() - merge_started
+            cursor.execute(f"DROP TABLE IF EXISTS {part}, {part}_created")
+        self.already += already
+        self.imported += imported
+        self.registry += imported
+        ImportBatch.objects.filter(pk=run.batch.pk).update(imported=self.imported)
+        run.merge_seconds += time.monotonic() - started
+
+
+def _merge_postgres(run: _Run) -> tuple[int, list[dict]]:
+    """The accepted rows are COPied into an UNLOGGED staging table, a part of PART rows each, and
+    each part is merged (by `_Merger`) as soon as it is complete."""
+    columns = ", ".join(records_imported.STAGING_COLUMNS)
+    merger = _Merger(run)
+    part, lines, staged = None, [], 0
+    with connection.cursor() as cursor:
+
+        def flush():
+            nonlocal staged
+            with cursor.cursor.copy(f"COPY {part} ({columns}) FROM STDIN") as copy:
+                copy.write("".join(lines))
+            staged += len(lines)
+            lines.clear()
+
+        try:
+            for row_no, _, _, line in run.rows():
+                if part is None:
+                    part = merger.new_part(cursor)
+                lines.append(f"{row_no}\t{line}\n")
+                if len(lines) >= CHUNK:
+                    flush()
+                    if staged >= PART:
+                        merger.merge(part)
+                        part, staged = None, 0
+            if lines:
+                flush()
+            if part is not None:
+                merger.merge(part)
+            merger.finish()
+        except BaseException:
+            merger.abort()
+            raise
         finally:
-            cursor.execute(f"DROP TABLE IF EXISTS {table}, {table}_created")
-    return imported, already
+            for made in merger.parts:
+                cursor.execute(f"DROP TABLE IF EXISTS {made}, {made}_created")
+    return merger.imported, merger.already
 
 
 def _merge_rows(run: _Run) -> tuple[int, list[dict]]:
@@ -399,8 +541,19 @@ def _merge_rows(run: _Run) -> tuple[int, list[dict]]:
         imported += len(created)
         chunk.clear()
 
-    for row in run.rows():
-        chunk.append(row)
+    for row_no, id_number, name, (district, data, phone, password_hash, collected_on) in run.rows():
+        chunk.append(
+            {
+                "row_no": row_no,
+                "id_number": id_number,
+                "name": name,
+                "district": district,
+                "data": data,  # JSON text
+                "phone": phone,
+                "password_hash": password_hash,
+                "collected_on": collected_on,
+            }
+        )
         if len(chunk) >= CHUNK:
             flush()
     if chunk:

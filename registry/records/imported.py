@@ -12,12 +12,14 @@ from registry.audit.services import audit_record
 from .models import Record, RecordStatus, RecordVersion
 
 # The staging table a caller fills (PostgreSQL: by COPY) before `records_create_imported`.
-STAGING_COLUMNS = ("row_no", "id_number", "name", "district", "data")
+STAGING_COLUMNS = ("row_no", "id_number", "name", "district", "data", "phone", "password_hash", "collected_on")
 
 
 def staging_create(cursor, table: str) -> None:
+    """UNLOGGED, not TEMPORARY: the connection that fills it is not the one that merges it (and its
+    rows are not worth a WAL record). No key: the caller stages each ID number once."""
     cursor.execute(
-        f"CREATE TEMPORARY TABLE {table} (row_no integer, id_number varchar(18) PRIMARY KEY, name varchar(50),"
+        f"CREATE UNLOGGED TABLE {table} (row_no integer, id_number varchar(18), name varchar(50),"
         " district varchar(12), data jsonb, phone varchar(11), password_hash varchar(255), collected_on date)"
     )
 

@@ -29,12 +29,18 @@ class Record(models.Model):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="record"
     )
-    district = models.ForeignKey("core.Region", verbose_name="管理区", on_delete=models.PROTECT, related_name="+")
+    # No index of its own: (district, status) below serves every look-up by district (issue 15: each
+    # index is paid by every write, a million of them in an import).
+    district = models.ForeignKey(
+        "core.Region", verbose_name="管理区", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     status = models.CharField("状态", max_length=20, choices=RecordStatus.choices, default=RecordStatus.NORMAL)
     version = models.PositiveIntegerField("版本", default=1)
     # Denormalised from the current version for search and lists.
     name = models.CharField("姓名", max_length=50)
-    id_number = models.CharField("证件号码", max_length=18, unique=True)
+    # Unique by a constraint, not unique=True: that would add a second, varchar_pattern_ops index
+    # for LIKE 'x%' that no query uses (ID numbers are looked up whole).
+    id_number = models.CharField("证件号码", max_length=18)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -42,6 +48,7 @@ class Record(models.Model):
 
     class Meta:
         verbose_name = verbose_name_plural = "人员信息"
+        constraints = [models.UniqueConstraint(fields=["id_number"], name="record_id_number_unique")]
         indexes = [models.Index(fields=["district", "status"], name="record_district_status")]
 
     def __str__(self) -> str:
@@ -61,14 +68,16 @@ class RecordVersion(models.Model):
     access_owner_field = "record__user"
     access_district_field = "record__district"
 
-    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="versions")
+    # No index on record alone (the unique (record, version) serves it) nor on district (versions are
+    # read through their record; the district is what it was then).
+    record = models.ForeignKey(Record, on_delete=models.PROTECT, related_name="versions", db_index=False)
     version = models.PositiveIntegerField()
-    district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+")
+    district = models.ForeignKey("core.Region", on_delete=models.PROTECT, related_name="+", db_index=False)
     data = models.JSONField("采集表内容")
     source = models.CharField("来源", max_length=40)  # first_collection, change, transfer_in, import …
     created_at = models.DateTimeField(auto_now_add=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
     )
 
     objects = ScopedQuerySet.as_manager()
@@ -76,6 +85,13 @@ class RecordVersion(models.Model):
     class Meta:
         verbose_name = verbose_name_plural = "人员信息版本"
         constraints = [models.UniqueConstraint(fields=["record", "version"], name="record_version_unique")]
+        # Only the versions someone made (an account's deletion is refused while it made one): an
+        # import by the command has none, and its million rows stay out of this index.
+        indexes = [
+            models.Index(
+                fields=["created_by"], name="recordversion_created_by", condition=models.Q(created_by__isnull=False)
+            )
+        ]
         ordering = ["record", "-version"]
 
     def __str__(self) -> str:

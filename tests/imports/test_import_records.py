@@ -187,3 +187,83 @@ def test_rows_checked_in_worker_processes_give_the_same_result(code_tables, mixe
         10: "duplicate_in_file",
         11: "already_collected",
     }
+
+
+@pytest.mark.parametrize("quoted", [False, True], ids=["plain", "quoted"])
+@pytest.mark.parametrize("newline", ["\n", "\r\n"], ids=["lf", "crlf"])
+def test_report_row_numbers_are_the_files_with_empty_lines_and_either_line_end(tmp_path, rng, quoted, newline):
+    """A file without a quote character is cut into text blocks where it is checked; any other is
+    read row by row here: the row numbers are the same either way."""
+    from registry.imports.samples import sample_row
+
+    rows = [sample_row(rng) for _ in range(4)]
+    if quoted:  # a cell with a comma, quoted
+        rows[0]["unit_name"] = "北京示例会计服务有限公司, 第一分公司"
+    rows[2]["id_number"] = rows[2]["id_number"][:-1] + ("0" if rows[2]["id_number"][-1] != "0" else "1")
+    lines = rows_csv(rows).decode().split("\n")
+    lines.insert(2, "")  # an empty line between the first two rows: line 3
+    path = tmp_path / "blank.csv"
+    path.write_bytes(newline.join(lines).encode())
+
+    out = run(path)
+
+    assert "imported 3, rejected 1" in out
+    (bad,) = report_rows(path)
+    assert bad["行号"] == 5 and bad["原因代码"] == "invalid_checksum"
+    if quoted:
+        assert (
+            RecordVersion.objects.get(record__id_number=rows[0]["id_number"]).data["employment"]["unit_name"]
+            == (rows[0]["unit_name"])
+        )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_stopped_half_way_is_finished_by_running_the_file_again(code_tables, tmp_path, rng, monkeypatch):
+    """Each part is committed on its own (PostgreSQL: while the next one is checked): a run that
+    stops after the first part leaves it imported, whole, and the same file run again imports the
+    rest, nothing twice, and reports none of the first part's rows."""
+    from registry.imports import services
+    from registry.imports.samples import sample_row
+    from registry.records import imported
+
+    rows = [sample_row(rng) for _ in range(12)]
+    path = tmp_path / "stopped.csv"
+    path.write_bytes(rows_csv(rows))
+    monkeypatch.setattr(services, "CHUNK", 4)
+    monkeypatch.setattr(services, "PART", 4)
+    merges = []
+
+    def failing_second(real):
+        def merge(**kwargs):
+            merges.append(1)
+            if len(merges) == 2:
+                raise RuntimeError("the database went away")
+            return real(**kwargs)
+
+        return merge
+
+    for name in ("records_create_imported", "records_create_imported_rows"):
+        monkeypatch.setattr(imported, name, failing_second(getattr(imported, name)))
+    with pytest.raises(RuntimeError):
+        run(path)
+    assert set(Record.objects.values_list("id_number", flat=True)) == {r["id_number"] for r in rows[:4]}
+    assert ImportedPerson.objects.count() == RecordVersion.objects.count() == 4
+
+    merges.append(1)  # the failure is behind us
+    out = run(path)
+
+    assert "imported 8, rejected 0, already present 4" in out
+    assert sorted(Record.objects.values_list("id_number", flat=True)) == sorted(r["id_number"] for r in rows)
+    assert RecordVersion.objects.filter(version=1, source="import:bj2019").count() == 12
+    assert ImportedPerson.objects.filter(source="bj2019").count() == 12
+    assert not path.with_name(path.stem + ".rejected.xlsx").exists()
+
+
+def test_backslashes_and_tabs_arrive_as_written(tmp_path, good_rows):
+    """PostgreSQL: the checking process writes each row in COPY's text format itself."""
+    unit = "北京示例\\会计\t服务有限公司"
+    path = tmp_path / "escapes.csv"
+    path.write_bytes(rows_csv([dict(good_rows[0], unit_name=unit), good_rows[1]]))
+    assert "imported 2, rejected 0" in run(path)
+    data = RecordVersion.objects.get(record__id_number=good_rows[0]["id_number"]).data
+    assert data["employment"]["unit_name"] == unit
