@@ -315,4 +315,6 @@ def test_form_step_and_draft_saves(django_capture_on_commit_callbacks):
     # autosave: session, user, application, the save (with the audit row: transaction, update,
     #   chain head read + row + head update: 8 statements with the savepoints), materials for the checks
     # PUT: token, application, the save (8), materials, their readings, events, latest opinion
-    assert counts[1] == (5, 12, 14), counts
+    # On PostgreSQL the audit row and the chain head's update are one statement (audit.services._append).
+    merged = 1 if connection.vendor == "postgresql" else 0
+    assert counts[1] == (5, 12 - merged, 14 - merged), counts
