@@ -99,14 +99,16 @@ set +a
 direct_db="postgres://postgres@$H:$PRIMARY_PORT/$DB"
 
 say "迁移数据库、收集静态文件"
-DATABASE_URL="$direct_db" DATABASE_PGBOUNCER=false "$PY" manage.py migrate --noinput >"$VAR/log/migrate.log"
+# Its warnings (the stack's Redis is not up yet to hear reference-data changes) go to the log.
+DATABASE_URL="$direct_db" DATABASE_PGBOUNCER=false "$PY" manage.py migrate --noinput >"$VAR/log/migrate.log" 2>&1 ||
+  { tail -20 "$VAR/log/migrate.log" >&2; exit 1; }
 "$PY" manage.py collectstatic --noinput >"$VAR/log/collectstatic.log"
 [ -s "$AUDIT_KEY_PATH" ] || DATABASE_URL="$direct_db" "$PY" manage.py audit_keys --create >/dev/null
 [ -s "$TRANSFER_KEY_PATH" ] || DATABASE_URL="$direct_db" "$PY" manage.py transfer_keys --create >/dev/null
 if [ "${PROD_DEMO_PEOPLE:-0}" != 0 ]; then
   # Demo accounts have public passwords: seed_demo refuses production, so it runs as development here.
   say "演示数据（${PROD_DEMO_PEOPLE} 人）"
-  # Its warnings (the stack's Redis is not up yet to hear reference-data changes) go to the log too.
+  # Its warnings go to the log too, as migrate's.
   REGISTRY_ENV=development DATABASE_URL="$direct_db" "$PY" manage.py seed_demo --people "$PROD_DEMO_PEOPLE" >"$VAR/log/seed.log" 2>&1 ||
     { tail -20 "$VAR/log/seed.log" >&2; exit 1; }
 fi
