@@ -133,6 +133,9 @@ pool_mode = transaction
 max_client_conn = 1000
 default_pool_size = 20
 reserve_pool_size = 5
+; a query waiting this long for a server connection is refused: with the default (120 s) a read
+; queued when the replica stopped waited two minutes before the app could fall back to the primary
+query_wait_timeout = 10
 server_reset_query =
 ignore_startup_parameters = extra_float_digits,options
 logfile = $VAR/log/pgbouncer.log
