@@ -98,23 +98,35 @@ def _sums(rows) -> tuple[Decimal, Decimal]:
 def compliance(person: Record, year: int, *, with_records: bool = False) -> YearStanding:
     """One person's standing for one year (only that year's accepted credits count; none carry
     over). Before the obligation starts the year needs 0 and is compliant."""
-    obliged_from = obliged_from_data(current_data(person))
-    obliged = obliged_from is not None and year >= obliged_from
     rules = rules_for(year)
     rows = list(CreditRecord.objects.filter(record=person, year=year).order_by("completed_on", "created_at", "pk"))
     professional, public = _sums([r for r in rows if r.status == CreditStatus.ACCEPTED])
-    pending = sum((r.credits for r in rows if r.status == CreditStatus.PENDING), ZERO)
+    return _standing(
+        year,
+        obliged_from_data(current_data(person)),
+        professional,
+        public,
+        rules.required_total,
+        rules.required_professional,
+        pending=sum((r.credits for r in rows if r.status == CreditStatus.PENDING), ZERO),
+        records=rows if with_records else [],
+    )
+
+
+def _standing(year, obliged_from, professional, public, required_total, required_professional, **rest):
+    """The year's standing from its sums and rule: nothing is required before the obligation starts
+    (one place for compliance() and year_totals())."""
+    obliged = obliged_from is not None and year >= obliged_from
     return YearStanding(
         year=year,
         total=professional + public,
         professional=professional,
         public=public,
-        required=rules.required_total if obliged else ZERO,
-        required_professional=rules.required_professional if obliged else ZERO,
+        required=required_total if obliged else ZERO,
+        required_professional=required_professional if obliged else ZERO,
         obliged=obliged,
         obliged_from=obliged_from,
-        pending=pending,
-        records=rows if with_records else [],
+        **rest,
     )
 
 
@@ -162,18 +174,13 @@ def year_totals(record: Record, year: int) -> YearStanding:
     the pending credits and the rows (0 and [])."""
     quals = getattr(record, CURRENT_QUALIFICATIONS)
     since = getattr(record, _ACCOUNTING_SINCE)
-    obliged_from = obliged_from_data({"qualifications": quals, "employment": {"accounting_since": since}})
-    obliged = obliged_from is not None and year >= obliged_from
-    professional, public = getattr(record, f"ce_{year}_professional"), getattr(record, f"ce_{year}_public")
-    return YearStanding(
-        year=year,
-        total=professional + public,
-        professional=professional,
-        public=public,
-        required=getattr(record, f"ce_{year}_required") if obliged else ZERO,
-        required_professional=getattr(record, f"ce_{year}_required_professional") if obliged else ZERO,
-        obliged=obliged,
-        obliged_from=obliged_from,
+    return _standing(
+        year,
+        obliged_from_data({"qualifications": quals, "employment": {"accounting_since": since}}),
+        getattr(record, f"ce_{year}_professional"),
+        getattr(record, f"ce_{year}_public"),
+        getattr(record, f"ce_{year}_required"),
+        getattr(record, f"ce_{year}_required_professional"),
     )
 
 

@@ -20,8 +20,12 @@ def bans_in_force(person, *, on: dt.date | None = None):
     record = _record_of(person)
     if record is None:
         return IntegrityEntry.objects.none()
-    day = on or timezone.localdate()
-    return IntegrityEntry.objects.filter(record=record, kind=IntegrityKind.BAN).in_force_on(day)
+    return _bans(record, on)
+
+
+def _bans(record, on: dt.date | None):
+    """Bans of `record` (a Record or an OuterRef to one) in force on `on` (default today)."""
+    return IntegrityEntry.objects.filter(record=record, kind=IntegrityKind.BAN).in_force_on(on or timezone.localdate())
 
 
 def restricted(person, *, on: dt.date | None = None) -> bool:
@@ -32,9 +36,7 @@ def restricted(person, *, on: dt.date | None = None) -> bool:
 def with_restricted(records, *, on: dt.date | None = None):
     """`records` (a Record queryset) with `integrity_restricted`: `restricted(record, on=on)` for
     each, in the same query."""
-    day = on or timezone.localdate()
-    bans = IntegrityEntry.objects.filter(record=OuterRef("pk"), kind=IntegrityKind.BAN).in_force_on(day)
-    return records.annotate(integrity_restricted=Exists(bans))
+    return records.annotate(integrity_restricted=Exists(_bans(OuterRef("pk"), on)))
 
 
 def entries_of(person):
