@@ -211,24 +211,23 @@ def api_call_audit(
     if call is None:  # called outside a request (a script, a test): nothing came through the key check
         call = client.api_call = api_keys.ApiCall(required_scope=client.scope, path="", ip=ip)
     now = timezone.now()
-    with transaction.atomic():
-        audit_record(
-            action=action,
-            target=client if target is _THE_CLIENT else target,
-            district=district,
-            ip=call.ip,
-            details={
-                "client": client.name,
-                "client_id": client.pk,
-                "scope": client.scope,
-                "required_scope": call.required_scope,
-                "path": call.path,
-                "outcome": outcome,
-                **(details or {}),
-            },
-            savepoint=False,  # this transaction is ours and ends with the entry
-            then_sql=(_count_call_sql(), [now, client.pk]),  # in the entry's statement on PostgreSQL
-        )
+    audit_record(
+        action=action,
+        target=client if target is _THE_CLIENT else target,
+        district=district,
+        ip=call.ip,
+        details={
+            "client": client.name,
+            "client_id": client.pk,
+            "scope": client.scope,
+            "required_scope": call.required_scope,
+            "path": call.path,
+            "outcome": outcome,
+            **(details or {}),
+        },
+        own_transaction=True,  # committed with the counter before the answer; 2 round trips on PostgreSQL
+        then_sql=(_count_call_sql(), [now, client.pk]),  # in the entry's statement on PostgreSQL
+    )
     call.audited = True
     client.call_count += 1
     client.last_used_at = now
