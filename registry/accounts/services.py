@@ -200,13 +200,16 @@ def api_call_audit(
     action: str = "api_key.call",
     outcome: str = "ok",
     target=_THE_CLIENT,
+    target_type: str = "",
+    target_id: str = "",
     district: str = "",
     ip: str | None = None,
     details: dict | None = None,
 ) -> None:
     """The one audit row of a key's call, and the call counted on the client, in one transaction.
     An endpoint's service calls it with its own action and details (inside its own transaction
-    when it has one); the call's client, scope and path are added here."""
+    when it has one); the call's client, scope and path are added here. `target_type`/`target_id`
+    with `target=None`: a target named without its model instance (verification.services)."""
     call = getattr(client, "api_call", None)
     if call is None:  # called outside a request (a script, a test): nothing came through the key check
         call = client.api_call = api_keys.ApiCall(required_scope=client.scope, path="", ip=ip)
@@ -214,6 +217,8 @@ def api_call_audit(
     audit_record(
         action=action,
         target=client if target is _THE_CLIENT else target,
+        target_type=target_type,
+        target_id=target_id,
         district=district,
         ip=call.ip,
         details={
