@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
@@ -52,28 +52,54 @@ class _Entry:
 _local: dict[str, _Entry] = {}
 
 
-_redis: tuple | None = None  # (the cache's client object, its redis-py client)
+_redis: tuple | None = None  # (the cache's client object, its redis-py client, the cache backend)
+
+
+def _redis_state() -> tuple | None:
+    global _redis
+    if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        return None
+    backend = cache._cache
+    if _redis is None or _redis[0] is not backend:
+        # thread-safe: it draws on the shared pool
+        _redis = (backend, backend.get_client(write=True), caches["default"])
+    return _redis
 
 
 def redis_client():
     """The redis-py client behind the default cache, or None when the cache is not Redis. Kept
     while the cache is the same object: Django's get_client() builds a new redis.Redis (and its
     table of ~170 reply callbacks) every time, a quarter of a millisecond on every call."""
-    global _redis
-    if not settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
-        return None
-    backend = cache._cache
-    if _redis is None or _redis[0] is not backend:
-        _redis = (backend, backend.get_client(write=True))  # thread-safe: it draws on the shared pool
-    return _redis[1]
+    state = _redis_state()
+    return None if state is None else state[1]
 
 
 def _generation_key() -> str:
-    return cache.make_key("apikey:generation")
+    return _make_key("apikey:generation")
 
 
 def _window_key(client_id: int, window: int) -> str:
-    return cache.make_key(f"apikey:calls:{client_id}:{window}")
+    return _make_key(f"apikey:calls:{client_id}:{window}")
+
+
+def _make_key(key: str) -> str:
+    state = _redis_state()
+    return (cache if state is None else state[2]).make_key(key)
+
+
+def _round_trip(r, *commands: tuple) -> list:
+    """The replies of these commands, sent in one write: what a redis-py pipeline does, without
+    its Python per command (reply callbacks, command stack, retry wrapper) on every API call."""
+    pool = r.connection_pool
+    connection = pool.get_connection()
+    try:
+        connection.send_packed_command(connection.pack_commands(commands))
+        return [connection.read_response() for _ in commands]
+    except BaseException:
+        connection.disconnect()  # replies may be left unread: never hand this connection out so
+        raise
+    finally:
+        pool.release(connection)
 
 
 def _from_db(key_hash: str) -> ApiClient | None:
@@ -108,13 +134,12 @@ def _lookup_redis(r, key_hash: str) -> Lookup:
     retry_after = (window + 1) * WINDOW_SECONDS - now
     entry = _local.get(key_hash)
     if entry is not None and time.monotonic() - entry.fetched < KEY_CACHE_SECONDS:
-        pipe = r.pipeline(transaction=False)
-        pipe.get(_generation_key())
-        pipe.incr(_window_key(entry.client.pk, window))
-        pipe.expire(_window_key(entry.client.pk, window), WINDOW_SECONDS * 2)
-        generation, count, _ = pipe.execute()
+        counter = _window_key(entry.client.pk, window)
+        generation, count, _ = _round_trip(
+            r, ("GET", _generation_key()), ("INCR", counter), ("EXPIRE", counter, WINDOW_SECONDS * 2)
+        )
         if generation == entry.generation:
-            return Lookup(copy.copy(entry.client), count, retry_after)
+            return Lookup(_copy(entry.client), count, retry_after)
         # The clients changed since this copy was read: read again (this call is already counted).
         client = _cached(key_hash, generation)
         if client is not None and client.pk != entry.client.pk:
@@ -127,10 +152,19 @@ def _lookup_redis(r, key_hash: str) -> Lookup:
 
 
 def _count(r, client_id: int, window: int) -> int:
-    pipe = r.pipeline(transaction=False)
-    pipe.incr(_window_key(client_id, window))
-    pipe.expire(_window_key(client_id, window), WINDOW_SECONDS * 2)
-    return pipe.execute()[0]
+    counter = _window_key(client_id, window)
+    return _round_trip(r, ("INCR", counter), ("EXPIRE", counter, WINDOW_SECONDS * 2))[0]
+
+
+def _copy(client: ApiClient) -> ApiClient:
+    """The call's own copy of a cached client (it gets the call's state): Model.__reduce__'s copy
+    (the attributes, the _state copied), without copy.copy's generic machinery."""
+    new = ApiClient.__new__(ApiClient)
+    attributes = client.__dict__.copy()
+    state = attributes["_state"] = copy.copy(attributes["_state"])
+    state.fields_cache = state.fields_cache.copy()
+    new.__dict__ = attributes
+    return new
 
 
 def _cached(key_hash: str, generation) -> ApiClient | None:
@@ -141,7 +175,7 @@ def _cached(key_hash: str, generation) -> ApiClient | None:
     if len(_local) >= _MAX_CACHED:
         _local.clear()
     _local[key_hash] = _Entry(client, generation)
-    return copy.copy(client)
+    return _copy(client)
 
 
 def clients_changed() -> None:

@@ -200,35 +200,39 @@ def api_call_audit(
     action: str = "api_key.call",
     outcome: str = "ok",
     target=_THE_CLIENT,
+    target_type: str = "",
+    target_id: str = "",
     district: str = "",
     ip: str | None = None,
     details: dict | None = None,
 ) -> None:
     """The one audit row of a key's call, and the call counted on the client, in one transaction.
     An endpoint's service calls it with its own action and details (inside its own transaction
-    when it has one); the call's client, scope and path are added here."""
+    when it has one); the call's client, scope and path are added here. `target_type`/`target_id`
+    with `target=None`: a target named without its model instance (verification.services)."""
     call = getattr(client, "api_call", None)
     if call is None:  # called outside a request (a script, a test): nothing came through the key check
         call = client.api_call = api_keys.ApiCall(required_scope=client.scope, path="", ip=ip)
     now = timezone.now()
-    with transaction.atomic():
-        audit_record(
-            action=action,
-            target=client if target is _THE_CLIENT else target,
-            district=district,
-            ip=call.ip,
-            details={
-                "client": client.name,
-                "client_id": client.pk,
-                "scope": client.scope,
-                "required_scope": call.required_scope,
-                "path": call.path,
-                "outcome": outcome,
-                **(details or {}),
-            },
-            savepoint=False,  # this transaction is ours and ends with the entry
-            then_sql=(_count_call_sql(), [now, client.pk]),  # in the entry's statement on PostgreSQL
-        )
+    audit_record(
+        action=action,
+        target=client if target is _THE_CLIENT else target,
+        target_type=target_type,
+        target_id=target_id,
+        district=district,
+        ip=call.ip,
+        details={
+            "client": client.name,
+            "client_id": client.pk,
+            "scope": client.scope,
+            "required_scope": call.required_scope,
+            "path": call.path,
+            "outcome": outcome,
+            **(details or {}),
+        },
+        own_transaction=True,  # committed with the counter before the answer; 2 round trips on PostgreSQL
+        then_sql=(_count_call_sql(), [now, client.pk]),  # in the entry's statement on PostgreSQL
+    )
     call.audited = True
     client.call_count += 1
     client.last_used_at = now

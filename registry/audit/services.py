@@ -7,7 +7,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from . import keys
@@ -30,9 +30,39 @@ def _stable(value: Any) -> Any:
     return value
 
 
+class _NotPlain(Exception):
+    pass
+
+
+def _plain_copy(value: Any) -> Any:
+    """A copy of `value` if it holds only what the JSON round trip below returns unchanged (dicts
+    with string keys, lists, strings without NUL, ints, booleans, None); else raises _NotPlain."""
+    kind = type(value)
+    if kind is str:
+        if "\x00" in value:
+            raise _NotPlain
+        return value
+    if value is None or kind is int or kind is bool:
+        return value
+    if kind is dict:
+        copy = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            copy[_plain_copy(key)] = _plain_copy(item)
+        return copy
+    if kind is list:
+        return [_plain_copy(item) for item in value]
+    raise _NotPlain
+
+
 def _canonical(value: Any) -> Any:
-    """JSON-safe copy, so the hash computed now equals the one recomputed from the stored row."""
-    return _stable(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)))
+    """JSON-safe copy, so the hash computed now equals the one recomputed from the stored row.
+    Most details (every API call's) are plain already: copied without the JSON round trip."""
+    try:
+        return _plain_copy(value)
+    except _NotPlain:
+        return _stable(json.loads(json.dumps(value, cls=DjangoJSONEncoder, ensure_ascii=False)))
 
 
 def normalize_ip(ip: str | None) -> str:
@@ -127,6 +157,7 @@ def audit_record(
     details: dict | None = None,
     savepoint: bool = True,
     then_sql: tuple[str, list] | None = None,
+    own_transaction: bool = False,
 ) -> AuditEntry:
     """Append one audit entry. The only writer of the audit log.
 
@@ -137,6 +168,10 @@ def audit_record(
     placeholders), run right after the entry in the same transaction — on PostgreSQL inside the
     entry's own statement (accounts.services.api_call_audit: the key's call counter, one round trip
     instead of two).
+
+    `own_transaction=True`: the entry is all its transaction holds, committed when this returns
+    (accounts.services.api_call_audit). Outside any transaction on PostgreSQL that takes two round
+    trips instead of four (_append_committed); inside one, it is a savepoint as usual.
     """
     if target is not None:
         target_type = target_type or target._meta.label_lower
@@ -147,32 +182,35 @@ def audit_record(
             actor = request.user
     actor_id = actor.pk if actor is not None else None
     actor_label = str(getattr(actor, "audit_label", "") or (actor or "")) if actor is not None else ""
-    details = _canonical(details or {})
-    ip = normalize_ip(ip)
+    fields = dict(
+        actor_id=actor_id,
+        actor_label=actor_label[:100],
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        district=district or "",
+        ip=normalize_ip(ip),
+        details=_canonical(details or {}),
+    )
+    if own_transaction:
+        entry = _append_committed(fields, then_sql)
+        if entry is not None:
+            return entry
     # savepoint=False: a caller that owns the transaction and would never carry on after a failed
-    # entry (accounts.services.api_call_audit) saves the savepoint's two round trips.
+    # entry saves the savepoint's two round trips.
     with transaction.atomic(savepoint=savepoint):
         head = _locked_head()
-        keyring = keys.load(create_with_legacy_until=head.seq if keys.may_create_automatically() else None)
-        fields = dict(
-            seq=head.seq + 1,
-            at=timezone.now(),
-            actor_id=actor_id,
-            actor_label=actor_label[:100],
-            action=action,
-            target_type=target_type,
-            target_id=str(target_id),
-            district=district or "",
-            ip=ip,
-            details=details,
-            prev_hash=head.last_hash,
-        )
-        key_id = keyring.current
-        entry = AuditEntry(
-            **fields, key_id=key_id, hash=entry_hash(**fields, key_id=key_id, secret=keyring.secret(key_id))
-        )
+        entry = _new_entry(head.seq, head.last_hash, fields)
         _append(entry, head, then_sql)
     return entry
+
+
+def _new_entry(seq: int, last_hash: str, fields: dict) -> AuditEntry:
+    """The entry after the head (seq, last_hash), hashed under the current key."""
+    keyring = keys.load(create_with_legacy_until=seq if keys.may_create_automatically() else None)
+    fields = dict(fields, seq=seq + 1, at=timezone.now(), prev_hash=last_hash)
+    key_id = keyring.current
+    return AuditEntry(**fields, key_id=key_id, hash=entry_hash(**fields, key_id=key_id, secret=keyring.secret(key_id)))
 
 
 _statements: dict[str, tuple[str, str]] = {}  # per database: the head's SELECT, the entry's WITH
@@ -196,6 +234,78 @@ def _sql(using: str) -> tuple[str, str]:
 
 def _entry_fields():
     return [f for f in AuditEntry._meta.local_concrete_fields if not f.primary_key]
+
+
+# Fields whose column value is the attribute as it stands (str, int, an aware datetime, a key's id):
+# the cursor adapts those itself. Any other field (the JSON details) goes through its own adapter.
+_AS_IS = (models.CharField, models.IntegerField, models.DateTimeField, models.ForeignKey)
+_plans: dict[str, list] = {}
+
+
+def _entry_params(entry: AuditEntry, connection) -> list:
+    """The INSERT's parameters, as `f.get_db_prep_save(f.pre_save(entry, True), connection)` for
+    each field would give them (none of the fields has a pre_save of its own)."""
+    plan = _plans.get(connection.alias)
+    if plan is None:
+        plan = _plans[connection.alias] = [(f.attname, None if isinstance(f, _AS_IS) else f) for f in _entry_fields()]
+    return [
+        getattr(entry, name) if field is None else field.get_db_prep_save(getattr(entry, name), connection)
+        for name, field in plan
+    ]
+
+
+def _append_statement(entry: AuditEntry, connection, then_sql) -> tuple[str, list]:
+    """The ONE PostgreSQL statement of an append: the entry inserted and the head moved to it (a
+    data-modifying WITH, whose parts all run or none), then the caller's statement if any."""
+    statement = _sql(connection.alias)[1]
+    params = _entry_params(entry, connection)
+    params += [entry.seq, entry.hash]
+    if then_sql is not None:
+        statement += f", then_sql AS ({then_sql[0]})"
+        params += list(then_sql[1])
+    return f"{statement} SELECT {connection.ops.quote_name(AuditEntry._meta.pk.column)} FROM entry", params
+
+
+def _append_committed(fields: dict, then_sql) -> AuditEntry | None:
+    """The entry in a transaction of its own on PostgreSQL, in TWO round trips: `BEGIN` with the
+    head's lock, then the entry's statement with `COMMIT` — instead of four (BEGIN, lock, entry,
+    COMMIT). Committed, so durable, when this returns. Only where Django has no transaction open
+    (autocommit, no atomic block) and the cursor binds parameters client-side, which lets one
+    execute carry several statements; None: not done here, the caller takes the ordinary way."""
+    using = router.db_for_write(AuditEntry)
+    connection = connections[using]
+    if connection.vendor != "postgresql" or connection.in_atomic_block or not connection.get_autocommit():
+        return None
+    from psycopg import ClientCursor  # PostgreSQL only
+
+    with connection.cursor() as cursor:
+        if not isinstance(cursor.cursor, ClientCursor):
+            return None
+        try:
+            cursor.execute(f"BEGIN; {_sql(using)[0]}")
+            cursor.nextset()
+            row = cursor.fetchone()
+            if row is None:  # no head yet: the chain's first entry goes the ordinary way
+                _rollback(connection)
+                return None
+            entry = _new_entry(row[0], row[1], fields)
+            statement, params = _append_statement(entry, connection, then_sql)
+            cursor.execute(f"{statement}; COMMIT", params)
+            entry.pk = cursor.fetchone()[0]
+        except BaseException:
+            _rollback(connection)
+            raise
+    entry._state.adding, entry._state.db = False, using
+    return entry
+
+
+def _rollback(connection) -> None:
+    """End the transaction _append_committed opened (psycopg's rollback sends ROLLBACK only when one
+    is open). A connection that cannot is closed: it must never serve a request mid-transaction."""
+    try:
+        connection.connection.rollback()
+    except Exception:
+        connection.close()
 
 
 def _locked_head() -> AuditChainHead:
@@ -222,9 +332,9 @@ def _locked_head() -> AuditChainHead:
 def _append(entry: AuditEntry, head: AuditChainHead, then_sql=None) -> None:
     """INSERT the entry and move the (locked) head to it, then the caller's statement if any.
 
-    On PostgreSQL that is ONE statement — a data-modifying WITH, whose parts all run or none — so
-    an audited call waits for one round trip here instead of two or three; elsewhere one statement
-    each. The row and the head are the same either way (tests/audit)."""
+    On PostgreSQL that is ONE statement (_append_statement), so an audited call waits for one round
+    trip here instead of two or three; elsewhere one statement each. The row and the head are the
+    same either way (tests/audit)."""
     head.seq, head.last_hash = entry.seq, entry.hash
     using = router.db_for_write(AuditEntry)
     connection = connections[using]
@@ -235,13 +345,7 @@ def _append(entry: AuditEntry, head: AuditChainHead, then_sql=None) -> None:
             with connection.cursor() as cursor:
                 cursor.execute(*then_sql)
         return
-    statement = _sql(using)[1]
-    params = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in _entry_fields()]
-    params += [head.seq, head.last_hash]
-    if then_sql is not None:
-        statement += f", then_sql AS ({then_sql[0]})"
-        params += list(then_sql[1])
     with connection.cursor() as cursor:
-        cursor.execute(f"{statement} SELECT {connection.ops.quote_name(AuditEntry._meta.pk.column)} FROM entry", params)
+        cursor.execute(*_append_statement(entry, connection, then_sql))
         entry.pk = cursor.fetchone()[0]
     entry._state.adding, entry._state.db = False, using

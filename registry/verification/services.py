@@ -34,6 +34,7 @@ STATUS = {
     RecordStatus.TRANSFERRED_OUT: "transferred_out",
 }
 MAX_YEARS = 10
+_RECORD_LABEL = Record._meta.label_lower
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,10 @@ def verify_person(*, client, id_number: str, name: str, years: list[int], ip: st
     api_call_audit(
         client,
         action="verify.query",
-        target=Record(id=found[0].id) if found else None,  # only its label and id are written
+        # the person's record as target (only its label and id are written; no model instance needed)
+        target=None,
+        target_type=_RECORD_LABEL if found else "",
+        target_id=str(found[0].id) if found else "",
         district=found[0].district_id if found else "",
         ip=ip,
         details={
