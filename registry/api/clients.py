@@ -5,7 +5,7 @@ import datetime as dt
 
 from ninja import Router, Schema
 
-from registry.accounts.models import ApiScope
+from registry.accounts.models import ApiClient, ApiScope
 
 from .security import ApiKey
 
@@ -20,7 +20,10 @@ class ClientOut(Schema):
 
 
 def client_out(client) -> ClientOut:
-    return ClientOut(name=client.name, scope=client.scope, calls=client.call_count, last_used_at=client.last_used_at)
+    # The counters from the database, which this call has just moved: the key check works on a
+    # per-process cached copy of the client (accounts.api_keys), whose counts are stale.
+    calls, last_used_at = ApiClient.objects.filter(pk=client.pk).values_list("call_count", "last_used_at").get()
+    return ClientOut(name=client.name, scope=client.scope, calls=calls, last_used_at=last_used_at)
 
 
 @router.get("/verify/whoami", response=ClientOut, auth=ApiKey(ApiScope.VERIFY), summary="核验密钥自检")

@@ -193,3 +193,16 @@ def test_with_redis_unreachable_the_database_answers(client, settings, municipal
     problem(call(client, issued.key), 429, "rate_limited")  # counted in the database meanwhile
     api_client_revoke(actor=municipal_admin, client_id=issued.client.pk)
     problem(call(client, issued.key), 401, "invalid_api_key")
+
+
+@pytest.mark.django_db
+def test_whoami_reports_the_calls_counted_so_far_not_the_cached_copys(client, key_state):
+    issued = api_client_create(name="考试报名系统", scope="verify")
+    other = api_client_create(name="职称评审系统", scope="verify")
+    away_from_a_minute_boundary()
+    for _ in range(2):
+        call(client, issued.key)
+    assert call(client, other.key).json()["calls"] == 1
+    answer = call(client, issued.key).json()
+    assert answer["calls"] == 3 == ApiClient.objects.get(pk=issued.client.pk).call_count
+    assert answer["last_used_at"] is not None
