@@ -188,6 +188,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:home"
+# Django's database sessions, read with one prepared-once statement (registry.accounts.sessions).
+SESSION_ENGINE = "registry.accounts.sessions"
 SESSION_COOKIE_AGE = env_int("SESSION_IDLE_SECONDS", 30 * 60, "Web session idle timeout in seconds.")
 # The idle timeout is kept by registry.web.middleware.IdleTimeoutMiddleware (last-seen time in the
 # session, refreshed once a minute), so the session is written only when it changes.

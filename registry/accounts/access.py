@@ -40,14 +40,20 @@ def is_staff_member(user) -> bool:
 
 
 def district_codes(user) -> frozenset[str]:
-    """The districts a reviewer covers (cached on the user object for the request)."""
+    """The districts a reviewer covers, read once per request: with the user themself when they are
+    identified (accounts.identity), else here on first use; kept on the request's user object."""
     if not is_reviewer(user):
         return frozenset()
     cached = getattr(user, "_district_codes", None)
     if cached is None:
-        cached = frozenset(user.districts.values_list("code", flat=True))
-        user._district_codes = cached
+        cached = remember_district_codes(user, user.districts.values_list("code", flat=True))
     return cached
+
+
+def remember_district_codes(user, codes) -> frozenset[str]:
+    """Keep a reviewer's district codes on the user object for the rest of the request."""
+    user._district_codes = frozenset(codes)
+    return user._district_codes
 
 
 def can_act_for_district(user, district_code: str | None) -> bool:
@@ -106,17 +112,17 @@ def can_view(user, obj) -> bool:
 def filter_visible(queryset: models.QuerySet, user, *, owner_field: str | None, district_field: str | None):
     if not is_active_user(user):
         return queryset.none()
-    condition = Q(pk__in=[])
-    if owner_field:
-        condition |= Q(**{owner_field: user.pk})
+    conditions = [Q(**{owner_field: user.pk})] if owner_field else []
     if is_admin(user):
+        if not district_field:
+            return queryset
         # Admins see everything that belongs to a district; a draft has none yet.
-        return queryset.filter(condition | Q(**{f"{district_field}__isnull": False})) if district_field else queryset
-    if district_field and is_reviewer(user):
-        codes = district_codes(user)
-        if codes:
-            condition |= Q(**{f"{district_field}__in": sorted(codes)})
-    return queryset.filter(condition)
+        conditions.append(Q(**{f"{district_field}__isnull": False}))
+    elif district_field and (codes := district_codes(user)):
+        conditions.append(Q(**{f"{district_field}__in": sorted(codes)}))
+    if not conditions:
+        return queryset.none()
+    return queryset.filter(conditions[0] | conditions[1] if len(conditions) == 2 else conditions[0])
 
 
 def get_or_404(queryset: models.QuerySet, **lookup):

@@ -11,6 +11,7 @@ from registry.audit.services import audit_record
 from registry.core.errors import RateLimited, ServiceError
 from registry.core.masking import mask_id_number, mask_phone
 
+from . import identity
 from .backends import normalize_username
 from .models import ApiToken, LoginAttempt, User, hash_token
 
@@ -135,12 +136,9 @@ def token_issue(*, user: User) -> tuple[str, ApiToken]:
 
 
 def token_authenticate(key: str) -> ApiToken | None:
+    """The token (its user loaded, with a reviewer's districts) if it is valid now and its user active."""
     now = timezone.now()
-    token = (
-        ApiToken.objects.select_related("user")
-        .filter(key_hash=hash_token(key), revoked_at__isnull=True, expires_at__gt=now)
-        .first()
-    )
+    token = identity.token_by_hash(hash_token(key), now=now)
     if token is None or not token.user.is_active:
         return None
     if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:

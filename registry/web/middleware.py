@@ -47,11 +47,12 @@ class ForcePasswordChangeMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.must_change_password:
-            allowed = {reverse("web:password_change"), reverse("web:logout")}
-            if request.path not in allowed and not request.path.startswith(("/static/", "/api/", "/healthz")):
-                return redirect("web:password_change")
+        # The path first: the API answers password_change_required itself, and needs no session user.
+        if not request.path.startswith(("/static/", "/api/", "/healthz")):
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and user.must_change_password:
+                if request.path not in {reverse("web:password_change"), reverse("web:logout")}:
+                    return redirect("web:password_change")
         return self.get_response(request)
 
 

@@ -1,0 +1,182 @@
+"""Who is calling, in one statement each (accounts.identity, issue 17): the bearer token with its user
+and a reviewer's districts, the web session and its user. Nothing may outlive a change: a revoked or
+expired token, a deactivated user and a logged-out session fail on the very next call, in the same
+process. And the cheap path sees exactly what the ORM would."""
+
+import datetime as dt
+
+import pytest
+from django.contrib.sessions.models import Session
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from registry.accounts import access, auth, identity
+from registry.accounts.models import ApiToken, User
+from tests.factories import ApplicationFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _bearer(user) -> tuple[ApiToken, dict]:
+    key, token = auth.token_issue(user=user)
+    return token, {"HTTP_AUTHORIZATION": f"Bearer {key}"}
+
+
+def _fields(instance) -> dict:
+    return {f.attname: getattr(instance, f.attname) for f in instance._meta.concrete_fields}
+
+
+# --- The token: revoked, expired, deactivated all fail at once -------------------------------------
+
+
+def test_a_revoked_token_is_refused_on_the_next_call():
+    token, headers = _bearer(UserFactory())
+    api = Client()
+    assert api.get("/api/v1/me", **headers).status_code == 200
+    auth.token_revoke(token=token)
+    assert api.get("/api/v1/me", **headers).status_code == 401
+
+
+def test_a_token_is_refused_the_moment_it_expires_and_another_persons_is_not():
+    token, headers = _bearer(UserFactory())
+    _, others = _bearer(UserFactory())
+    api = Client()
+    assert api.get("/api/v1/me", **headers).status_code == 200
+    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - dt.timedelta(microseconds=1))
+    assert api.get("/api/v1/me", **headers).status_code == 401
+    assert api.get("/api/v1/me", **others).status_code == 200
+
+
+@pytest.mark.parametrize("role", ["applicant", "reviewer", "admin"])
+def test_a_deactivated_users_token_and_session_are_refused_on_the_next_call(role):
+    extra = {"reviewer": {"reviewer": True, "district_codes": ["110105"]}, "admin": {"admin": True}}.get(role, {})
+    person = UserFactory(**extra)
+    _, headers = _bearer(person)
+    api, browser = Client(), Client()
+    browser.force_login(person)
+    page = "/staff/queue/" if role != "applicant" else "/account/"
+    assert api.get("/api/v1/me", **headers).status_code == 200
+    assert browser.get(page).status_code == 200
+    User.objects.filter(pk=person.pk).update(is_active=False)
+    assert api.get("/api/v1/me", **headers).status_code == 401
+    response = browser.get(page)
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_token_answers_one_statement_and_writes_its_last_use_at_most_once_a_minute():
+    person = UserFactory(reviewer=True, district_codes=["110105", "110108"])
+    token, headers = _bearer(person)
+    key = headers["HTTP_AUTHORIZATION"].removeprefix("Bearer ")
+    with CaptureQueriesContext(connection) as first:
+        found = auth.token_authenticate(key)
+    assert len(first) == 2  # the token with its user and districts; its first use written
+    with CaptureQueriesContext(connection) as again:
+        found = auth.token_authenticate(key)
+        assert access.district_codes(found.user) == {"110105", "110108"}
+    assert len(again) == 1
+
+
+# --- The same rows as the ORM's -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", ["applicant", "reviewer", "admin"])
+def test_the_token_and_its_user_are_the_orms_rows(role):
+    extra = {"reviewer": {"reviewer": True, "district_codes": ["110105"]}, "admin": {"admin": True}}.get(role, {})
+    person = UserFactory(collected=True, **extra)
+    User.objects.filter(pk=person.pk).update(last_login=timezone.now(), must_change_password=True)
+    token, headers = _bearer(person)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    found = auth.token_authenticate(headers["HTTP_AUTHORIZATION"].removeprefix("Bearer "))
+    expected = ApiToken.objects.select_related("user").get(pk=token.pk)
+    assert type(found) is ApiToken and type(found.user) is User
+    assert _fields(found) == _fields(expected)
+    assert _fields(found.user) == _fields(expected.user)
+    assert found.user.must_change_password is True and found.user.is_active is True
+    assert found.user.last_login.tzinfo is not None and found.user._state.adding is False
+    assert identity.user_by_id(str(person.pk)) is not None
+    assert _fields(identity.user_by_id(str(person.pk))) == _fields(expected.user)
+
+
+def test_the_session_user_is_none_for_a_missing_or_deactivated_id():
+    person = UserFactory()
+    assert identity.user_by_id(person.pk + 1000) is None
+    assert identity.user_by_id("not a number") is None
+    User.objects.filter(pk=person.pk).update(is_active=False)
+    assert identity.user_by_id(person.pk) is None
+
+
+# --- A reviewer's districts: with the identity, none asked later, each their own --------------------
+
+
+def _district_reads(queries) -> list[str]:
+    """Each statement that reads reviewers' districts: "identity" when it is the one that says who calls."""
+    return [
+        "identity" if "CASE WHEN" in q["sql"] else q["sql"] for q in queries if "accounts_user_districts" in q["sql"]
+    ]
+
+
+def test_reviewers_of_two_districts_each_see_only_their_own_through_the_cheap_path():
+    chaoyang = UserFactory(reviewer=True, district_codes=["110105"])  # 朝阳区
+    haidian = UserFactory(reviewer=True, district_codes=["110108"])  # 海淀区
+    applications = in_chaoyang, in_haidian = [ApplicationFactory(district_id=code) for code in ("110105", "110108")]
+    seen = {}
+    for reviewer in (chaoyang, haidian):
+        _, headers = _bearer(reviewer)
+        api, browser = Client(), Client()
+        browser.force_login(reviewer)
+        api.get("/api/v1/review/applications", **headers)  # the token's first use is written
+        with CaptureQueriesContext(connection) as queries:
+            body = api.get("/api/v1/review/applications", **headers).json()
+        assert _district_reads(queries) == ["identity"], queries
+        with CaptureQueriesContext(connection) as queries:
+            page = browser.get("/staff/queue/")
+        assert page.status_code == 200
+        assert _district_reads(queries) == ["identity"], queries
+        html = page.content.decode()
+        seen[reviewer.pk] = (
+            {item["id"] for item in body["results"]},
+            {a.pk for a in applications if str(a.pk) in html},
+        )
+    assert seen[chaoyang.pk] == ({str(in_chaoyang.pk)}, {in_chaoyang.pk})
+    assert seen[haidian.pk] == ({str(in_haidian.pk)}, {in_haidian.pk})
+
+
+def test_the_session_user_carries_the_districts_and_an_admin_none():
+    reviewer = UserFactory(reviewer=True, district_codes=["110105", "110108"])
+    admin = UserFactory(admin=True)
+    with CaptureQueriesContext(connection) as queries:
+        loaded = identity.user_by_id(reviewer.pk)
+        assert access.district_codes(loaded) == {"110105", "110108"}
+        loaded_admin = identity.user_by_id(admin.pk)
+        assert access.district_codes(loaded_admin) == frozenset()
+    assert len(queries) == 2
+
+
+def test_a_reviewer_without_districts_sees_no_district():
+    reviewer = UserFactory(reviewer=True)
+    ApplicationFactory(district_id="110105")
+    loaded = identity.user_by_id(reviewer.pk)
+    assert access.district_codes(loaded) == frozenset()
+    from registry.applications.models import Application
+
+    assert not Application.objects.in_districts_of(loaded).exists()
+
+
+# --- The web session ------------------------------------------------------------------------------
+
+
+def test_a_logged_out_or_expired_session_is_gone_on_the_next_request():
+    person = UserFactory()
+    browser, other = Client(), Client()
+    browser.force_login(person)
+    other.force_login(person)
+    assert browser.get("/account/").status_code == 200
+    browser.post("/logout/")
+    assert browser.get("/account/").status_code == 302
+    assert other.get("/account/").status_code == 200  # another browser's session is its own
+    Session.objects.filter(session_key=other.session.session_key).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    assert other.get("/account/").status_code == 302
