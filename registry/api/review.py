@@ -120,6 +120,17 @@ def _name(user) -> str | None:
     return (user.name or user.phone) if user else None
 
 
+def _json_datetime(value: dt.datetime) -> str:
+    """DjangoJSONEncoder's text for a datetime ("2026-11-27T15:16:21.123Z"), written here so that
+    the encoder is not called back once per value of a queue page (a third of its encoding)."""
+    text = value.isoformat()
+    if value.microsecond:
+        text = text[:23] + text[26:]
+    if text.endswith("+00:00"):
+        text = text[:-6] + "Z"
+    return text
+
+
 @router.get("/review/applications", response=QueueOut, summary="审核队列（仅本人负责的区）")
 def queue(
     request,
@@ -147,17 +158,17 @@ def queue(
         {
             "results": [
                 {
-                    "id": str(a.pk),
+                    "id": str(a.id),
                     "type": a.type,
                     "status": a.status,
                     "district": a.district_id,
                     "applicant_name": a.applicant_name,
                     "id_number": mask_id_number(a.id_number),
                     "round": a.round,
-                    "submitted_at": a.submitted_at,
-                    "due_on": a.due_on,
+                    "submitted_at": a.submitted_at and _json_datetime(a.submitted_at),
+                    "due_on": a.due_on and a.due_on.isoformat(),
                     "overdue": selectors.is_overdue(a, today),
-                    "claimed_by": _name(a.claimed_by),
+                    "claimed_by": a.claimed_by_label,
                 }
                 for a in page.results
             ],

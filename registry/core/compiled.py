@@ -1,60 +1,111 @@
-"""ORM reads compiled once per shape and then run with other values (issue 14: verification).
+"""ORM reads compiled once per shape and then run with other values (issue 14: verification; issue
+17: the review queue).
 
 Building and compiling a queryset with a dozen subqueries (the verification look-up: current
 version, credit sums and rules per year, integrity ban) costs about 4 ms of Python, several times
 what the database needs to answer it; from one call to the next only the looked-up values change.
-So `rows(key, build, values)` builds the queryset once per `key` and database with unique marker
-strings in place of `values`, compiles it, remembers where the markers are among the SQL's
-parameters, and from then on only puts the values there, executes, and converts the columns as
-the ORM would (JSON, decimals). A shape whose markers do not each appear exactly once among the
-parameters is not cached: it runs as a plain queryset every time.
+So `rows(key, build, values)` builds the queryset once per `key` and database with unique markers
+in place of `values`, compiles it, remembers where the markers are among the SQL's parameters, and
+from then on only puts the values there, executes, and converts the columns as the ORM would (JSON,
+decimals, UUIDs and datetimes on SQLite). A shape whose markers do not each appear exactly once
+among the parameters is not cached: it runs as a plain queryset every time.
+
+Values are strings, UUIDs, datetimes or dates; each marker is of its value's type (a field refuses a
+string where it expects a date), and a value goes in adapted for the database the way its marker
+was (a UUID as hex and a datetime as naive UTC text on SQLite, unchanged on PostgreSQL).
 """
 
+import datetime as dt
+import secrets
 import uuid
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
 _MAX_SHAPES = 256  # per process; a batch of every size from 1 to 1,000 would be 1,000 shapes
 _shapes: dict = {}
 
 
+def _marker(value):
+    """A stand-in of the value's type that equals no real value among the query's parameters."""
+    if isinstance(value, str):
+        return f"marker-{uuid.uuid4().hex}"
+    if isinstance(value, uuid.UUID):
+        return uuid.uuid4()
+    if isinstance(value, dt.datetime):
+        return dt.datetime(1111, 1, 1, tzinfo=dt.UTC) + dt.timedelta(microseconds=secrets.randbelow(10**15))
+    if isinstance(value, dt.date):
+        return dt.date(1111, 1, 1) + dt.timedelta(days=secrets.randbelow(10**6))
+    raise TypeError(f"no marker for {type(value).__name__}")
+
+
+def _adapters(connection) -> list:
+    """How the compiler may have turned a value into its parameter, most likely first."""
+    ops = connection.ops
+    return [lambda v: v, lambda v: v.hex, ops.adapt_datetimefield_value, ops.adapt_datefield_value]
+
+
 class _Shape:
-    def __init__(self, queryset, markers: list[str], using: str):
+    def __init__(self, queryset, markers: list, using: str):
         self.compiler = queryset.query.get_compiler(using)
-        self.sql, params = self.compiler.as_sql()
+        try:
+            self.sql, params = self.compiler.as_sql()
+        except EmptyResultSet:  # nothing can match (e.g. no district to review): the ORM answers []
+            self.cached, self.positions = False, []
+            return
         self.params = list(params)
-        positions = {marker: [i for i, p in enumerate(self.params) if p == marker] for marker in markers}
-        self.cached = all(len(found) == 1 for found in positions.values())
-        self.positions = [positions[m][0] for m in markers] if self.cached else []
+        adapters = _adapters(connections[using])
+        self.positions = []  # (index among the parameters, adapter) per marker
+        for marker in markers:
+            found = []
+            for adapter in adapters:
+                try:
+                    adapted = adapter(marker)
+                except (AttributeError, TypeError, ValueError):
+                    continue
+                found = [(i, adapter) for i, p in enumerate(self.params) if type(p) is type(adapted) and p == adapted]
+                if found:
+                    break
+            if len(found) != 1:
+                self.cached, self.positions = False, []
+                return
+            self.positions.append(found[0])
+        self.cached = True
         query = queryset.query
         # the columns' names in the row's order, as QuerySet.values() reads them (ValuesIterable)
         names = query.selected or [*query.extra_select, *query.values_select, *query.annotation_select]
         self.names = list(names)
+        # the ORM's converters for these columns, found once (results_iter looks them up every time)
+        compiler = self.compiler
+        self.converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
 
-    def run(self, using: str, values: list) -> list[dict]:
+    def run(self, using: str, values: list, as_tuples: bool):
         params = list(self.params)
-        for position, value in zip(self.positions, values, strict=True):
-            params[position] = value
+        for (position, adapter), value in zip(self.positions, values, strict=True):
+            params[position] = adapter(value)
         with connections[using].cursor() as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
-        return [dict(zip(self.names, row, strict=True)) for row in self.compiler.results_iter(results=[rows])]
+        converted = self.compiler.apply_converters(rows, self.converters) if self.converters else rows
+        if as_tuples:
+            return list(converted)
+        return [dict(zip(self.names, row, strict=True)) for row in converted]
 
 
-def rows(key, build, values: list[str], *, using: str) -> list[dict]:
+def rows(key, build, values: list, *, using: str, as_tuples: bool = False) -> list:
     """The rows (dicts by column name) of `build(values)`, a `.values(...)` queryset over `using`,
     built and compiled once per (`key`, `using`, number of values). `key` must name everything
-    else the queryset depends on (years, a date …)."""
-    if not values:
-        return [dict(row) for row in build(values).using(using)]
+    else the queryset depends on (years, a date, the caller's districts …). `as_tuples`: each row
+    as a sequence of its values in the order `.values(...)` names them (no dict per row)."""
     shape_key = (key, using, len(values))
     shape = _shapes.get(shape_key)
     if shape is None:
-        markers = [f"marker-{uuid.uuid4().hex}" for _ in values]
+        markers = [_marker(value) for value in values]
         shape = _Shape(build(markers), markers, using)
         if len(_shapes) >= _MAX_SHAPES:
             _shapes.clear()
         _shapes[shape_key] = shape
     if not shape.cached:
-        return [dict(row) for row in build(values).using(using)]
-    return shape.run(using, values)
+        found = build(values).using(using)
+        return [tuple(row.values()) for row in found] if as_tuples else [dict(row) for row in found]
+    return shape.run(using, values, as_tuples)

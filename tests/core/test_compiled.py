@@ -48,3 +48,38 @@ def test_a_value_used_twice_is_not_cached_and_still_right(records):
         {"name": "丁四"},
         {"name": "丙三"},
     ]
+
+
+def test_values_of_other_types_go_in_as_the_compiler_puts_them(db):
+    """A datetime, a UUID and a date (naive text and hex on SQLite, themselves on PostgreSQL): the
+    shape is cached and answers like the queryset for other values."""
+    import datetime as dt
+    import uuid
+
+    from django.utils import timezone
+
+    from registry.applications.models import Application
+    from tests.factories import ApplicationFactory
+
+    start = timezone.now() - dt.timedelta(days=3)
+    made = [
+        ApplicationFactory(submitted_at=start + dt.timedelta(hours=i), due_on=dt.date(2026, 1, 1 + i)) for i in range(4)
+    ]
+    ids = sorted(a.pk for a in made)
+
+    def after(values):
+        moment, pk, day = values
+        found = Application.objects.filter(submitted_at__gte=moment, pk__gt=pk).exclude(due_on=day)
+        return found.values("id").order_by("id")
+
+    compiled._shapes.clear()
+    for values in [
+        [start, uuid.UUID(int=0), dt.date(2026, 1, 2)],
+        [made[1].submitted_at, ids[0], dt.date(2026, 1, 4)],
+        [made[2].submitted_at + dt.timedelta(microseconds=1), ids[1], dt.date(2020, 5, 6)],
+    ]:
+        assert compiled.rows("typed", after, values, using="default") == list(after(values))
+    assert compiled._shapes[("typed", "default", 3)].cached
+    assert compiled.rows("typed", after, [start, uuid.UUID(int=0), dt.date(2026, 1, 2)], using="default") == [
+        {"id": pk} for pk in ids if pk != made[1].pk
+    ]
