@@ -82,8 +82,18 @@ def _search(queryset, kind: str, terms: list[str]):
     if kind == "id_number":
         return queryset.filter(id_number=terms[0])
     name, number, certificate = terms
-    certificate_ids = ApplicationCertificate.objects.filter(number=certificate).values("application_id")
-    return queryset.filter(Q(applicant_name=name) | Q(id_number=number) | Q(pk__in=certificate_ids))
+    # A UNION of three index look-ups, not an OR: PostgreSQL cannot combine an OR holding a subquery
+    # into index scans, and counted a common name against all 1.1M applications (0.4–4.9 s at 1M
+    # people; ~4 ms as a UNION).
+    found = (
+        Application.objects.filter(applicant_name=name)
+        .values("pk")
+        .union(
+            Application.objects.filter(id_number=number).values("pk"),
+            ApplicationCertificate.objects.filter(number=certificate).values("application_id"),
+        )
+    )
+    return queryset.filter(pk__in=found)
 
 
 # The columns of a QueueRow, in its order.

@@ -63,3 +63,24 @@ def test_the_cursor_is_an_index_condition(postgres, chaoyang_reviewer, municipal
     assert not any("submitted_at" in line for line in filters), explained
     assert f"using {index} on applications_application" in explained.lower(), explained
     assert "Sort" not in explained, explained  # the index gives the order: the page stops after 3 rows
+
+
+def test_a_name_search_is_three_index_look_ups_not_a_filter_over_all_applications(postgres, municipal_admin):
+    """A common name searched by the admin counted every application of every status through an OR
+    holding a subquery (a filter over the whole table: 0.4–4.9 s at 1M people); now a UNION of
+    look-ups on the name, ID number and certificate number indexes."""
+    from registry.demo.people import seed_people
+
+    seed_people(200, open_share=0.5, batch=200)
+    name = Application.objects.filter(status="submitted").values_list("applicant_name", flat=True).first()
+    with CaptureQueriesContext(connection) as queries:
+        page = selectors.review_queue(user=municipal_admin, q=name)
+    assert page.results and all(row.applicant_name == name for row in page.results)
+    searched = [q["sql"] for q in queries.captured_queries if "applicant_name" in q["sql"]]
+    assert len(searched) == 2, searched  # the counts and the page
+    for sql in searched:
+        explained = plan(sql)
+        lines = explained.splitlines()
+        assert any("Index Cond" in line and "applicant_name" in line for line in lines), explained
+        assert not any("Filter" in line and "applicant_name" in line for line in lines), explained
+        assert "SubPlan" not in explained, explained
