@@ -23,6 +23,7 @@ from registry.core.errors import RateLimited, ServiceError
 from registry.review.selectors import is_overdue
 
 from . import collection_steps as cs
+from .field_markup import field_html
 
 
 def _own(request, application_id) -> Application:
@@ -137,6 +138,9 @@ def _step_context(request, application: Application, step: cs.Step, problems=Non
             if section.key == "basic":
                 _mark_from_id_number(fields, form["basic"])
             sections.append({"section": section, "fields": fields})
+    for block in sections:
+        for item in [item for entry in block.get("entries", []) for item in entry] + block.get("fields", []):
+            item["html"] = field_html(item)
     district = selectors.derived_district(application)
     return {
         "application": application,

@@ -1,6 +1,9 @@
+import functools
 from html import escape
 
 from django import template
+from django.conf import settings
+from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -12,6 +15,30 @@ def get_item(mapping, key):
     if not isinstance(mapping, dict):
         return ""
     return mapping.get(key if not isinstance(key, int) else str(key), "")
+
+
+@register.simple_tag
+def site_url(name: str) -> str:
+    """{% site_url 'web:home' %} — {% url 'web:home' %} for a page without arguments, reversed once
+    per process (per URLconf and script prefix): every page's header and footer ask for a dozen."""
+    return _reversed(settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), name)
+
+
+@functools.lru_cache(maxsize=512)
+def _reversed(root_urlconf, urlconf, prefix, name: str) -> str:
+    return reverse(name, urlconf=urlconf)
+
+
+@register.simple_tag
+def app_url(application, *parts) -> str:
+    """{% app_url application %} is {% url 'web:apply_status' application.pk %}, and every other page
+    of one application lives under it (web/urls.py): {% app_url application "materials" %},
+    {% app_url application step.slug "autosave" %}. Reversed once per application object, not once
+    per link (a step page has some fifteen)."""
+    base = application.__dict__.get("_status_url")
+    if base is None:
+        base = application._status_url = reverse("web:apply_status", args=[application.pk])
+    return base + "".join(f"{part}/" for part in parts)
 
 
 @register.simple_tag
