@@ -16,10 +16,6 @@ def code_of_transfer_out(application) -> TransferCode | None:
 
 
 def codes_of(person) -> list[TransferCode]:
-    """A person's own codes, newest first (their record page and the API)."""
-    return list(
-        TransferCode.objects.visible_to(person)
-        .filter(person=person)
-        .select_related("destination_region")
-        .order_by("-issued_at")
-    )
+    """A person's own codes, newest first (their record page and the API). The destination's name
+    comes from the cached regions (core.refdata), not a join."""
+    return list(TransferCode.objects.visible_to(person).filter(person=person).order_by("-issued_at"))

@@ -1,5 +1,7 @@
 """The applicant's web pages: the step-by-step collection form, materials, review and status."""
 
+from html import escape
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,10 +18,12 @@ from registry.applications import selectors, services, states
 from registry.applications.form import matches_id_number, normalize_form
 from registry.applications.models import Application, ApplicationStatus, ApplicationType, AttachmentKind
 from registry.applications.validation import late_change, required_materials
+from registry.core import refdata
 from registry.core.errors import RateLimited, ServiceError
 from registry.review.selectors import is_overdue
 
 from . import collection_steps as cs
+from .field_markup import field_html
 
 
 def _own(request, application_id) -> Application:
@@ -134,6 +138,9 @@ def _step_context(request, application: Application, step: cs.Step, problems=Non
             if section.key == "basic":
                 _mark_from_id_number(fields, form["basic"])
             sections.append({"section": section, "fields": fields})
+    for block in sections:
+        for item in [item for entry in block.get("entries", []) for item in entry] + block.get("fields", []):
+            item["html"] = field_html(item)
     district = selectors.derived_district(application)
     return {
         "application": application,
@@ -200,14 +207,14 @@ def _options(choices, selected) -> str:
     """<option>s of a select, made here: a template loop over every ethnicity, province and county
     of every select was most of the step page's time."""
     selected = str(selected)
-    return format_html_join(
-        "",
-        '<option value="{}"{}>{}</option>',
-        ((value, _SELECTED if str(value) == selected else "", label) for value, label in choices),
+    # html.escape is django.utils.html.escape without its lazy-string wrapper (labels here are str).
+    return mark_safe(
+        "".join(
+            f'<option value="{escape(str(value))}"{" selected" if str(value) == selected else ""}>'
+            f"{escape(str(label))}</option>"
+            for value, label in choices
+        )
     )
-
-
-_SELECTED = mark_safe(" selected")
 
 
 @never_cache
@@ -459,7 +466,7 @@ def withdraw(request, application_id):
 def status(request, application_id):
     application = _own(request, application_id)
     opinion = selectors.latest_opinion(application)
-    reasons = cs.code_labels().get("rejection_reason", {})
+    reasons = refdata.code_names().get("rejection_reason", {})  # retired reasons keep their names
     return render(
         request,
         "applicant/status.html",
@@ -480,23 +487,31 @@ def status(request, application_id):
 @never_cache
 @login_required
 def my_record(request):
-    record = selectors.record_of(request.user)
-    version = selectors.latest_version(record)
-    pending = _open_application(request.user)
+    from registry.integrity.selectors import entries_of
     from registry.transfers.selectors import codes_of
     from registry.transfers.services import code_state
 
-    codes = [{"code": c, "state": code_state(c)} for c in codes_of(request.user)]
-    provinces = [
-        (code, name) for code, name in cs.province_choices() if not record or code[:2] != record.district_id[:2]
+    record = selectors.record_of(request.user)
+    version = selectors.latest_version(record)
+    pending = _open_application(request.user)
+    codes = [
+        {"code": c, "state": code_state(c), "destination": refdata.region(c.destination_region_id)}
+        for c in codes_of(request.user)
     ]
+    provinces = cs.province_choices()
     return render(
         request,
         "applicant/record.html",
         {
             "codes": codes,
-            "provinces": provinces,
+            # Every province but the record's own, as the <option>s of the transfer-out select.
+            "province_options": _options(
+                [(code, name) for code, name in provinces if code[:2] != record.district_id[:2]], ""
+            )
+            if record
+            else "",
             "record": record,
+            "integrity_entries": list(entries_of(record)) if record else [],
             "form": normalize_form(version.data) if version else None,
             "district": selectors.district_contact(record.district_id) if record else None,
             # Work in progress, and only what may be done now (states.available_actions / available_starts).
@@ -505,6 +520,6 @@ def my_record(request):
             "starts": states.available_starts(request.user, record=record, open_application=pending),
             "sla_days": settings.REVIEW_SLA_WORKING_DAYS,
             "code_days": settings.TRANSFER_CODE_DAYS,
-            "destination_name": dict(cs.province_choices()).get(pending.destination_region) if pending else None,
+            "destination_name": dict(provinces).get(pending.destination_region) if pending else None,
         },
     )

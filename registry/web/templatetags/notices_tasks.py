@@ -1,11 +1,10 @@
 """Small partials other pages include: the header's unread notices link, the person's campaign
-tasks on the home page, their integrity entries on the record page."""
+tasks on the home page."""
 
 from django import template
 
 from registry.accounts import access
 from registry.campaigns.selectors import open_tasks
-from registry.integrity.selectors import entries_of
 from registry.notices.selectors import unread_count
 
 register = template.Library()
@@ -22,9 +21,3 @@ def notices_link(context):
 def campaign_tasks(context):
     user = context.get("user")
     return {"tasks": open_tasks(user), "csrf_token": context.get("csrf_token")}
-
-
-@register.inclusion_tag("integrity/_my_entries.html", takes_context=True)
-def my_integrity(context):
-    user = context.get("user")
-    return {"entries": list(entries_of(user)) if access.is_active_user(user) else []}
