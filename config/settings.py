@@ -124,6 +124,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # waiting like they do on the real file.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-registry.sqlite3")}
 else:
+    # Django's PostgreSQL backend, with a health check of kept connections that sends nothing
+    # (registry/core/postgresql/base.py): Django's own is a SELECT 1 before every request's first query.
+    DATABASES["default"]["ENGINE"] = "registry.core.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # pgbouncer in transaction mode hands each transaction to any server connection: nothing may outlive a
@@ -153,6 +156,7 @@ REPLICA_RETRY_SECONDS = env_int(
 if DATABASE_REPLICA_URL:
     DATABASES["replica"] = {
         **dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=DATABASES["default"].get("CONN_MAX_AGE", 0)),
+        "ENGINE": "registry.core.postgresql",
         "CONN_HEALTH_CHECKS": True,
         "DISABLE_SERVER_SIDE_CURSORS": DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS", False),
         "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), "connect_timeout": 2},

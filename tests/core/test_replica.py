@@ -63,7 +63,7 @@ def _free_port() -> int:
 def replica_server(django_db_setup, django_db_blocker):
     """(host, port) of a streaming replica of the test database's cluster."""
     default = django_settings.DATABASES["default"]
-    if default["ENGINE"] != "django.db.backends.postgresql":
+    if default["ENGINE"] != "registry.core.postgresql":
         message = "needs PostgreSQL: DATABASE_URL=postgres://postgres@127.0.0.1:5432/registry (see README)"
         if os.environ.get("REQUIRE_POSTGRES") == "1":
             pytest.fail(f"REQUIRE_POSTGRES=1 but the suite runs on SQLite; {message}")
@@ -246,7 +246,7 @@ def test_a_replica_that_cannot_be_reached_costs_nobody_an_error(code_tables, api
     attach_replica(
         {
             **connections["default"].settings_dict,
-            "ENGINE": "django.db.backends.postgresql",
+            "ENGINE": "registry.core.postgresql",
             "NAME": "registry",
             "HOST": "127.0.0.1",
             "PORT": _free_port(),
