@@ -13,6 +13,8 @@ import json
 from django.core.exceptions import ValidationError
 from django.db import DEFAULT_DB_ALIAS, connections
 
+from registry.core import prepared
+
 from . import access
 from .models import ApiToken, Role, User
 
@@ -69,7 +71,7 @@ def _fetch(which: str, params: list):
     sql = _sql.get(connection.vendor)
     if sql is None:
         sql = _sql[connection.vendor] = _IdentitySql(connection)
-    with connection.cursor() as cursor:
+    with prepared.cursor(DEFAULT_DB_ALIAS) as cursor:
         cursor.execute(sql.token if which == "token" else sql.user, params)
         row = cursor.fetchone()
     if row is None:

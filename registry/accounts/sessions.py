@@ -8,6 +8,8 @@ from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionS
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils import timezone
 
+from registry.core import prepared
+
 _sql: dict[str, str] = {}
 
 
@@ -24,7 +26,7 @@ class SessionStore(DatabaseSessionStore):
                 f" WHERE {q('session_key')} = %s AND {q('expire_date')} > %s"
             )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
+        with prepared.cursor(DEFAULT_DB_ALIAS) as cursor:
             cursor.execute(sql, [self.session_key, now])
             row = cursor.fetchone()
         return row[0] if row is not None else None

@@ -22,6 +22,8 @@ import uuid
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
 
+from registry.core import prepared
+
 _MAX_SHAPES = 256  # per process; a batch of every size from 1 to 1,000 would be 1,000 shapes
 _shapes: dict = {}
 
@@ -83,7 +85,7 @@ class _Shape:
         params = list(self.params)
         for (position, adapter), value in zip(self.positions, values, strict=True):
             params[position] = adapter(value)
-        with connections[using].cursor() as cursor:
+        with prepared.cursor(using) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         converted = self.compiler.apply_converters(rows, self.converters) if self.converters else rows
