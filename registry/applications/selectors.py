@@ -76,6 +76,8 @@ def attachment_for_read(user, attachment_id):
 
 def latest_opinion(application: Application) -> dict | None:
     """The last decided round's decision (not its form and materials: they are not shown)."""
+    if application.round == 0:
+        return None  # never submitted: no round yet (round_open numbers them from 1), so no query
     found = compiled.instances(
         "latest opinion",
         ApplicationRound,

@@ -333,9 +333,13 @@ def _count(call) -> int:
     return len(queries)
 
 
-def test_query_counts_do_not_grow_with_materials_and_history(api, chaoyang_reviewer):
-    """GET and an unchanged save (autosave) as materials, readings, rounds and events grow."""
-    from registry.applications.models import ApplicationEvent
+@pytest.mark.parametrize("rejected_rounds", [False, True], ids=["draft", "rejected"])
+def test_query_counts_do_not_grow_with_materials_and_history(api, rejected_rounds):
+    """GET and an unchanged save (autosave) as materials, readings, rounds and events grow, for a
+    draft (never submitted) and for an application rejected n times (editable again)."""
+    from django.utils import timezone
+
+    from registry.applications.models import ApplicationEvent, ApplicationRound
 
     counts = {}
     for n in (1, 10, 40):
@@ -356,17 +360,35 @@ def test_query_counts_do_not_grow_with_materials_and_history(api, chaoyang_revie
         ApplicationEvent.objects.bulk_create(
             ApplicationEvent(application=application, kind="created", actor=person) for _ in range(n)
         )
+        if rejected_rounds:
+            ApplicationRound.objects.bulk_create(
+                ApplicationRound(
+                    application=application,
+                    number=i + 1,
+                    form=application.form,
+                    district_id="110105",
+                    submitted_at=timezone.now(),
+                    decision="rejected",
+                    reasons=["photo_noncompliant"],
+                    decided_at=timezone.now(),
+                )
+                for i in range(n)
+            )
+            Application.objects.filter(pk=application.pk).update(round=n, status="rejected", district_id="110105")
         api.login(person.phone)
         path = f"/api/v1/me/applications/{application.pk}"
-        body = json.dumps(api.get(path).json()["form"])
+        answer = api.get(path).json()
+        assert (answer["opinion"] or {}).get("round") == (n if rejected_rounds else None)
+        body = json.dumps(answer["form"])
         counts[n] = (
             _count(lambda path=path: api.get(path)),
             _count(lambda a=application, b=body: put_form(api, a.pk, b)),
         )
     assert len(set(counts.values())) == 1, counts
-    # GET: token, application, materials with readings, events, latest opinion;
-    # PUT unchanged: the same with the UPDATE (one statement: no transaction, no audit row).
-    assert counts[1] == (5, 6), counts
+    # GET: token, application, materials with readings, events, latest opinion (none to look for
+    # before the first submission); PUT unchanged: the same and the UPDATE (one statement: no
+    # transaction, no audit row).
+    assert counts[1] == ((5, 6) if rejected_rounds else (4, 5)), counts
 
 
 def test_compiled_reads_fall_back_when_the_value_is_not_found_once(draft):
