@@ -201,10 +201,11 @@ def application_out(application: Application, user) -> dict:
     }
 
 
-def application_response(request, application: Application, user):
-    """The application answer rendered straight from plain values. Building an ApplicationOut and
-    having ninja validate it again cost a fifth of the call; ApplicationOut still documents the
-    answer, and tests/applications/test_applicant_api.py pins it byte for byte against the schema."""
+def application_response(application: Application, user) -> HttpResponse:
+    """The application answer rendered straight from plain values: building an ApplicationOut (and
+    its parts) and having ninja validate and dump it again cost about 0.25 ms a call, rendering the
+    values 0.04 ms. ApplicationOut still documents the answer, and
+    tests/applications/test_applicant_answers.py pins it byte for byte against it."""
     body = json.dumps(application_out(application, user), cls=NinjaJSONEncoder)  # ninja's JSONRenderer
     return HttpResponse(body, content_type="application/json; charset=utf-8")
 
@@ -289,7 +290,7 @@ def my_transfer_codes(request):
 
 @router.get("/me/applications/{application_id}", response=ApplicationOut, summary="申请详情")
 def application_detail(request, application_id: str):
-    return application_response(request, own_application(request, application_id), request.auth)
+    return application_response(own_application(request, application_id), request.auth)
 
 
 @router.put("/me/applications/{application_id}/form", response=ApplicationOut, summary="保存采集表（草稿可不完整）")
@@ -297,7 +298,7 @@ def save_form(request, application_id: str, payload: CollectionForm):
     application = services.application_save_form(
         application=own_application(request, application_id), actor=request.auth, form=payload.model_dump()
     )
-    return application_response(request, application, request.auth)
+    return application_response(application, request.auth)
 
 
 @router.post("/me/applications/{application_id}/attachments", response={201: AttachmentOut}, summary="上传材料")
