@@ -1,10 +1,15 @@
 """Reads for the applicant's pages and API (scoping through visible_to)."""
 
+import uuid
+
+from django.http import Http404
+
 from registry.core import refdata
 from registry.records.models import Record
 
+from . import compiled
 from .form import normalize_form
-from .models import Application, ApplicationRound, Attachment, RoundDecision
+from .models import Application, ApplicationEvent, ApplicationRound, Attachment, RoundDecision
 from .validation import managing_district, missing_materials
 
 
@@ -12,13 +17,55 @@ def applications_of(user):
     return Application.objects.visible_to(user).filter(applicant=user).order_by("-created_at")
 
 
-def own_application_or_404(user, application_id) -> Application:
-    """The person's own application; 404 for anyone else's (staff open it through the review side)."""
-    from registry.accounts.access import get_visible_or_404
+def _uuid_or_404(value) -> uuid.UUID:
+    """A path's id as a UUID; a malformed one is just "not found" (as UUIDField.to_python reads it)."""
+    if isinstance(value, uuid.UUID):
+        return value
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        raise Http404 from None
 
-    application = get_visible_or_404(Application.objects.filter(applicant=user), user, pk=application_id)
+
+def own_application_or_404(user, application_id) -> Application:
+    """The person's own application; 404 for anyone else's (staff open it through the review side).
+
+    Read by id (compiled once: the ORM's building and compiling cost more than the query) and then
+    held to its owner: the same rows as `visible_to(user).filter(applicant=user)`, whose owner
+    clause is the applicant's own and which admits nothing for an inactive account."""
+    from registry.accounts.access import is_active_user, is_own
+
+    pk = _uuid_or_404(application_id)
+    if not is_active_user(user):
+        raise Http404
+    found = compiled.instances("application by id", Application, lambda pk: Application.objects.filter(pk=pk), pk)
+    if not found or not is_own(user, found[0].applicant_id):
+        raise Http404
+    application = found[0]
     application.applicant = user  # it is theirs: no second read of the account (phone, checks)
     return application
+
+
+def current_attachments_with_readings(application: Application) -> list[Attachment]:
+    """The current materials in upload order with their readings (for their checks), one query."""
+    attachments = compiled.instances(
+        "current attachments with readings",
+        Attachment,
+        lambda pk: (
+            Attachment.objects.filter(application_id=pk).current().order_by("created_at").select_related("reading")
+        ),
+        application.pk,
+    )
+    for attachment in attachments:
+        Attachment.application.field.set_cached_value(attachment, application)
+    return attachments
+
+
+def events_of(application: Application) -> list[ApplicationEvent]:
+    """The application's timeline, oldest first."""
+    return compiled.instances(
+        "events", ApplicationEvent, lambda pk: ApplicationEvent.objects.filter(application_id=pk), application.pk
+    )
 
 
 def attachment_for_read(user, attachment_id):
@@ -28,9 +75,23 @@ def attachment_for_read(user, attachment_id):
 
 
 def latest_opinion(application: Application) -> dict | None:
-    decided = application.rounds.exclude(decision=RoundDecision.NONE).order_by("-number").first()
-    if decided is None:
+    """The last decided round's decision (not its form and materials: they are not shown)."""
+    if application.round == 0:
+        return None  # never submitted: no round yet (round_open numbers them from 1), so no query
+    found = compiled.instances(
+        "latest opinion",
+        ApplicationRound,
+        lambda pk: (
+            ApplicationRound.objects.filter(application_id=pk)
+            .exclude(decision=RoundDecision.NONE)
+            .order_by("-number")
+            .only("number", "decision", "reasons", "comment", "decided_at")[:1]
+        ),
+        application.pk,
+    )
+    if not found:
         return None
+    decided = found[0]
     return {
         "round": decided.number,
         "decision": decided.decision,
