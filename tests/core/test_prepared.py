@@ -31,7 +31,10 @@ def test_a_statement_run_often_is_prepared_and_answers_the_same(postgres, settin
 
 
 def test_the_callers_identity_and_session_are_prepared_statements(postgres):
-    reviewer, other = UserFactory(reviewer=True, district_codes=["110105"]), UserFactory(reviewer=True, district_codes=["110108"])
+    reviewer, other = (
+        UserFactory(reviewer=True, district_codes=["110105"]),
+        UserFactory(reviewer=True, district_codes=["110108"]),
+    )
     token = auth.token_issue(user=reviewer)[0]
     for _ in range(6):
         assert auth.token_authenticate(token).user == reviewer
