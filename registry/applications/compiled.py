@@ -18,8 +18,10 @@ a plain queryset every time.
 
 import uuid
 
-from django.db import connections, router
+from django.db import router
 from django.db.models.query import get_related_populators
+
+from registry.core import prepared
 
 _shapes: dict = {}
 
@@ -49,7 +51,7 @@ class _Shape:
     def run(self, using: str, pk: uuid.UUID) -> list:
         params = list(self.params)
         params[self.position] = pk.hex if self.as_hex else pk
-        with connections[using].cursor() as cursor:
+        with prepared.cursor(using) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
