@@ -18,6 +18,8 @@ was (a UUID as hex and a datetime as naive UTC text on SQLite, unchanged on Post
 import datetime as dt
 import secrets
 import uuid
+from collections.abc import Callable
+from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
@@ -79,24 +81,28 @@ class _Shape:
         compiler = self.compiler
         self.converters = compiler.get_converters([s[0] for s in compiler.select[: compiler.col_count]])
 
-    def run(self, using: str, values: list, as_tuples: bool):
+    def bind(self, values: list) -> list:
+        """The SQL's parameters with these values in the markers' places."""
         params = list(self.params)
         for (position, adapter), value in zip(self.positions, values, strict=True):
             params[position] = adapter(value)
-        with connections[using].cursor() as cursor:
-            cursor.execute(self.sql, params)
-            rows = cursor.fetchall()
+        return params
+
+    def convert(self, rows, as_tuples: bool) -> list:
+        """Fetched rows converted as the ORM would, as tuples or as dicts by column name."""
         converted = self.compiler.apply_converters(rows, self.converters) if self.converters else rows
         if as_tuples:
             return list(converted)
         return [dict(zip(self.names, row, strict=True)) for row in converted]
 
+    def run(self, using: str, values: list, as_tuples: bool):
+        with connections[using].cursor() as cursor:
+            cursor.execute(self.sql, self.bind(values))
+            rows = cursor.fetchall()
+        return self.convert(rows, as_tuples)
 
-def rows(key, build, values: list, *, using: str, as_tuples: bool = False) -> list:
-    """The rows (dicts by column name) of `build(values)`, a `.values(...)` queryset over `using`,
-    built and compiled once per (`key`, `using`, number of values). `key` must name everything
-    else the queryset depends on (years, a date, the caller's districts …). `as_tuples`: each row
-    as a sequence of its values in the order `.values(...)` names them (no dict per row)."""
+
+def _shape(key, build, values: list, using: str) -> _Shape:
     shape_key = (key, using, len(values))
     shape = _shapes.get(shape_key)
     if shape is None:
@@ -105,7 +111,33 @@ def rows(key, build, values: list, *, using: str, as_tuples: bool = False) -> li
         if len(_shapes) >= _MAX_SHAPES:
             _shapes.clear()
         _shapes[shape_key] = shape
+    return shape
+
+
+def rows(key, build, values: list, *, using: str, as_tuples: bool = False) -> list:
+    """The rows (dicts by column name) of `build(values)`, a `.values(...)` queryset over `using`,
+    built and compiled once per (`key`, `using`, number of values). `key` must name everything
+    else the queryset depends on (years, a date, the caller's districts …). `as_tuples`: each row
+    as a sequence of its values in the order `.values(...)` names them (no dict per row)."""
+    shape = _shape(key, build, values, using)
     if not shape.cached:
         found = build(values).using(using)
         return [tuple(row.values()) for row in found] if as_tuples else [dict(row) for row in found]
     return shape.run(using, values, as_tuples)
+
+
+class Statement(NamedTuple):
+    """A compiled read with this call's values, to be sent along with other statements."""
+
+    sql: str
+    params: list
+    convert: Callable[[list], list]  # the fetched rows → what `rows(...)` would return
+
+
+def statement(key, build, values: list, *, using: str, as_tuples: bool = False) -> Statement | None:
+    """What `rows(key, build, values, ...)` would execute, for a caller that sends several
+    statements in one round trip; None when the shape is not cached (run `rows` instead)."""
+    shape = _shape(key, build, values, using)
+    if not shape.cached:
+        return None
+    return Statement(shape.sql, shape.bind(values), lambda fetched: shape.convert(fetched, as_tuples))
