@@ -252,37 +252,39 @@ def review_queue(
     return QueuePage(results=rows, next=encode_cursor(rows[-1]) if more else None, counts=counts)
 
 
-# The page as the JSON text of the API's QueueItem list, written by PostgreSQL exactly as the
+# The page's rows as the JSON text of the API's QueueItems, written by PostgreSQL exactly as the
 # Python path's json.dumps would (key order, ", " and ": ", DjangoJSONEncoder's datetimes,
 # mask_id_number, overdue as is_overdue, claimed_by as QueueRow.claimed_by_label) — non-ASCII
-# characters aside, which `_ascii` escapes. With it: the numbered rows' count and the key of
-# row `page_size` (the next cursor's). Parameters: page_size (×3), today, then the page's own.
+# characters aside, which `_ascii` escapes — joined by ", " in the queue's order; with them the
+# number of rows and the key of row `page_size` (the next page's cursor). Each function call per
+# row counts (~0.15 µs × 50 rows): hence one concat(), quotes written by to_char, the masking's
+# common length first. Parameters: page_size (×2), today, then the page's own.
 _STATUSES_SQL = ", ".join(f"'{s}'" for s in REVIEW_STATUSES)
-_JSON_PAGE = """
-SELECT '[' || coalesce(string_agg(item, ', ' ORDER BY n) FILTER (WHERE n <= %s), '') || ']',
-       count(*),
-       (array_agg(submitted_at) FILTER (WHERE n = %s))[1],
-       (array_agg(id) FILTER (WHERE n = %s))[1]
+_JSON_PAGE = r"""
+SELECT string_agg(item, ', ' ORDER BY submitted_at, id), count(*),
+       (array_agg(submitted_at ORDER BY submitted_at, id))[%s],
+       (array_agg(id ORDER BY submitted_at, id))[%s]
 FROM (
-    SELECT row_number() OVER (ORDER BY page.submitted_at, page.id) AS n, page.submitted_at, page.id, concat(
+    SELECT page.submitted_at, page.id, concat(
         '{"id": "', page.id,
         '", "type": ', coalesce(to_json(page.type)::text, 'null'),
         ', "status": ', coalesce(to_json(page.status)::text, 'null'),
         ', "district": ', coalesce(to_json(page.district)::text, 'null'),
         ', "applicant_name": ', coalesce(to_json(page.applicant_name)::text, 'null'),
         ', "id_number": ', to_json(CASE
+            WHEN length(page.id_number) = 18 THEN overlay(page.id_number placing '********' from 7)
             WHEN coalesce(page.id_number, '') = '' THEN ''
             WHEN length(page.id_number) <= 10 THEN concat(
                 left(page.id_number, 2), repeat('*', length(page.id_number) - 4), right(page.id_number, 2))
             ELSE concat(left(page.id_number, 6), repeat('*', length(page.id_number) - 10), right(page.id_number, 4))
             END)::text,
         ', "round": ', coalesce(page.round::text, 'null'),
-        ', "submitted_at": ', coalesce('"' || to_char(
+        ', "submitted_at": ', coalesce(to_char(
             page.submitted_at AT TIME ZONE 'UTC',
             CASE WHEN date_trunc('second', page.submitted_at) = page.submitted_at
-            THEN 'YYYY-MM-DD"T"HH24:MI:SS"Z"' ELSE 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"' END
-        ) || '"', 'null'),
-        ', "due_on": ', coalesce('"' || to_char(page.due_on, 'YYYY-MM-DD') || '"', 'null'),
+            THEN '\"YYYY-MM-DD"T"HH24:MI:SS"Z"\"' ELSE '\"YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\"' END
+        ), 'null'),
+        ', "due_on": ', coalesce(to_char(page.due_on, '\"YYYY-MM-DD\"'), 'null'),
         ', "overdue": ', CASE
             WHEN page.due_on < %s AND page.status IN (__STATUSES__) THEN 'true' ELSE 'false' END,
         ', "claimed_by": ', CASE
@@ -295,8 +297,10 @@ FROM (
         id, type, status, district, applicant_name, id_number, round, submitted_at, due_on,
         claimed_by_id, claimer_name, claimer_phone
     )
-) AS numbered
+) AS items
 """.replace("__STATUSES__", _STATUSES_SQL)
+# Where the last item starts: no JSON string holds an unescaped quote, so this is never inside a value.
+_ITEM_START = ', {"id": "'
 
 
 def _ascii_escape(error: UnicodeEncodeError) -> tuple[str, int]:
@@ -365,14 +369,18 @@ def review_queue_json(
             return None
         db.execute(
             f"{counts.sql}; {_JSON_PAGE.replace('__PAGE__', page.sql)}",
-            [*counts.params, page_size, page_size, page_size, today, *page.params],
+            [*counts.params, page_size, page_size, today, *page.params],
         )
         counted = counts.convert(db.fetchall())
         db.nextset()
         text, found, last_at, last_id = db.fetchone()
     more = found > page_size
+    if more:  # the page_size + 1st row only tells that there is a next page
+        text = text[: text.rindex(_ITEM_START)]
     return QueuePageJson(
-        results=_ascii(text), next=keyset.encode(last_at, last_id) if more else None, counts=_counts(counted)
+        results=b"[%s]" % _ascii(text or ""),
+        next=keyset.encode(last_at, last_id) if more else None,
+        counts=_counts(counted),
     )
 
 
