@@ -267,18 +267,18 @@ SELECT string_agg(item, ', ' ORDER BY submitted_at, id), count(*),
 FROM (
     SELECT page.submitted_at, page.id, concat(
         '{"id": "', page.id,
-        '", "type": ', coalesce(to_json(page.type)::text, 'null'),
-        ', "status": ', coalesce(to_json(page.status)::text, 'null'),
-        ', "district": ', coalesce(to_json(page.district)::text, 'null'),
-        ', "applicant_name": ', coalesce(to_json(page.applicant_name)::text, 'null'),
+        '", "type": ', to_json(page.type),
+        ', "status": ', to_json(page.status),
+        ', "district": ', coalesce(to_json(page.district), 'null'),
+        ', "applicant_name": ', to_json(page.applicant_name),
         ', "id_number": ', to_json(CASE
             WHEN length(page.id_number) = 18 THEN overlay(page.id_number placing '********' from 7)
-            WHEN coalesce(page.id_number, '') = '' THEN ''
+            WHEN page.id_number = '' THEN ''
             WHEN length(page.id_number) <= 10 THEN concat(
                 left(page.id_number, 2), repeat('*', length(page.id_number) - 4), right(page.id_number, 2))
             ELSE concat(left(page.id_number, 6), repeat('*', length(page.id_number) - 10), right(page.id_number, 4))
-            END)::text,
-        ', "round": ', coalesce(page.round::text, 'null'),
+            END),
+        ', "round": ', page.round,
         ', "submitted_at": ', coalesce(to_char(
             page.submitted_at AT TIME ZONE 'UTC',
             CASE WHEN date_trunc('second', page.submitted_at) = page.submitted_at
@@ -289,7 +289,7 @@ FROM (
             WHEN page.due_on < %s AND page.status IN (__STATUSES__) THEN 'true' ELSE 'false' END,
         ', "claimed_by": ', CASE
             WHEN page.claimed_by_id IS NULL THEN 'null'
-            ELSE coalesce(to_json(coalesce(nullif(page.claimer_name, ''), page.claimer_phone))::text, 'null')
+            ELSE coalesce(to_json(coalesce(nullif(page.claimer_name, ''), page.claimer_phone)), 'null')
             END,
         '}'
     ) AS item
