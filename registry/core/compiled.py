@@ -16,8 +16,11 @@ was (a UUID as hex and a datetime as naive UTC text on SQLite, unchanged on Post
 """
 
 import datetime as dt
+import hashlib
+import re
 import secrets
 import uuid
+import weakref
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -132,6 +135,7 @@ class Statement(NamedTuple):
     sql: str
     params: list
     convert: Callable[[list], list]  # the fetched rows → what `rows(...)` would return
+    varying: tuple[int, ...] = ()  # where this call's values are among `params` (the rest is the shape's)
 
 
 def statement(key, build, values: list, *, using: str, as_tuples: bool = False) -> Statement | None:
@@ -140,4 +144,69 @@ def statement(key, build, values: list, *, using: str, as_tuples: bool = False) 
     shape = _shape(key, build, values, using)
     if not shape.cached:
         return None
-    return Statement(shape.sql, shape.bind(values), lambda fetched: shape.convert(fetched, as_tuples))
+    varying = tuple(position for position, _adapter in shape.positions)
+    return Statement(shape.sql, shape.bind(values), lambda fetched: shape.convert(fetched, as_tuples), varying)
+
+
+# Statements prepared on each PostgreSQL connection (psycopg connection → their names), for reads
+# whose parsing and planning cost several times their running: the review queue's page written as
+# JSON (~0.35 ms of the server's CPU a call). Prepared statements outlive a rollback, so a name
+# recorded here exists as long as its connection.
+_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_MAX_PREPARED = 200  # per connection; then DEALLOCATE ALL and start again
+_PLACEHOLDER = re.compile(r"%%|%s")
+
+
+def may_prepare(connection) -> bool:
+    """Session-level prepared statements are allowed on this connection: PostgreSQL, and not behind
+    pgbouncer in transaction mode (settings.py then sets psycopg's prepare_threshold to None)."""
+    options = connection.settings_dict.get("OPTIONS", {})
+    return connection.vendor == "postgresql" and options.get("prepare_threshold", 5) is not None
+
+
+def execute_prepared(cursor, sql: str, params: list, varying: tuple[int, ...]) -> tuple[str, list]:
+    """`EXECUTE name(…)` and its parameters for `sql` with `params` (psycopg's ClientCursor binds
+    them), the statement prepared on this cursor's connection first if it is not yet: the
+    parameters at `varying` positions as $1, $2 … (this call's values), the others written into
+    the prepared text (the shape's own: districts, statuses, page size — so that PostgreSQL plans
+    with them, e.g. picks a partial index for the waiting statuses)."""
+    fixed = tuple(p for i, p in enumerate(params) if i not in varying)
+    key = (sql, fixed, varying)
+    text = _prepare_texts.get(key)
+    if text is None:
+        text = _prepare_text(cursor, sql, params, varying)
+        if len(_prepare_texts) >= _MAX_SHAPES:
+            _prepare_texts.clear()
+        _prepare_texts[key] = text
+    name, prepare = text
+    raw = cursor.connection
+    known = _prepared.setdefault(raw, set())
+    if name not in known:
+        if len(known) >= _MAX_PREPARED:
+            cursor.execute("DEALLOCATE ALL")
+            known.clear()
+        cursor.execute(prepare)
+        known.add(name)
+    values = [params[i] for i in varying]
+    if not values:
+        return f"EXECUTE {name}", []
+    return f"EXECUTE {name}({', '.join(['%s'] * len(values))})", values
+
+
+_prepare_texts: dict = {}
+
+
+def _prepare_text(cursor, sql: str, params: list, varying: tuple[int, ...]) -> tuple[str, str]:
+    numbers = {position: n for n, position in enumerate(varying, start=1)}
+    index = iter(range(len(params)))
+
+    def placeholder(match):
+        if match.group() == "%%":
+            return "%%"
+        position = next(index)
+        return f"${numbers[position]}" if position in numbers else "%s"
+
+    template = _PLACEHOLDER.sub(placeholder, sql)
+    body = cursor.mogrify(template, [p for i, p in enumerate(params) if i not in numbers])
+    name = "registry_" + hashlib.sha1(body.encode()).hexdigest()[:20]
+    return name, f"PREPARE {name} AS {body}"

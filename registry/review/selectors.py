@@ -364,13 +364,24 @@ def review_queue_json(
         return None
     from psycopg import ClientCursor  # PostgreSQL only
 
+    written = _JSON_PAGE.replace("__PAGE__", page.sql)
+    written_params = [page_size, page_size, today, *page.params]
     with connection.cursor() as db:
         if not isinstance(db.cursor, ClientCursor):
             return None
-        db.execute(
-            f"{counts.sql}; {_JSON_PAGE.replace('__PAGE__', page.sql)}",
-            [*counts.params, page_size, page_size, today, *page.params],
-        )
+        if compiled.may_prepare(connection) and not _search_terms(q)[0]:
+            # Parsing and planning the JSON statement cost more than running it: prepared once per
+            # connection (and day: today is written in), a call sends `EXECUTE` with its cursor.
+            # Only the cursor is a parameter: PostgreSQL's generic plan for a parameter in place of
+            # `today` or a status was slower (no partial index, a guess at how many are overdue).
+            # Searches are one-off values, not prepared.
+            names = page_query[0][2]
+            cursor_positions = tuple(3 + page.varying[names.index(n)] for n in ("moment", "pk") if n in names)
+            counts_sql, counts_params = compiled.execute_prepared(db, counts.sql, counts.params, ())
+            written, written_params = compiled.execute_prepared(db, written, written_params, cursor_positions)
+        else:
+            counts_sql, counts_params = counts.sql, counts.params
+        db.execute(f"{counts_sql}; {written}", [*counts_params, *written_params])
         counted = counts.convert(db.fetchall())
         db.nextset()
         text, found, last_at, last_id = db.fetchone()

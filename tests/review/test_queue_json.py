@@ -5,7 +5,7 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
@@ -221,3 +221,31 @@ def test_the_masking_expression_is_mask_id_number(postgres, length):
     }
     written = json.loads(_through_postgresql(row, dt.date.today()))
     assert written[0]["id_number"] == mask_id_number(number)
+
+
+def test_prepared_once_per_connection_and_never_behind_pgbouncer(postgres, queue_data, chaoyang_reviewer, settings):
+    from registry.core import compiled
+
+    first = selectors.review_queue_json(user=chaoyang_reviewer)
+    selectors.review_queue_json(user=chaoyang_reviewer, cursor=first.next)
+    for cursor in [None, first.next]:  # the statements are prepared: each call is one EXECUTE of both
+        with CaptureQueriesContext(connection) as queries:
+            again = selectors.review_queue_json(user=chaoyang_reviewer, cursor=cursor)
+        [sql] = [q["sql"] for q in queries.captured_queries]
+        assert sql.startswith("EXECUTE registry_") and "; EXECUTE registry_" in sql
+    assert again.results == selectors.review_queue_json(user=chaoyang_reviewer, cursor=first.next).results
+
+    assert compiled.may_prepare(connection)
+    pgbouncer = {**connection.settings_dict, "OPTIONS": {"prepare_threshold": None}}
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(connections["default"], "settings_dict", pgbouncer)
+        with CaptureQueriesContext(connection) as queries:
+            plain = selectors.review_queue_json(user=chaoyang_reviewer, cursor=first.next)
+    assert "EXECUTE" not in queries.captured_queries[0]["sql"] and plain == again
+
+
+def test_a_search_is_not_prepared(postgres, queue_data, chaoyang_reviewer):
+    for _ in range(2):
+        with CaptureQueriesContext(connection) as queries:
+            selectors.review_queue_json(user=chaoyang_reviewer, q="申请人110105-3")
+    assert [q["sql"] for q in queries.captured_queries if "EXECUTE" in q["sql"] or "PREPARE" in q["sql"]] == []
