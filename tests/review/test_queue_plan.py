@@ -79,6 +79,34 @@ def test_the_cursor_is_an_index_condition(postgres, chaoyang_reviewer, municipal
     assert "Sort" not in explained, explained  # the index gives the order: the page stops after 3 rows
 
 
+@pytest.mark.parametrize("who", ["reviewer", "admin"])
+def test_the_cursor_is_an_index_condition_when_postgresql_writes_the_json(
+    postgres, chaoyang_reviewer, municipal_admin, who
+):
+    """The same for the API's statement that wraps the page in its JSON (selectors.review_queue_json),
+    prepared once per connection: also in the generic plan PostgreSQL settles on after five calls."""
+    from registry.demo.people import seed_people
+
+    seed_people(400, open_share=0.5, batch=400)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE applications_application")
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+    user = chaoyang_reviewer if who == "reviewer" else municipal_admin
+    first = selectors.review_queue_json(user=user, page_size=2)
+    for _ in range(7):
+        with CaptureQueriesContext(connection) as queries:
+            selectors.review_queue_json(user=user, page_size=2, cursor=first.next)
+    (sql,) = [q["sql"] for q in queries.captured_queries]
+    page = "EXECUTE " + sql.rsplit("; EXECUTE ", 1)[1]  # after the counters' statement
+    explained = plan(page)
+    index_conds = [line for line in explained.splitlines() if "Index Cond" in line]
+    assert any(CURSOR.search(line) for line in index_conds), explained
+    assert not any("submitted_at" in line for line in explained.splitlines() if "Filter" in line), explained
+    index = "application_waiting_district" if who == "reviewer" else "application_waiting"
+    assert f"using {index} on applications_application" in explained.lower(), explained
+
+
 def test_a_name_search_is_three_index_look_ups_not_a_filter_over_all_applications(postgres, municipal_admin):
     """A common name searched by the admin counted every application of every status through an OR
     holding a subquery (a filter over the whole table: 0.4–4.9 s at 1M people); now a UNION of

@@ -242,6 +242,8 @@ def test_queue_query_count_does_not_grow_with_rows(api, municipal_admin):
     seed_people(20, open_share=0.5)
     count_queries()  # warm up: the token's last-used time is written at most once a minute
     small = count_queries()
-    assert small == 3  # the token, the counters, the page (an admin has no district list to read)
+    # the token, the counters, the page (an admin has no district list to read); on PostgreSQL the
+    # counters and the page are one round trip
+    assert small == (2 if connection.vendor == "postgresql" else 3)
     seed_people(200, open_share=0.5)
     assert count_queries() == small

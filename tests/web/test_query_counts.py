@@ -104,8 +104,9 @@ def test_staff_queue(client, who):
     constant(counts)
     web, web_deep, api_first, api_deep = counts[1]
     assert web == web_deep and api_first == api_deep, counts
-    # The token (with a reviewer's districts in the same statement), the counters, the page:
-    assert api_first == 3, counts
+    # The token (with a reviewer's districts in the same statement), the counters, the page — on
+    # PostgreSQL the counters and the page in one round trip (selectors.review_queue_json):
+    assert api_first == (2 if connection.vendor == "postgresql" else 3), counts
     # The session, its user (with the districts), the counters, the page:
     assert web == 4, counts
 
