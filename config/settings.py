@@ -110,10 +110,10 @@ DATABASE_URL = env_str(
 DATABASE_CONN_MAX_AGE = env_int(
     "DATABASE_CONN_MAX_AGE", 60, "Seconds a PostgreSQL connection is kept open between requests."
 )
-DATABASE_PREPARE_THRESHOLD = env_int(
-    "DATABASE_PREPARE_THRESHOLD",
-    5,
-    "PostgreSQL: runs of the same hot statement on a connection before it is kept prepared (registry/core/prepared.py); 0 = never.",
+DATABASE_PREPARED_STATEMENTS = env_bool(
+    "DATABASE_PREPARED_STATEMENTS",
+    True,
+    "PostgreSQL: the hot reads prepared once per connection (registry/core/prepared.py); off behind pgbouncer.",
 )
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=0)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -134,7 +134,6 @@ else:
     DATABASES["default"]["ENGINE"] = "registry.core.postgresql"
     DATABASES["default"]["CONN_MAX_AGE"] = DATABASE_CONN_MAX_AGE
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = DATABASE_PREPARE_THRESHOLD or None
 # pgbouncer in transaction mode hands each transaction to any server connection: nothing may outlive a
 # transaction there — no server-side (named) cursors, no prepared statements, no kept connection.
 DATABASE_PGBOUNCER = env_bool(

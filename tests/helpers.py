@@ -138,3 +138,18 @@ def running_server(env: dict, *, what: str, output=subprocess.DEVNULL, attempts:
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def statement_text(sql: str) -> str:
+    """The SQL a logged query ran: for `EXECUTE registry_…(…)` (a statement prepared on the
+    connection, core.prepared) the prepared statement's text, else `sql` itself."""
+    import re
+
+    from django.db import connection
+
+    found = re.match(r"\s*EXECUTE (registry_[0-9a-f]+)", sql)
+    if not found:
+        return sql
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements WHERE name = %s", [found.group(1)])
+        return cursor.fetchone()[0]

@@ -71,8 +71,8 @@ def _fetch(which: str, params: list):
     sql = _sql.get(connection.vendor)
     if sql is None:
         sql = _sql[connection.vendor] = _IdentitySql(connection)
-    with prepared.cursor(DEFAULT_DB_ALIAS) as cursor:
-        cursor.execute(sql.token if which == "token" else sql.user, params)
+    with connection.cursor() as cursor:
+        prepared.execute(cursor, sql.token if which == "token" else sql.user, params)
         row = cursor.fetchone()
     if row is None:
         return None

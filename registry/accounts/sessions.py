@@ -26,8 +26,8 @@ class SessionStore(DatabaseSessionStore):
                 f" WHERE {q('session_key')} = %s AND {q('expire_date')} > %s"
             )
         now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with prepared.cursor(DEFAULT_DB_ALIAS) as cursor:
-            cursor.execute(sql, [self.session_key, now])
+        with connection.cursor() as cursor:
+            prepared.execute(cursor, sql, [self.session_key, now])
             row = cursor.fetchone()
         return row[0] if row is not None else None
 

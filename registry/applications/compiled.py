@@ -18,7 +18,7 @@ a plain queryset every time.
 
 import uuid
 
-from django.db import router
+from django.db import connections, router
 from django.db.models.query import get_related_populators
 
 from registry.core import prepared
@@ -51,8 +51,8 @@ class _Shape:
     def run(self, using: str, pk: uuid.UUID) -> list:
         params = list(self.params)
         params[self.position] = pk.hex if self.as_hex else pk
-        with prepared.cursor(using) as cursor:
-            cursor.execute(self.sql, params)
+        with connections[using].cursor() as cursor:
+            prepared.execute(cursor, self.sql, params)
             rows = cursor.fetchall()
         if self.converters:
             rows = self.compiler.apply_converters(rows, self.converters)

@@ -16,11 +16,8 @@ was (a UUID as hex and a datetime as naive UTC text on SQLite, unchanged on Post
 """
 
 import datetime as dt
-import hashlib
-import re
 import secrets
 import uuid
-import weakref
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -101,8 +98,11 @@ class _Shape:
         return [dict(zip(self.names, row, strict=True)) for row in converted]
 
     def run(self, using: str, values: list, as_tuples: bool, prepare: bool = False):
-        with prepared.cursor(using) if prepare else connections[using].cursor() as cursor:
-            cursor.execute(self.sql, self.bind(values))
+        with connections[using].cursor() as cursor:
+            if prepare:
+                prepared.execute(cursor, self.sql, self.bind(values))
+            else:
+                cursor.execute(self.sql, self.bind(values))
             rows = cursor.fetchall()
         return self.convert(rows, as_tuples)
 
@@ -125,8 +125,8 @@ def rows(key, build, values: list, *, using: str, as_tuples: bool = False, prepa
     else the queryset depends on (years, a date, the caller's districts …). `as_tuples`: each row
     as a sequence of its values in the order `.values(...)` names them (no dict per row).
 
-    `prepare=True`: kept prepared on PostgreSQL (core.prepared), every parameter a placeholder in
-    the one plan PostgreSQL then reuses — only for look-ups by key (the verification's ID numbers),
+    `prepare=True`: prepared on PostgreSQL (core.prepared), every parameter a placeholder in the
+    one plan PostgreSQL then reuses — only for look-ups by key (the verification's ID numbers),
     where that plan is the index look-up; a date or status as a parameter can lose a partial index
     (the queue's overdue page: 0.9 → 4.9 ms; review.selectors prepares its own way)."""
     shape = _shape(key, build, values, using)
@@ -153,67 +153,3 @@ def statement(key, build, values: list, *, using: str, as_tuples: bool = False) 
         return None
     varying = tuple(position for position, _adapter in shape.positions)
     return Statement(shape.sql, shape.bind(values), lambda fetched: shape.convert(fetched, as_tuples), varying)
-
-
-# Statements prepared on each PostgreSQL connection (psycopg connection → their names), for reads
-# whose parsing and planning cost several times their running: the review queue's page written as
-# JSON (~0.35 ms of the server's CPU a call). Prepared statements outlive a rollback, so a name
-# recorded here exists as long as its connection.
-_prepared: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_MAX_PREPARED = 200  # per connection; then DEALLOCATE ALL and start again
-_PLACEHOLDER = re.compile(r"%%|%s")
-
-
-def may_prepare(connection) -> bool:
-    """Session-level prepared statements are allowed on this connection: PostgreSQL, and not behind
-    pgbouncer in transaction mode (settings.py then sets psycopg's prepare_threshold to None)."""
-    options = connection.settings_dict.get("OPTIONS", {})
-    return connection.vendor == "postgresql" and options.get("prepare_threshold", 5) is not None
-
-
-def execute_prepared(cursor, sql: str, params: list, varying: tuple[int, ...]) -> tuple[str, list]:
-    """`EXECUTE name(…)` and its parameters for `sql` with `params` (psycopg's ClientCursor binds
-    them), the statement prepared on this cursor's connection first if it is not yet: the
-    parameters at `varying` positions as $1, $2 … (this call's values), the others written into
-    the prepared text (the shape's own: districts, statuses, page size — so that PostgreSQL plans
-    with them, e.g. picks a partial index for the waiting statuses)."""
-    fixed = tuple(p for i, p in enumerate(params) if i not in varying)
-    key = (sql, fixed, varying)
-    text = _prepare_texts.get(key)
-    if text is None:
-        text = _prepare_text(cursor, sql, params, varying)
-        if len(_prepare_texts) >= _MAX_SHAPES:
-            _prepare_texts.clear()
-        _prepare_texts[key] = text
-    name, prepare = text
-    raw = cursor.connection
-    known = _prepared.setdefault(raw, set())
-    if name not in known:
-        if len(known) >= _MAX_PREPARED:
-            cursor.execute("DEALLOCATE ALL")
-            known.clear()
-        cursor.execute(prepare)
-        known.add(name)
-    values = [params[i] for i in varying]
-    if not values:
-        return f"EXECUTE {name}", []
-    return f"EXECUTE {name}({', '.join(['%s'] * len(values))})", values
-
-
-_prepare_texts: dict = {}
-
-
-def _prepare_text(cursor, sql: str, params: list, varying: tuple[int, ...]) -> tuple[str, str]:
-    numbers = {position: n for n, position in enumerate(varying, start=1)}
-    index = iter(range(len(params)))
-
-    def placeholder(match):
-        if match.group() == "%%":
-            return "%%"
-        position = next(index)
-        return f"${numbers[position]}" if position in numbers else "%s"
-
-    template = _PLACEHOLDER.sub(placeholder, sql)
-    body = cursor.mogrify(template, [p for i, p in enumerate(params) if i not in numbers])
-    name = "registry_" + hashlib.sha1(body.encode()).hexdigest()[:20]
-    return name, f"PREPARE {name} AS {body}"

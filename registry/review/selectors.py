@@ -15,7 +15,7 @@ from django.utils import timezone
 from registry.accounts import access
 from registry.accounts.access import filter_visible
 from registry.applications.models import Application, ApplicationCertificate, ApplicationStatus, StatusCount
-from registry.core import compiled, keyset
+from registry.core import compiled, keyset, prepared
 from registry.core.keyset import BadCursor  # noqa: F401  (the views catch selectors.BadCursor)
 
 REVIEW_STATUSES = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW]
@@ -369,7 +369,7 @@ def review_queue_json(
     with connection.cursor() as db:
         if not isinstance(db.cursor, ClientCursor):
             return None
-        if compiled.may_prepare(connection) and not _search_terms(q)[0]:
+        if prepared.may_prepare(connection) and not _search_terms(q)[0]:
             # Parsing and planning the JSON statement cost more than running it: prepared once per
             # connection (and day: today is written in), a call sends `EXECUTE` with its cursor.
             # Only the cursor is a parameter: PostgreSQL's generic plan for a parameter in place of
@@ -377,8 +377,8 @@ def review_queue_json(
             # Searches are one-off values, not prepared.
             names = page_query[0][2]
             cursor_positions = tuple(3 + page.varying[names.index(n)] for n in ("moment", "pk") if n in names)
-            counts_sql, counts_params = compiled.execute_prepared(db, counts.sql, counts.params, ())
-            written, written_params = compiled.execute_prepared(db, written, written_params, cursor_positions)
+            counts_sql, counts_params = prepared.execute_prepared(db, counts.sql, counts.params, ())
+            written, written_params = prepared.execute_prepared(db, written, written_params, cursor_positions)
         else:
             counts_sql, counts_params = counts.sql, counts.params
         db.execute(f"{counts_sql}; {written}", [*counts_params, *written_params])

@@ -88,7 +88,11 @@ def _answers(queries: list[Query], years: list[int], on: dt.date) -> tuple[list[
     wanted = sorted({normalize_id(q.id_number) for q in queries if q.id_number})
     rows = (
         compiled.rows(
-            ("verify", tuple(years), on), lambda ids: _people(ids, years, on), wanted, using=router.db_for_read(Record)
+            ("verify", tuple(years), on),
+            lambda ids: _people(ids, years, on),
+            wanted,
+            using=router.db_for_read(Record),
+            prepare=True,
         )
         if wanted
         else []

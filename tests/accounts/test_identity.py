@@ -15,6 +15,7 @@ from django.utils import timezone
 from registry.accounts import access, auth, identity
 from registry.accounts.models import ApiToken, User
 from tests.factories import ApplicationFactory, UserFactory
+from tests.helpers import statement_text
 
 pytestmark = pytest.mark.django_db
 
@@ -112,9 +113,8 @@ def test_the_session_user_is_none_for_a_missing_or_deactivated_id():
 
 def _district_reads(queries) -> list[str]:
     """Each statement that reads reviewers' districts: "identity" when it is the one that says who calls."""
-    return [
-        "identity" if "CASE WHEN" in q["sql"] else q["sql"] for q in queries if "accounts_user_districts" in q["sql"]
-    ]
+    sqls = [statement_text(q["sql"]) for q in queries]
+    return ["identity" if "CASE WHEN" in sql else sql for sql in sqls if "accounts_user_districts" in sql]
 
 
 def test_reviewers_of_two_districts_each_see_only_their_own_through_the_cheap_path():

@@ -5,7 +5,7 @@ import datetime as dt
 import json
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from hypothesis import HealthCheck, example, given, settings
@@ -224,7 +224,7 @@ def test_the_masking_expression_is_mask_id_number(postgres, length):
 
 
 def test_prepared_once_per_connection_and_never_behind_pgbouncer(postgres, queue_data, chaoyang_reviewer, settings):
-    from registry.core import compiled
+    from registry.core import prepared
 
     first = selectors.review_queue_json(user=chaoyang_reviewer)
     selectors.review_queue_json(user=chaoyang_reviewer, cursor=first.next)
@@ -235,12 +235,11 @@ def test_prepared_once_per_connection_and_never_behind_pgbouncer(postgres, queue
         assert sql.startswith("EXECUTE registry_") and "; EXECUTE registry_" in sql
     assert again.results == selectors.review_queue_json(user=chaoyang_reviewer, cursor=first.next).results
 
-    assert compiled.may_prepare(connection)
-    pgbouncer = {**connection.settings_dict, "OPTIONS": {"prepare_threshold": None}}
-    with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(connections["default"], "settings_dict", pgbouncer)
-        with CaptureQueriesContext(connection) as queries:
-            plain = selectors.review_queue_json(user=chaoyang_reviewer, cursor=first.next)
+    assert prepared.may_prepare(connection)
+    settings.DATABASE_PGBOUNCER = True
+    assert not prepared.may_prepare(connection)
+    with CaptureQueriesContext(connection) as queries:
+        plain = selectors.review_queue_json(user=chaoyang_reviewer, cursor=first.next)
     assert "EXECUTE" not in queries.captured_queries[0]["sql"] and plain == again
 
 

@@ -15,25 +15,11 @@ from registry.review import selectors
 pytestmark = pytest.mark.django_db
 
 
-class literal_sql(CaptureQueriesContext):
-    """The queries with their values written in, to EXPLAIN them: the hot statements bind on the
-    server (core.prepared), where the logged SQL holds $1 … instead; the same SQL otherwise."""
-
-    def __enter__(self):
-        self.threshold = connection.connection.prepare_threshold
-        connection.connection.prepare_threshold = None
-        return super().__enter__()
-
-    def __exit__(self, *exc):
-        connection.connection.prepare_threshold = self.threshold
-        return super().__exit__(*exc)
-
-
 def page_query(**params) -> str:
     """The SQL of the queue's list query on the page after the first (cursor given)."""
     first = selectors.review_queue(page_size=2, **params)
     assert first.next, "need more than one page"
-    with literal_sql(connection) as queries:
+    with CaptureQueriesContext(connection) as queries:
         selectors.review_queue(page_size=2, cursor=first.next, **params)
     (sql,) = [q["sql"] for q in queries.captured_queries if "ORDER BY" in q["sql"] and "LIMIT" in q["sql"]]
     return sql
@@ -115,7 +101,7 @@ def test_a_name_search_is_three_index_look_ups_not_a_filter_over_all_application
 
     seed_people(200, open_share=0.5, batch=200)
     name = Application.objects.filter(status="submitted").values_list("applicant_name", flat=True).first()
-    with literal_sql(connection) as queries:
+    with CaptureQueriesContext(connection) as queries:
         page = selectors.review_queue(user=municipal_admin, q=name)
     assert page.results and all(row.applicant_name == name for row in page.results)
     searched = [q["sql"] for q in queries.captured_queries if "applicant_name" in q["sql"]]
