@@ -31,7 +31,7 @@ def _own(request, application_id) -> Application:
 
 
 def _open_application(user):
-    return selectors.applications_of(user).open().first()
+    return selectors.open_application_of(user)
 
 
 @never_cache
@@ -472,7 +472,7 @@ def status(request, application_id):
         "applicant/status.html",
         {
             "application": application,
-            "events": application.events.all(),
+            "events": selectors.events_of(application),
             "opinion": opinion,
             "opinion_reasons": [reasons.get(r, r) for r in (opinion or {}).get("reasons", [])],
             "district": selectors.district_contact(selectors.derived_district(application)),
@@ -487,7 +487,7 @@ def status(request, application_id):
 @never_cache
 @login_required
 def my_record(request):
-    from registry.integrity.selectors import entries_of
+    from registry.integrity.selectors import entries_of_record
     from registry.transfers.selectors import codes_of
     from registry.transfers.services import code_state
 
@@ -511,7 +511,7 @@ def my_record(request):
             if record
             else "",
             "record": record,
-            "integrity_entries": list(entries_of(record)) if record else [],
+            "integrity_entries": entries_of_record(record) if record else [],
             "form": normalize_form(version.data) if version else None,
             "district": selectors.district_contact(record.district_id) if record else None,
             # Work in progress, and only what may be done now (states.available_actions / available_starts).
