@@ -2,6 +2,7 @@
 
 import uuid
 
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from registry.core import refdata
@@ -168,6 +169,26 @@ def record_of(user) -> Record | None:
         lambda pk: Record.objects.filter(user_id=pk).select_related("district", "imported")[:1],
         user.pk,
     )
+    if not found:
+        return None
+    found[0].user = user
+    return found[0]
+
+
+def record_with_current_data_of(user) -> Record | None:
+    """`record_of(user)` with its current version's form data as `current_data` (the version
+    `latest_version` reads, None without one), in the record's own query: the record page shows both."""
+    from registry.accounts.access import is_active_user
+
+    if not is_active_user(user):
+        return None
+
+    def build(pk):
+        latest = RecordVersion.objects.filter(record=OuterRef("pk")).order_by("-version").values("data")[:1]
+        found = Record.objects.filter(user_id=pk).select_related("district", "imported")
+        return found.annotate(current_data=Subquery(latest))[:1]
+
+    found = compiled.instances("record with current data of", Record, build, user.pk)
     if not found:
         return None
     found[0].user = user

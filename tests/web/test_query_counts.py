@@ -185,9 +185,10 @@ def test_record_page(client):
         client.force_login(person)
         counts[n] = (count(client, "/record/"), count(client, "/api/v1/me/transfer-codes", **_token(person)))
     constant(counts)
-    # session, user, record (with its imported row), latest version, open application, transfer codes
-    # (their destinations' names from the cached regions, not a join), integrity entries, unread notices
-    assert counts[1][0] == 8, counts
+    # session, user, record (with its imported row and its latest version's data), open application,
+    # transfer codes (their destinations' names from the cached regions, not a join), integrity
+    # entries, unread notices
+    assert counts[1][0] == 7, counts
 
 
 # --- Lean read pages and the draft save (issue 17): pinned counts, the same at 1, 10 and 100 rows ---
