@@ -16,6 +16,7 @@ A shape whose marker does not appear exactly once among the parameters is not ca
 a plain queryset every time.
 """
 
+import secrets
 import uuid
 
 from django.db import connections, router
@@ -27,12 +28,15 @@ _shapes: dict = {}
 
 
 class _Shape:
-    def __init__(self, queryset, marker: uuid.UUID, using: str):
+    def __init__(self, queryset, marker: uuid.UUID | int, using: str):
         self.compiler = queryset.query.get_compiler(using)
         self.sql, params = self.compiler.as_sql()  # also fills compiler.select and klass_info
         self.params = list(params)
         # A backend without a native UUID type (SQLite) binds the hex string.
-        found = [i for i, p in enumerate(self.params) if p == marker or p == marker.hex]
+        if isinstance(marker, uuid.UUID):
+            found = [i for i, p in enumerate(self.params) if p == marker or p == marker.hex]
+        else:
+            found = [i for i, p in enumerate(self.params) if type(p) is int and p == marker]
         self.cached = len(found) == 1
         if not self.cached:
             return
@@ -48,7 +52,7 @@ class _Shape:
         # What results_iter would work out again on every call (a third of a small read's time).
         self.converters = self.compiler.get_converters([s[0] for s in select[: self.compiler.col_count]])
 
-    def run(self, using: str, pk: uuid.UUID) -> list:
+    def run(self, using: str, pk: uuid.UUID | int) -> list:
         params = list(self.params)
         params[self.position] = pk.hex if self.as_hex else pk
         with connections[using].cursor() as cursor:
@@ -67,14 +71,24 @@ class _Shape:
         return out
 
 
-def instances(key: str, model, build, pk: uuid.UUID) -> list:
+def _marker(pk: uuid.UUID | int) -> uuid.UUID | int:
+    """A stand-in of the id's type that equals no other parameter of the query (an integer id: a
+    random one far above any real id and any limit, within a 32-bit column)."""
+    if isinstance(pk, uuid.UUID):
+        return uuid.uuid4()
+    if type(pk) is int:
+        return 1_000_000_000 + secrets.randbelow(1_000_000_000)
+    raise TypeError(f"no marker for {type(pk).__name__}")
+
+
+def instances(key: str, model, build, pk: uuid.UUID | int) -> list:
     """The `model` instances of `build(pk)` (a queryset of `model` whose only varying value is
-    `pk`, a UUID), built and compiled once per `key` and database. `key` must name everything else
-    the queryset depends on."""
+    `pk`, a UUID or an integer id), built and compiled once per `key` and database. `key` must name
+    everything else the queryset depends on."""
     using = router.db_for_read(model)
     shape = _shapes.get((key, using))
     if shape is None:
-        marker = uuid.uuid4()
+        marker = _marker(pk)
         shape = _shapes[(key, using)] = _Shape(build(marker), marker, using)
     if not shape.cached:
         return list(build(pk).using(using))

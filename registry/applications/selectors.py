@@ -2,10 +2,11 @@
 
 import uuid
 
+from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
 from registry.core import refdata
-from registry.records.models import Record
+from registry.records.models import Record, RecordVersion
 
 from . import compiled
 from .form import normalize_form
@@ -133,11 +134,78 @@ def rounds_of(application: Application) -> list[ApplicationRound]:
     return list(application.rounds.order_by("number"))
 
 
+def open_application_of(user) -> Application | None:
+    """The person's open application, newest first: `applications_of(user).open().first()`, read
+    through a statement compiled once (an active account sees exactly its own applications)."""
+    from registry.accounts.access import is_active_user
+
+    from .models import OPEN_STATUSES
+
+    if not is_active_user(user):
+        return None
+    found = compiled.instances(
+        "open application of",
+        Application,
+        lambda pk: Application.objects.filter(applicant_id=pk, status__in=OPEN_STATUSES).order_by("-created_at")[:1],
+        user.pk,
+    )
+    if not found:
+        return None
+    found[0].applicant = user
+    return found[0]
+
+
 def record_of(user) -> Record | None:
-    # `imported` (the old system's row, if any) is shown on the record page: read in the same query.
-    return Record.objects.visible_to(user).filter(user=user).select_related("district", "imported").first()
+    """The person's record (`Record.objects.visible_to(user).filter(user=user)`: an active account
+    sees exactly its own), compiled once. `imported` (the old system's row, if any) is shown on the
+    record page: read in the same query."""
+    from registry.accounts.access import is_active_user
+
+    if not is_active_user(user):
+        return None
+    found = compiled.instances(
+        "record of",
+        Record,
+        lambda pk: Record.objects.filter(user_id=pk).select_related("district", "imported")[:1],
+        user.pk,
+    )
+    if not found:
+        return None
+    found[0].user = user
+    return found[0]
+
+
+def record_with_current_data_of(user) -> Record | None:
+    """`record_of(user)` with its current version's form data as `current_data` (the version
+    `latest_version` reads, None without one), in the record's own query: the record page shows both."""
+    from registry.accounts.access import is_active_user
+
+    if not is_active_user(user):
+        return None
+
+    def build(pk):
+        latest = RecordVersion.objects.filter(record=OuterRef("pk")).order_by("-version").values("data")[:1]
+        found = Record.objects.filter(user_id=pk).select_related("district", "imported")
+        return found.annotate(current_data=Subquery(latest))[:1]
+
+    found = compiled.instances("record with current data of", Record, build, user.pk)
+    if not found:
+        return None
+    found[0].user = user
+    return found[0]
 
 
 def latest_version(record: Record | None):
     """The record's current version (None without a record)."""
-    return record.versions.order_by("-version").first() if record is not None else None
+    if record is None:
+        return None
+    found = compiled.instances(
+        "latest version",
+        RecordVersion,
+        lambda pk: RecordVersion.objects.filter(record_id=pk).order_by("-version")[:1],
+        record.pk,
+    )
+    if not found:
+        return None
+    found[0].record = record
+    return found[0]

@@ -373,7 +373,10 @@ def current_attachments(application: Application) -> list[Attachment]:
 
 
 def problems_for(application: Application, *, check_attachments: bool = True) -> list[Problem]:
-    attachments = [{"kind": a.kind, "ref": a.ref} for a in current_attachments(application)]
+    # Without the materials' checks the attachments are not looked at: not read either.
+    attachments = (
+        [{"kind": a.kind, "ref": a.ref} for a in current_attachments(application)] if check_attachments else []
+    )
     return validate_form(
         normalize_form(application.form),
         attachments=attachments,

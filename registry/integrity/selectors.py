@@ -3,6 +3,7 @@ import datetime as dt
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from registry.applications import compiled
 from registry.records.models import Record
 
 from .models import IntegrityEntry, IntegrityKind
@@ -37,6 +38,16 @@ def with_restricted(records, *, on: dt.date | None = None):
     """`records` (a Record queryset) with `integrity_restricted`: `restricted(record, on=on)` for
     each, in the same query."""
     return records.annotate(integrity_restricted=Exists(_bans(OuterRef("pk"), on)))
+
+
+def entries_of_record(record: Record) -> list[IntegrityEntry]:
+    """`entries_of(record)` as a list, through a statement compiled once (the record page)."""
+    entries = compiled.instances(
+        "integrity entries of record", IntegrityEntry, lambda pk: IntegrityEntry.objects.filter(record_id=pk), record.pk
+    )
+    for entry in entries:
+        entry.record = record
+    return entries
 
 
 def entries_of(person):

@@ -31,7 +31,7 @@ def _own(request, application_id) -> Application:
 
 
 def _open_application(user):
-    return selectors.applications_of(user).open().first()
+    return selectors.open_application_of(user)
 
 
 @never_cache
@@ -472,7 +472,7 @@ def status(request, application_id):
         "applicant/status.html",
         {
             "application": application,
-            "events": application.events.all(),
+            "events": selectors.events_of(application),
             "opinion": opinion,
             "opinion_reasons": [reasons.get(r, r) for r in (opinion or {}).get("reasons", [])],
             "district": selectors.district_contact(selectors.derived_district(application)),
@@ -484,35 +484,38 @@ def status(request, application_id):
     )
 
 
+def _province_options_except(prefix: str) -> str:
+    """Every province but the one whose code starts with `prefix`, as <option>s: made once per copy
+    of the reference data (the same thirty-odd options on every record page)."""
+    return refdata.tables().memo(
+        ("province options except", prefix),
+        lambda: _options([(code, name) for code, name in cs.province_choices() if code[:2] != prefix], ""),
+    )
+
+
 @never_cache
 @login_required
 def my_record(request):
-    from registry.integrity.selectors import entries_of
+    from registry.integrity.selectors import entries_of_record
     from registry.transfers.selectors import codes_of
     from registry.transfers.services import code_state
 
-    record = selectors.record_of(request.user)
-    version = selectors.latest_version(record)
+    record = selectors.record_with_current_data_of(request.user)
     pending = _open_application(request.user)
     codes = [
         {"code": c, "state": code_state(c), "destination": refdata.region(c.destination_region_id)}
         for c in codes_of(request.user)
     ]
-    provinces = cs.province_choices()
     return render(
         request,
         "applicant/record.html",
         {
             "codes": codes,
             # Every province but the record's own, as the <option>s of the transfer-out select.
-            "province_options": _options(
-                [(code, name) for code, name in provinces if code[:2] != record.district_id[:2]], ""
-            )
-            if record
-            else "",
+            "province_options": _province_options_except(record.district_id[:2]) if record else "",
             "record": record,
-            "integrity_entries": list(entries_of(record)) if record else [],
-            "form": normalize_form(version.data) if version else None,
+            "integrity_entries": entries_of_record(record) if record else [],
+            "form": normalize_form(record.current_data) if record and record.current_data is not None else None,
             "district": selectors.district_contact(record.district_id) if record else None,
             # Work in progress, and only what may be done now (states.available_actions / available_starts).
             "pending": pending,
@@ -520,6 +523,6 @@ def my_record(request):
             "starts": states.available_starts(request.user, record=record, open_application=pending),
             "sla_days": settings.REVIEW_SLA_WORKING_DAYS,
             "code_days": settings.TRANSFER_CODE_DAYS,
-            "destination_name": dict(provinces).get(pending.destination_region) if pending else None,
+            "destination_name": dict(cs.province_choices()).get(pending.destination_region) if pending else None,
         },
     )

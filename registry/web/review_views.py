@@ -64,15 +64,39 @@ def queue(request):
         "review/queue.html",
         {
             "rows": _queue_rows_html(page.results),
-            "counts": [
-                (code, label, page.counts[code]) for code, label in ApplicationStatus.choices if code in page.counts
-            ],
+            "counts_html": _counts_html(page.counts),
+            "status_options": _filter_options(
+                [(c, label) for c, label in ApplicationStatus.choices if c != ApplicationStatus.DRAFT], params["status"]
+            ),
+            "type_options": _filter_options(ApplicationType.choices, params["type"]),
+            "district_options": _filter_options([(d.code, d.name) for d in districts], params["district"]),
             "params": params,
-            "districts": districts,
-            "statuses": ApplicationStatus,
-            "types": ApplicationType,
             "next_query": _with_cursor(query, page.next),
         },
+    )
+
+
+# The counts line and the filters' <option>s, written here like the rows below: template loops over
+# the statuses, types and districts were a third of the page's template time (issue 17).
+# tests/web/test_queue_rows.py pins their markup.
+def _counts_html(counts: dict) -> str:
+    e = html.escape
+    return mark_safe(
+        "".join(
+            f'<span class="status status-{e(code)}">{e(str(label))} {counts[code]}</span> '
+            for code, label in ApplicationStatus.choices
+            if code in counts
+        )
+    )
+
+
+def _filter_options(choices, selected) -> str:
+    e = html.escape
+    return mark_safe(
+        "".join(
+            f'<option value="{e(str(code))}" {"selected" if code == selected else ""}>{e(str(label))}</option>'
+            for code, label in choices
+        )
     )
 
 

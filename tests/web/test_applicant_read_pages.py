@@ -245,3 +245,64 @@ def test_app_url_is_what_reverse_gives(parts, name, args):
 @pytest.mark.parametrize("name", ["web:home", "web:inbox", "web:my_record", "web:logout", "admin:index"])
 def test_site_url_is_what_reverse_gives(name):
     assert site_url(name) == reverse(name)
+
+
+def test_the_record_pages_compiled_reads_answer_as_the_orm_did():
+    """The record page's reads, compiled once by the person's (integer) id, give each person what the
+    scoped querysets they replace gave, newest first; nothing for an inactive account or a person
+    without a record."""
+    from registry.applications import selectors
+    from registry.integrity.selectors import entries_of, entries_of_record
+    from registry.notices.selectors import unread_count
+    from registry.transfers.selectors import codes_of
+
+    a = _person_with_record(
+        name="甲",
+        unit="甲单位",
+        school="甲大学",
+        district="110105",
+        code="CODEA",
+        destination="120000",
+        integrity="甲奖",
+        unread=2,
+    )
+    b = _person_with_record(
+        name="乙",
+        unit="乙单位",
+        school="乙大学",
+        district="110108",
+        code="CODEB",
+        destination="130000",
+        integrity="乙奖",
+        unread=1,
+    )
+    a_record = Record.objects.get(user=a)
+    RecordVersion.objects.create(
+        record=a_record, version=2, district_id="110105", data=_form("甲二", "u", "s"), source="change"
+    )
+    open_b = Application.objects.create(applicant=b, type="change", status="draft", form=VALID_FORM)
+    Application.objects.create(applicant=b, type="first_collection", status="approved", form=VALID_FORM)
+    nobody = UserFactory(password=None)
+    for person in (a, b, nobody):
+        record = selectors.record_with_current_data_of(person)
+        expected = Record.objects.visible_to(person).filter(user=person).first()
+        assert (record and record.pk) == (expected and expected.pk)
+        latest = expected.versions.order_by("-version").first() if expected else None
+        assert (record and record.current_data) == (latest and latest.data)
+        assert (record and selectors.latest_version(record).pk) == (latest and latest.pk)
+        assert [c.pk for c in codes_of(person)] == [
+            c.pk for c in TransferCode.objects.visible_to(person).filter(person=person).order_by("-issued_at")
+        ]
+        if record:
+            assert [e.pk for e in entries_of_record(record)] == [e.pk for e in entries_of(record)]
+        assert unread_count(person) == NoticeRecipient.objects.filter(user=person, read_at__isnull=True).count()
+        pending = selectors.open_application_of(person)
+        assert (pending and pending.pk) == getattr(selectors.applications_of(person).open().first(), "pk", None)
+    assert selectors.record_with_current_data_of(a).current_data["basic"]["name"] == "甲二"
+    assert selectors.open_application_of(b).pk == open_b.pk
+    assert (unread_count(a), unread_count(b)) == (2, 1)
+    b.is_active = False
+    b.save()
+    assert selectors.record_with_current_data_of(b) is None
+    assert selectors.open_application_of(b) is None
+    assert codes_of(b) == [] and unread_count(b) == 0

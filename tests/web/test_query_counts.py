@@ -186,9 +186,10 @@ def test_record_page(client):
         client.force_login(person)
         counts[n] = (count(client, "/record/"), count(client, "/api/v1/me/transfer-codes", **_token(person)))
     constant(counts)
-    # session, user, record (with its imported row), latest version, open application, transfer codes
-    # (their destinations' names from the cached regions, not a join), integrity entries, unread notices
-    assert counts[1][0] == 8, counts
+    # session, user, record (with its imported row and its latest version's data), open application,
+    # transfer codes (their destinations' names from the cached regions, not a join), integrity
+    # entries, unread notices
+    assert counts[1][0] == 7, counts
 
 
 # --- Lean read pages and the draft save (issue 17): pinned counts, the same at 1, 10 and 100 rows ---
@@ -316,11 +317,12 @@ def test_form_step_and_draft_saves(django_capture_on_commit_callbacks):
             _counted(put),
         )
     constant(counts)
-    # step: session, user, application, materials (for the checks), unread notices
+    # step: session, user, application, unread notices (the step's checks leave the materials
+    #   out, so they are not read)
     # autosave: session, user, application, the save (with the audit row: transaction, update,
-    #   chain head read + row + head update: 8 statements with the savepoints), materials for the checks
+    #   chain head read + row + head update: 8 statements with the savepoints)
     # PUT: token, application, the save (8), materials with their readings (one join), events (no
     #   latest opinion to look for: a draft was never submitted)
     # On PostgreSQL the audit row and the chain head's update are one statement (audit.services._append).
     merged = 1 if connection.vendor == "postgresql" else 0
-    assert counts[1] == (5, 12 - merged, 12 - merged), counts
+    assert counts[1] == (4, 11 - merged, 12 - merged), counts

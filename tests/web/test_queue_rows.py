@@ -82,3 +82,36 @@ def test_an_empty_queue_says_so(client, chaoyang_reviewer):
     _application(district_id="110108", submitted_at=dt.datetime(2020, 3, 1, tzinfo=dt.UTC))
     client.force_login(chaoyang_reviewer)
     assert _tbody(client) == ('\n  \n    <tr><td colspan="8" class="empty-row">没有符合条件的申请。</td></tr>\n  \n  ')
+
+
+def test_queue_counts_and_filters_are_exactly_the_documented_markup(client, chaoyang_reviewer):
+    """The counts line and the filters' <option>s are written by review_views (issue 17), as the
+    template wrote them: the chosen filter selected, drafts not offered, only the reviewer's districts."""
+    _application(submitted_at=dt.datetime(2020, 3, 2, 1, 0, tzinfo=dt.UTC))
+    _application(status="in_review", submitted_at=dt.datetime(2020, 3, 2, 2, 0, tzinfo=dt.UTC))
+    _application(district_id="110108", submitted_at=dt.datetime(2020, 3, 1, 20, 0, tzinfo=dt.UTC))  # 海淀区
+    client.force_login(chaoyang_reviewer)
+    html = client.get("/staff/queue/?q=李明").content.decode()  # a search counts what it found
+    counts = re.search(r'<p class="counts">(.*?)</p>', html, re.S).group(1)
+    assert counts == (
+        '\n  <span class="status status-submitted">待审核 1</span> '
+        '<span class="status status-in_review">审核中 1</span> \n'
+    )
+    html = client.get("/staff/queue/?status=in_review&type=change&district=110105").content.decode()
+    selects = re.findall(r"<select name=\"(\w+)\">(.*?)</select>", html, re.S)
+    assert selects == [
+        (
+            "status",
+            '\n    <option value="">待审核 + 审核中</option>\n    '
+            '<option value="submitted" >待审核</option><option value="in_review" selected>审核中</option>'
+            '<option value="approved" >审核通过</option><option value="rejected" >审核不通过</option>'
+            '<option value="withdrawn" >已撤回</option>\n  ',
+        ),
+        (
+            "type",
+            '<option value="">全部</option>\n    '
+            '<option value="first_collection" >首次采集</option><option value="change" selected>信息变更</option>'
+            '<option value="transfer_in" >调入</option><option value="transfer_out" >调出</option>\n  ',
+        ),
+        ("district", '<option value="">全部</option>\n    <option value="110105" selected>朝阳区</option>\n  '),
+    ]

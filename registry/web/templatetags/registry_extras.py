@@ -24,6 +24,33 @@ def site_url(name: str) -> str:
     return _reversed(settings.ROOT_URLCONF, get_urlconf(), get_script_prefix(), name)
 
 
+@register.simple_tag
+def site_static(path: str) -> str:
+    """{% site_static 'web/site.css' %} — {% static %} worked out once per process (and STATIC_URL):
+    the files' addresses do not change while it runs, and every page's head asks for four."""
+    return _static(settings.STATIC_URL, path)
+
+
+@functools.lru_cache(maxsize=64)
+def _static(static_url, path: str) -> str:
+    from django.templatetags.static import static
+
+    return static(path)
+
+
+@register.simple_tag(takes_context=True)
+def nav_links(context) -> str:
+    """The header's links (context_processors.site's `nav_items`), written here: a template loop with a
+    {% site_url %} per link cost more than the rest of the header."""
+    urlconf, prefix = get_urlconf(), get_script_prefix()
+    return mark_safe(
+        "".join(
+            f'<a href="{escape(_reversed(settings.ROOT_URLCONF, urlconf, prefix, name))}">{escape(str(label))}</a>'
+            for name, label in context.get("nav_items", ())
+        )
+    )
+
+
 @functools.lru_cache(maxsize=512)
 def _reversed(root_urlconf, urlconf, prefix, name: str) -> str:
     return reverse(name, urlconf=urlconf)
