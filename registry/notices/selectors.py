@@ -37,8 +37,8 @@ def unread_count(user) -> int:
             f"SELECT COUNT(*) FROM {q(meta.db_table)} WHERE {q(meta.get_field('user').column)} = %s"
             f" AND {q(meta.get_field('read_at').column)} IS NULL"
         )
-    with prepared.cursor(using) as cursor:
-        cursor.execute(sql, [user.pk])
+    with connections[using].cursor() as cursor:
+        prepared.execute(cursor, sql, [user.pk])
         return cursor.fetchone()[0]
 
 
