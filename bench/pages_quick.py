@@ -4,7 +4,7 @@ Needs a running server (gunicorn) on the same database and `wrk`. For each page,
 for S seconds, then the page for S seconds, R times; the ratio is the page's requests/s over the
 /healthz run just before it, and the median of the R ratios is printed. Sessions, tokens and a draft
 are made here through Django, for the demo applicant (13800000001) and two generated people (one
-with a record, one with a submitted application) and the 朝阳区 reviewer.
+with a record, one with a submitted application), the 朝阳区 reviewer and the admin.
 
     DATABASE_URL=postgres://… REGISTRY_VAR_DIR=… PYTHONPATH=. .venv/bin/python bench/pages_quick.py \
         --url http://127.0.0.1:8781 --seconds 5 --rounds 3 [--only record,status]
@@ -46,6 +46,7 @@ def setup():
 
     demo = User.objects.get(phone="13800000001")
     reviewer = User.objects.get(phone="13800000002")
+    admin = User.objects.get(phone="13800000003")
     with_record = User.objects.filter(record__isnull=False, role="applicant").exclude(phone__startswith="138000000")
     with_record = with_record.order_by("pk").first()
     submitted = (
@@ -90,6 +91,8 @@ def setup():
             json.dumps(draft.form),
         ),
         ("staff queue (web)", "GET", "/staff/queue/", {"Cookie": cookie(reviewer)}, None),
+        ("queue api reviewer", "GET", "/api/v1/review/applications", {"Authorization": bearer(reviewer)}, None),
+        ("queue api admin", "GET", "/api/v1/review/applications", {"Authorization": bearer(admin)}, None),
         (
             "login (API)",
             "POST",
