@@ -181,3 +181,22 @@ def test_client_ip_believes_forwarded_for_only_from_trusted_proxies(rf, settings
     assert client_ip(request) == "10.0.0.2"
     settings.REGISTRY_TRUSTED_PROXIES = ["10.0.0.2"]
     assert client_ip(request) == "203.0.113.7"
+
+
+def test_the_log_keeps_only_the_indexes_its_queries_use_and_a_hash_stays_unique(postgres):
+    """Every audited call pays one insertion per index: no varchar_pattern_ops copies (LIKE 'x%'
+    is never asked of the log), and a second row with an existing hash is still refused."""
+    from django.db import IntegrityError
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE tablename = 'audit_auditentry'")
+        definitions = [row[0] for row in cursor.fetchall()]
+    assert not [d for d in definitions if "pattern_ops" in d], definitions
+    assert len(definitions) == 8, definitions  # pk, seq, at, actor, action, district, target, hash
+    entry = audit_record(action="test.first")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        AuditEntry.objects.create(**{**_fields_of(entry), "seq": entry.seq + 100})
+
+
+def _fields_of(entry):
+    return {f.attname: getattr(entry, f.attname) for f in entry._meta.concrete_fields if not f.primary_key}
