@@ -152,3 +152,19 @@ def matches_id_number(basic: dict) -> dict[str, bool]:
     if stated is None:
         return {}
     return {"birth_date": basic.get("birth_date") == stated[0], "gender": basic.get("gender") == stated[1]}
+
+
+def flatten(value, prefix: str = "") -> dict[str, object]:
+    """{dotted path: value} of a form's leaves; an empty list is a leaf (what a change shows as
+    changed: applications.services.form_changes, review.diff.form_diff)."""
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    if isinstance(value, list):
+        out = {}
+        for i, item in enumerate(value):
+            out.update(flatten(item, f"{prefix}.{i}"))
+        return out or {prefix: []}
+    return {prefix: value}

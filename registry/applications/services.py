@@ -22,7 +22,7 @@ from registry.material_checks import services as material_checks
 from registry.records.models import Record
 
 from . import counts, states, storage
-from .form import normalize_form
+from .form import flatten, normalize_form
 from .labels import path_order
 from .materials import PDF, MaterialRejected, check_material, read_limited, render_pdf_pages, storage_name
 from .models import (
@@ -279,21 +279,6 @@ def _open_exists() -> Conflict:
     return Conflict("open_application_exists", "您已有一份未办结的申请，请先完成或撤回该申请。")
 
 
-def _flatten(value, prefix: str = "") -> dict[str, object]:
-    """{dotted path: value} of a form's leaves; an empty list is a leaf (review.diff.flatten)."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            out.update(_flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(value, list):
-        out = {}
-        for i, item in enumerate(value):
-            out.update(_flatten(item, f"{prefix}.{i}"))
-        return out or {prefix: []}
-    return {prefix: value}
-
-
 def form_changes(old: dict, new: dict) -> dict[str, dict]:
     """{path: {"old", "new"}} of every path whose value differs, in the form's order: the `field`,
     `old` and `new` of review.diff.form_diff without its labels (which read the code tables), as
@@ -301,7 +286,7 @@ def form_changes(old: dict, new: dict) -> dict[str, dict]:
     old, new = old or {}, new or {}
     if old == new:
         return {}
-    before, after = _flatten(old), _flatten(new)
+    before, after = flatten(old), flatten(new)
     changes = {}
     for path in sorted(set(before) | set(after), key=path_order):
         a, b = before.get(path), after.get(path)

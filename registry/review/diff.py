@@ -1,20 +1,7 @@
 """Field-by-field differences between the approved record and a change application."""
 
+from registry.applications.form import flatten
 from registry.applications.labels import FormLabels, path_order
-
-
-def flatten(value, prefix: str = "") -> dict[str, object]:
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            out.update(flatten(item, f"{prefix}.{key}" if prefix else str(key)))
-        return out
-    if isinstance(value, list):
-        out = {}
-        for i, item in enumerate(value):
-            out.update(flatten(item, f"{prefix}.{i}"))
-        return out or {prefix: []}
-    return {prefix: value}
 
 
 def form_diff(old: dict, new: dict, *, labels: FormLabels | None = None) -> list[dict]:
