@@ -140,13 +140,15 @@ def running_server(env: dict, *, what: str, output=subprocess.DEVNULL, attempts:
         process.wait(timeout=10)
 
 
-def statement_text(sql: str) -> str:
+def statement_text(sql: str, connection=None) -> str:
     """The SQL a logged query ran: for `EXECUTE registry_…(…)` (a statement prepared on the
-    connection, core.prepared) the prepared statement's text, else `sql` itself."""
+    connection — the default one unless given —, core.prepared) the prepared statement's text,
+    else `sql` itself."""
     import re
 
-    from django.db import connection
+    from django.db import connection as default
 
+    connection = connection or default
     found = re.match(r"\s*EXECUTE (registry_[0-9a-f]+)", sql)
     if not found:
         return sql
