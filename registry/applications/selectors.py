@@ -5,10 +5,9 @@ import uuid
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
 
-from registry.core import refdata
+from registry.core import compiled, refdata
 from registry.records.models import Record, RecordVersion
 
-from . import compiled
 from .form import normalize_form
 from .models import Application, ApplicationEvent, ApplicationRound, Attachment, RoundDecision
 from .validation import managing_district, missing_materials

@@ -10,19 +10,24 @@ from then on only puts the values there, executes, and converts the columns as t
 decimals, UUIDs and datetimes on SQLite). A shape whose markers do not each appear exactly once
 among the parameters is not cached: it runs as a plain queryset every time.
 
-Values are strings, UUIDs, datetimes or dates; each marker is of its value's type (a field refuses a
+`instances(key, model, build, pk)` does the same for a queryset of model instances looked up by
+one id (an application's materials, timeline, decision; a record's current data).
+
+Values are strings, UUIDs, integers, datetimes or dates; each marker is of its value's type (a field refuses a
 string where it expects a date), and a value goes in adapted for the database the way its marker
 was (a UUID as hex and a datetime as naive UTC text on SQLite, unchanged on PostgreSQL).
 """
 
 import datetime as dt
+import functools
 import secrets
 import uuid
 from collections.abc import Callable
 from typing import NamedTuple
 
 from django.core.exceptions import EmptyResultSet
-from django.db import connections
+from django.db import connections, router
+from django.db.models.query import get_related_populators
 
 from registry.core import prepared
 
@@ -32,6 +37,8 @@ _shapes: dict = {}
 
 def _marker(value):
     """A stand-in of the value's type that equals no real value among the query's parameters."""
+    if type(value) is int:  # an integer id: far above any real id and any limit, within 32 bits
+        return 1_000_000_000 + secrets.randbelow(1_000_000_000)
     if isinstance(value, str):
         return f"marker-{uuid.uuid4().hex}"
     if isinstance(value, uuid.UUID):
@@ -51,6 +58,7 @@ def _adapters(connection) -> list:
 
 class _Shape:
     def __init__(self, queryset, markers: list, using: str):
+        self.using = using
         self.compiler = queryset.query.get_compiler(using)
         try:
             self.sql, params = self.compiler.as_sql()
@@ -97,6 +105,35 @@ class _Shape:
             return list(converted)
         return [dict(zip(self.names, row, strict=True)) for row in converted]
 
+    @functools.cached_property
+    def _model_plan(self) -> tuple:
+        """What the ORM's ModelIterable works out to turn a row into a model instance (the model's
+        columns, deferred fields, select_related populators, annotations), found once."""
+        select, klass_info = self.compiler.select, self.compiler.klass_info
+        fields = klass_info["select_fields"]
+        start, end = fields[0], fields[-1] + 1
+        return (
+            klass_info["model"],
+            start,
+            end,
+            [f[0].target.attname for f in select[start:end]],
+            get_related_populators(klass_info, select, self.using),
+            list(self.compiler.annotation_col_map.items()),
+        )
+
+    def instances(self, rows) -> list:
+        """Fetched rows as model instances, as the ORM would make them."""
+        model, start, end, init_list, populators, annotations = self._model_plan
+        out = []
+        for row in self.compiler.apply_converters(rows, self.converters) if self.converters else rows:
+            obj = model.from_db(self.using, init_list, row[start:end])
+            for populator in populators:
+                populator.populate(row, obj)
+            for name, position in annotations:
+                setattr(obj, name, row[position])
+            out.append(obj)
+        return out
+
     def run(self, using: str, values: list, as_tuples: bool, prepare: bool = False):
         with connections[using].cursor() as cursor:
             if prepare:
@@ -134,6 +171,20 @@ def rows(key, build, values: list, *, using: str, as_tuples: bool = False, prepa
         found = build(values).using(using)
         return [tuple(row.values()) for row in found] if as_tuples else [dict(row) for row in found]
     return shape.run(using, values, as_tuples, prepare)
+
+
+def instances(key, model, build, pk) -> list:
+    """The `model` instances of `build(pk)` — a queryset of `model` whose only varying value is
+    `pk`, a UUID or an integer id (an application's rows, a record's) — built and compiled once
+    per `key` and database, and prepared (a look-up by id: its one plan is the index's). `key`
+    must name everything else the queryset depends on."""
+    using = router.db_for_read(model)
+    shape = _shape(("instances", key), lambda values: build(values[0]), [pk], using)
+    if not shape.cached:
+        return list(build(pk).using(using))
+    with connections[using].cursor() as cursor:
+        prepared.execute(cursor, shape.sql, shape.bind([pk]))
+        return shape.instances(cursor.fetchall())
 
 
 class Statement(NamedTuple):

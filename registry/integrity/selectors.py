@@ -3,7 +3,7 @@ import datetime as dt
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
-from registry.applications import compiled
+from registry.core import compiled
 from registry.records.models import Record
 
 from .models import IntegrityEntry, IntegrityKind

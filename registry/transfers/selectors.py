@@ -1,7 +1,7 @@
 """Reads of transfer codes, scoped through `visible_to` where a person asks."""
 
 from registry.accounts import access
-from registry.applications import compiled
+from registry.core import compiled
 
 from .models import TransferCode
 

@@ -11,9 +11,10 @@ from django.test.utils import CaptureQueriesContext
 from ninja.responses import NinjaJSONEncoder
 
 from registry.api.applicant import ApplicationOut
-from registry.applications import compiled, selectors, services
+from registry.applications import selectors, services
 from registry.applications.models import Application, Attachment
 from registry.audit.models import AuditEntry
+from registry.core import compiled
 from registry.material_checks.models import MaterialReading, ReadingStatus
 from registry.review import services as review
 from tests.applications.conftest import upload_all_materials
@@ -401,4 +402,4 @@ def test_compiled_reads_fall_back_when_the_value_is_not_found_once(draft):
     first = compiled.instances("test: pk twice", Application, build, draft.pk)
     again = compiled.instances("test: pk twice", Application, build, draft.pk)
     assert [a.pk for a in first] == [a.pk for a in again] == [draft.pk]
-    assert compiled._shapes[("test: pk twice", "default")].cached is False
+    assert compiled._shapes[(("instances", "test: pk twice"), "default", 1)].cached is False
