@@ -11,6 +11,8 @@ with a record, one with a submitted application), the 朝阳区 reviewer and the
 
 `--cpu N` instead measures each page's CPU time in this process (Django test client, median of N
 calls, PostgreSQL's CPU not included): less sensitive to a busy machine than throughput.
+`--cpu N --profile` prints each page's cProfile (N calls) after its line: the top PROFILE_TOP (35)
+functions by PROFILE_SORT (tottime; cumulative shows where a page's time goes).
 """
 
 import argparse
@@ -126,7 +128,9 @@ def wrk(url, method, path, headers, body, seconds, connections) -> float:
     return float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
 
 
-def cpu(targets, n: int, only: list[str]) -> None:
+def cpu(targets, n: int, only: list[str], profile: bool = False) -> None:
+    import cProfile
+    import pstats
     import time
 
     from django.test import Client
@@ -159,6 +163,11 @@ def cpu(targets, n: int, only: list[str]) -> None:
             call()
             times.append(time.process_time() - start)
         print(f"| {name} | {statistics.median(times) * 1000:.1f} |", flush=True)
+        if profile:
+            profiler = cProfile.Profile()
+            profiler.runcall(lambda: [call() for _ in range(n)])
+            stats = pstats.Stats(profiler, stream=sys.stdout).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
+            stats.print_stats(int(os.environ.get("PROFILE_TOP", "35")))
 
 
 def main():
@@ -169,12 +178,13 @@ def main():
     parser.add_argument("--connections", type=int, default=4)
     parser.add_argument("--only", default="")
     parser.add_argument("--cpu", type=int, default=0, help="in-process CPU per request, median of N calls")
+    parser.add_argument("--profile", action="store_true", help="with --cpu: each page's cProfile")
     args = parser.parse_args()
     targets = setup()
     health = targets[0]
     only = [w.strip() for w in args.only.split(",") if w.strip()]
     if args.cpu:
-        cpu([t for t in targets if t[0] != "login (API)"], args.cpu, only)
+        cpu([t for t in targets if t[0] != "login (API)"], args.cpu, only, args.profile)
         return
     print(f"load average before: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}")
     print(f"| page | requests/s | /healthz requests/s | share of /healthz (median of {args.rounds}) |")
