@@ -178,7 +178,7 @@ def application_out(application: Application, user) -> dict:
     """ApplicationOut's fields, in its order, as plain values: the form normalized as the schema
     reads it (defaults filled, unknown keys dropped), everything else as ninja would dump it."""
     district = selectors.derived_district(application)
-    current = selectors.current_attachments_with_readings(application)
+    current, events, opinion = selectors.history_of(application, with_attachments=True)
     return {
         "id": str(application.pk),
         "type": application.type,
@@ -192,9 +192,9 @@ def application_out(application: Application, user) -> dict:
         "missing_materials": selectors.missing_for(application, current),
         "history": [
             {"at": e.at, "kind": e.kind, "label": e.get_kind_display(), "round": e.round, "note": e.note}
-            for e in selectors.events_of(application)
+            for e in events
         ],
-        "opinion": selectors.latest_opinion(application),
+        "opinion": opinion,
         "submitted_at": application.submitted_at,
         "created_at": application.created_at,
         "actions": sorted(states.available_actions(application, user)),

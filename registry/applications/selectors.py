@@ -46,39 +46,23 @@ def own_application_or_404(user, application_id) -> Application:
     return application
 
 
-def current_attachments_with_readings(application: Application) -> list[Attachment]:
-    """The current materials in upload order with their readings (for their checks), one query."""
-    attachments = compiled.instances(
+def _current_attachments_read(pk) -> tuple:
+    return (
         "current attachments with readings",
         Attachment,
         lambda pk: (
             Attachment.objects.filter(application_id=pk).current().order_by("created_at").select_related("reading")
         ),
-        application.pk,
-    )
-    for attachment in attachments:
-        Attachment.application.field.set_cached_value(attachment, application)
-    return attachments
-
-
-def events_of(application: Application) -> list[ApplicationEvent]:
-    """The application's timeline, oldest first."""
-    return compiled.instances(
-        "events", ApplicationEvent, lambda pk: ApplicationEvent.objects.filter(application_id=pk), application.pk
+        pk,
     )
 
 
-def attachment_for_read(user, attachment_id):
-    from registry.accounts.access import get_visible_or_404
-
-    return get_visible_or_404(Attachment.objects.select_related("application"), user, pk=attachment_id)
+def _events_read(pk) -> tuple:
+    return ("events", ApplicationEvent, lambda pk: ApplicationEvent.objects.filter(application_id=pk), pk)
 
 
-def latest_opinion(application: Application) -> dict | None:
-    """The last decided round's decision (not its form and materials: they are not shown)."""
-    if application.round == 0:
-        return None  # never submitted: no round yet (round_open numbers them from 1), so no query
-    found = compiled.instances(
+def _latest_decided_round_read(pk) -> tuple:
+    return (
         "latest opinion",
         ApplicationRound,
         lambda pk: (
@@ -87,8 +71,18 @@ def latest_opinion(application: Application) -> dict | None:
             .order_by("-number")
             .only("number", "decision", "reasons", "comment", "decided_at")[:1]
         ),
-        application.pk,
+        pk,
     )
+
+
+def _of_application(attachments: list[Attachment], application: Application) -> list[Attachment]:
+    for attachment in attachments:
+        Attachment.application.field.set_cached_value(attachment, application)
+    return attachments
+
+
+def _opinion(found: list[ApplicationRound]) -> dict | None:
+    """The last decided round's decision (not its form and materials: they are not shown)."""
     if not found:
         return None
     decided = found[0]
@@ -99,6 +93,28 @@ def latest_opinion(application: Application) -> dict | None:
         "comment": decided.comment,
         "decided_at": decided.decided_at,
     }
+
+
+def history_of(application: Application, *, with_attachments: bool) -> tuple[list, list, dict | None]:
+    """(current materials in upload order with their readings — [] unless asked —, timeline oldest
+    first, the last decided round's decision) in one round trip where the database lets
+    (core.compiled.instances_together): the applicant's answer and status page read them together."""
+    reads = [_events_read(application.pk)]
+    if application.round:  # never submitted: no round yet (round_open numbers them from 1), no opinion
+        reads.append(_latest_decided_round_read(application.pk))
+    if with_attachments:
+        reads.append(_current_attachments_read(application.pk))
+    found = iter(compiled.instances_together(reads))
+    events = next(found)
+    opinion = _opinion(next(found)) if application.round else None
+    attachments = _of_application(next(found), application) if with_attachments else []
+    return attachments, events, opinion
+
+
+def attachment_for_read(user, attachment_id):
+    from registry.accounts.access import get_visible_or_404
+
+    return get_visible_or_404(Attachment.objects.select_related("application"), user, pk=attachment_id)
 
 
 def district_contact(code: str | None) -> dict | None:

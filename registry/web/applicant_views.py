@@ -465,14 +465,14 @@ def withdraw(request, application_id):
 @login_required
 def status(request, application_id):
     application = _own(request, application_id)
-    opinion = selectors.latest_opinion(application)
+    _attachments, events, opinion = selectors.history_of(application, with_attachments=False)
     reasons = refdata.code_names().get("rejection_reason", {})  # retired reasons keep their names
     return render(
         request,
         "applicant/status.html",
         {
             "application": application,
-            "events": selectors.events_of(application),
+            "events": events,
             "opinion": opinion,
             "opinion_reasons": [reasons.get(r, r) for r in (opinion or {}).get("reasons", [])],
             "district": selectors.district_contact(selectors.derived_district(application)),

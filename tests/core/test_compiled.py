@@ -83,3 +83,41 @@ def test_values_of_other_types_go_in_as_the_compiler_puts_them(db):
     assert compiled.rows("typed", after, [start, uuid.UUID(int=0), dt.date(2026, 1, 2)], using="default") == [
         {"id": pk} for pk in ids if pk != made[1].pk
     ]
+
+
+def _record_reads(pk) -> list[tuple]:
+    from registry.records.models import RecordVersion
+
+    return [
+        ("together: record", Record, lambda pk: Record.objects.filter(pk=pk), pk),
+        ("together: versions", RecordVersion, lambda pk: RecordVersion.objects.filter(record_id=pk), pk),
+        ("together: none", Record, lambda pk: Record.objects.filter(pk=pk, name="nobody"), pk),
+    ]
+
+
+def _fields(found: list[list]) -> list[list[dict]]:
+    from django.forms.models import model_to_dict
+
+    return [[model_to_dict(obj) for obj in objs] for objs in found]
+
+
+def test_reads_together_answer_like_each_read_alone_beside_another_person(records):
+    """Three reads by one id (one matching nothing) for one person and then for another: the same
+    instances as the querysets, in one round trip on PostgreSQL."""
+    first, second = records[0], records[1]
+    for record in (first, second):
+        reads = _record_reads(record.pk)
+        expected = [list(build(pk)) for _key, _model, build, pk in reads]
+        with CaptureQueriesContext(connection) as ctx:
+            found = compiled.instances_together(reads)
+        assert _fields(found) == _fields(expected)
+        assert found[0][0].name == record.name and found[1] and found[2] == []
+        assert {v.record_id for v in found[1]} == {record.pk}
+        assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+
+
+def test_reads_together_with_a_shape_that_cannot_be_cached_still_answer_right(records):
+    record = records[2]
+    twice = ("together: twice", Record, lambda pk: Record.objects.filter(Q(pk=pk) | Q(pk=pk)), record.pk)
+    found = compiled.instances_together([_record_reads(record.pk)[0], twice])
+    assert [[r.pk for r in objs] for objs in found] == [[record.pk], [record.pk]]
