@@ -198,7 +198,7 @@ def instances_together(reads: list[tuple]) -> list[list]:
         using = router.db_for_read(model)
         shape = _shape(("instances", key), lambda values, build=build: build(values[0]), [pk], using)
         shapes.append((shape, using, pk))
-    usings = {using for _shape_, using, _pk in shapes}
+    usings = {using for _s, using, _pk in shapes}
     connection = connections[usings.pop()] if len(usings) == 1 else None
     if connection is None or connection.vendor != "postgresql" or not all(s.cached for s, _u, _p in shapes):
         return [instances(*read) for read in reads]

@@ -37,7 +37,7 @@ from registry.core import generators
 from registry.credits.selectors import obliged_from_data
 from registry.records.models import Record, RecordVersion
 
-from .bulk import Batch, Table, reserve_ids, write, write_copy_text
+from .bulk import Batch, Table, analyze, reserve_ids, write, write_copy_text
 
 PHONE_PREFIX = "170"  # generated people only; real numbers in this range are virtual-operator numbers
 BEIJING_UNITS = generators.BEIJING_DISTRICTS + ["11YS00", "11KF00"]
@@ -622,6 +622,7 @@ def seed_people(
     from registry.applications.counts import rebuild
 
     rebuild()  # the applications above were bulk-inserted: recount the review queue's counters
+    analyze([table.sql_table for table in _Tables().batch().rows])
     return n - existing
 
 
