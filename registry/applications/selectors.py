@@ -46,23 +46,37 @@ def own_application_or_404(user, application_id) -> Application:
     return application
 
 
-def _current_attachments_read(pk) -> tuple:
-    return (
+def _of_application(attachments: list[Attachment], application: Application) -> list[Attachment]:
+    for attachment in attachments:
+        Attachment.application.field.set_cached_value(attachment, application)
+    return attachments
+
+
+def current_attachments_read(application: Application) -> compiled.Read:
+    """The current materials in upload order with their readings (for their checks)."""
+    return compiled.Read(
         "current attachments with readings",
         Attachment,
         lambda pk: (
             Attachment.objects.filter(application_id=pk).current().order_by("created_at").select_related("reading")
         ),
-        pk,
+        application.pk,
+        lambda found: _of_application(found, application),
     )
 
 
-def _events_read(pk) -> tuple:
-    return ("events", ApplicationEvent, lambda pk: ApplicationEvent.objects.filter(application_id=pk), pk)
+def events_read(application: Application) -> compiled.Read:
+    """The application's timeline, oldest first."""
+    return compiled.Read(
+        "events", ApplicationEvent, lambda pk: ApplicationEvent.objects.filter(application_id=pk), application.pk, list
+    )
 
 
-def _latest_decided_round_read(pk) -> tuple:
-    return (
+def latest_opinion_read(application: Application) -> compiled.Read | compiled.Known:
+    """The last decided round's decision (not its form and materials: they are not shown)."""
+    if application.round == 0:
+        return compiled.Known(None)  # never submitted: no round yet (round_open numbers them from 1)
+    return compiled.Read(
         "latest opinion",
         ApplicationRound,
         lambda pk: (
@@ -71,18 +85,12 @@ def _latest_decided_round_read(pk) -> tuple:
             .order_by("-number")
             .only("number", "decision", "reasons", "comment", "decided_at")[:1]
         ),
-        pk,
+        application.pk,
+        _opinion,
     )
 
 
-def _of_application(attachments: list[Attachment], application: Application) -> list[Attachment]:
-    for attachment in attachments:
-        Attachment.application.field.set_cached_value(attachment, application)
-    return attachments
-
-
 def _opinion(found: list[ApplicationRound]) -> dict | None:
-    """The last decided round's decision (not its form and materials: they are not shown)."""
     if not found:
         return None
     decided = found[0]
@@ -96,19 +104,30 @@ def _opinion(found: list[ApplicationRound]) -> dict | None:
 
 
 def history_of(application: Application, *, with_attachments: bool) -> tuple[list, list, dict | None]:
-    """(current materials in upload order with their readings — [] unless asked —, timeline oldest
-    first, the last decided round's decision) in one round trip where the database lets
-    (core.compiled.instances_together): the applicant's answer and status page read them together."""
-    reads = [_events_read(application.pk)]
-    if application.round:  # never submitted: no round yet (round_open numbers them from 1), no opinion
-        reads.append(_latest_decided_round_read(application.pk))
+    """(current materials with their readings — [] unless asked —, timeline, latest opinion), read
+    together (one round trip on PostgreSQL): the applicant's answer and the status page show them."""
+    reads = [events_read(application), latest_opinion_read(application)]
     if with_attachments:
-        reads.append(_current_attachments_read(application.pk))
-    found = iter(compiled.instances_together(reads))
-    events = next(found)
-    opinion = _opinion(next(found)) if application.round else None
-    attachments = _of_application(next(found), application) if with_attachments else []
-    return attachments, events, opinion
+        reads.append(current_attachments_read(application))
+    events, opinion, *attachments = compiled.together(*reads)
+    return (attachments[0] if attachments else []), events, opinion
+
+
+def record_page_of(user) -> tuple[Record | None, Application | None, list, list]:
+    """What the person's record page shows of theirs, read together (one round trip on PostgreSQL):
+    the record with its current data, the open application, their transfer codes and the entries
+    on their integrity record."""
+    from registry.integrity.selectors import entries_of_person_read
+    from registry.transfers.selectors import codes_read
+
+    return tuple(
+        compiled.together(
+            record_with_current_data_read(user),
+            open_application_read(user),
+            codes_read(user),
+            entries_of_person_read(user),
+        )
+    )
 
 
 def attachment_for_read(user, attachment_id):
@@ -149,25 +168,34 @@ def rounds_of(application: Application) -> list[ApplicationRound]:
     return list(application.rounds.order_by("number"))
 
 
-def open_application_of(user) -> Application | None:
-    """The person's open application, newest first: `applications_of(user).open().first()`, read
-    through a statement compiled once (an active account sees exactly its own applications)."""
+def open_application_read(user) -> compiled.Read | compiled.Known:
+    """The person's open application, newest first (`applications_of(user).open().first()`: an
+    active account sees exactly its own applications), or None."""
     from registry.accounts.access import is_active_user
 
     from .models import OPEN_STATUSES
 
     if not is_active_user(user):
-        return None
-    found = compiled.instances(
+        return compiled.Known(None)
+    return compiled.Read(
         "open application of",
         Application,
         lambda pk: Application.objects.filter(applicant_id=pk, status__in=OPEN_STATUSES).order_by("-created_at")[:1],
         user.pk,
+        lambda found: _owned(found, "applicant", user),
     )
+
+
+def _owned(found: list, field: str, user):
+    """The one row found, its owner set to `user` (no second read of the account), or None."""
     if not found:
         return None
-    found[0].applicant = user
+    setattr(found[0], field, user)
     return found[0]
+
+
+def open_application_of(user) -> Application | None:
+    return compiled.read(open_application_read(user))
 
 
 def record_of(user) -> Record | None:
@@ -190,24 +218,22 @@ def record_of(user) -> Record | None:
     return found[0]
 
 
-def record_with_current_data_of(user) -> Record | None:
+def record_with_current_data_read(user) -> compiled.Read | compiled.Known:
     """`record_of(user)` with its current version's form data as `current_data` (the version
     `latest_version` reads, None without one), in the record's own query: the record page shows both."""
     from registry.accounts.access import is_active_user
 
     if not is_active_user(user):
-        return None
+        return compiled.Known(None)
 
     def build(pk):
         latest = RecordVersion.objects.filter(record=OuterRef("pk")).order_by("-version").values("data")[:1]
         found = Record.objects.filter(user_id=pk).select_related("district", "imported")
         return found.annotate(current_data=Subquery(latest))[:1]
 
-    found = compiled.instances("record with current data of", Record, build, user.pk)
-    if not found:
-        return None
-    found[0].user = user
-    return found[0]
+    return compiled.Read(
+        "record with current data of", Record, build, user.pk, lambda found: _owned(found, "user", user)
+    )
 
 
 def latest_version(record: Record | None):

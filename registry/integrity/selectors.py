@@ -3,6 +3,7 @@ import datetime as dt
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
+from registry.accounts import access
 from registry.core import compiled
 from registry.records.models import Record
 
@@ -40,14 +41,18 @@ def with_restricted(records, *, on: dt.date | None = None):
     return records.annotate(integrity_restricted=Exists(_bans(OuterRef("pk"), on)))
 
 
-def entries_of_record(record: Record) -> list[IntegrityEntry]:
-    """`entries_of(record)` as a list, through a statement compiled once (the record page)."""
-    entries = compiled.instances(
-        "integrity entries of record", IntegrityEntry, lambda pk: IntegrityEntry.objects.filter(record_id=pk), record.pk
+def entries_of_person_read(person) -> compiled.Read | compiled.Known:
+    """`entries_of(person)` as a list, through a statement compiled once (the record page reads
+    it with the record: by the person's id, not the record's)."""
+    if not access.is_active_user(person):
+        return compiled.Known([])
+    return compiled.Read(
+        "integrity entries of person",
+        IntegrityEntry,
+        lambda pk: IntegrityEntry.objects.filter(record__user_id=pk),
+        person.pk,
+        list,
     )
-    for entry in entries:
-        entry.record = record
-    return entries
 
 
 def entries_of(person):

@@ -18,19 +18,27 @@ def code_of_transfer_out(application) -> TransferCode | None:
     return cached
 
 
-def codes_of(person) -> list[TransferCode]:
+def codes_read(person) -> compiled.Read | compiled.Known:
     """A person's own codes, newest first (their record page and the API). The destination's name
     comes from the cached regions (core.refdata), not a join. `visible_to(person)` admits exactly an
     active account's own codes: read by the person's id through a statement compiled once (the ORM's
     building cost several times the query)."""
     if not access.is_active_user(person):
-        return []
-    codes = compiled.instances(
+        return compiled.Known([])
+
+    def owned(codes):
+        for code in codes:
+            code.person = person
+        return codes
+
+    return compiled.Read(
         "transfer codes of",
         TransferCode,
         lambda pk: TransferCode.objects.filter(person_id=pk).order_by("-issued_at"),
         person.pk,
+        owned,
     )
-    for code in codes:
-        code.person = person
-    return codes
+
+
+def codes_of(person) -> list[TransferCode]:
+    return compiled.read(codes_read(person))

@@ -496,15 +496,12 @@ def _province_options_except(prefix: str) -> str:
 @never_cache
 @login_required
 def my_record(request):
-    from registry.integrity.selectors import entries_of_record
-    from registry.transfers.selectors import codes_of
     from registry.transfers.services import code_state
 
-    record = selectors.record_with_current_data_of(request.user)
-    pending = _open_application(request.user)
+    record, pending, transfer_codes, integrity_entries = selectors.record_page_of(request.user)
     codes = [
         {"code": c, "state": code_state(c), "destination": refdata.region(c.destination_region_id)}
-        for c in codes_of(request.user)
+        for c in transfer_codes
     ]
     return render(
         request,
@@ -514,7 +511,7 @@ def my_record(request):
             # Every province but the record's own, as the <option>s of the transfer-out select.
             "province_options": _province_options_except(record.district_id[:2]) if record else "",
             "record": record,
-            "integrity_entries": entries_of_record(record) if record else [],
+            "integrity_entries": integrity_entries,
             "form": normalize_form(record.current_data) if record and record.current_data is not None else None,
             "district": selectors.district_contact(record.district_id) if record else None,
             # Work in progress, and only what may be done now (states.available_actions / available_starts).

@@ -85,13 +85,15 @@ def test_values_of_other_types_go_in_as_the_compiler_puts_them(db):
     ]
 
 
-def _record_reads(pk) -> list[tuple]:
+def _record_reads(pk) -> list[compiled.Read]:
     from registry.records.models import RecordVersion
 
     return [
-        ("together: record", Record, lambda pk: Record.objects.filter(pk=pk), pk),
-        ("together: versions", RecordVersion, lambda pk: RecordVersion.objects.filter(record_id=pk), pk),
-        ("together: none", Record, lambda pk: Record.objects.filter(pk=pk, name="nobody"), pk),
+        compiled.Read("together: record", Record, lambda pk: Record.objects.filter(pk=pk), pk, list),
+        compiled.Read(
+            "together: versions", RecordVersion, lambda pk: RecordVersion.objects.filter(record_id=pk), pk, list
+        ),
+        compiled.Read("together: none", Record, lambda pk: Record.objects.filter(pk=pk, name="nobody"), pk, list),
     ]
 
 
@@ -103,21 +105,32 @@ def _fields(found: list[list]) -> list[list[dict]]:
 
 def test_reads_together_answer_like_each_read_alone_beside_another_person(records):
     """Three reads by one id (one matching nothing) for one person and then for another: the same
-    instances as the querysets, in one round trip on PostgreSQL."""
+    instances as the querysets, in one round trip on PostgreSQL; a known answer in between asks nothing."""
     first, second = records[0], records[1]
     for record in (first, second):
         reads = _record_reads(record.pk)
-        expected = [list(build(pk)) for _key, _model, build, pk in reads]
+        expected = [list(r.build(r.pk)) for r in reads]
         with CaptureQueriesContext(connection) as ctx:
-            found = compiled.instances_together(reads)
+            found = compiled.together(reads[0], compiled.Known("known"), *reads[1:])
+        assert found[1] == "known"
+        found = [found[0], *found[2:]]
         assert _fields(found) == _fields(expected)
         assert found[0][0].name == record.name and found[1] and found[2] == []
         assert {v.record_id for v in found[1]} == {record.pk}
         assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
 
 
+def test_each_read_is_finished_by_its_own_function(records):
+    record = records[3]
+    names = compiled.Read("together: names", Record, lambda pk: Record.objects.filter(pk=pk), record.pk, len)
+    assert compiled.together(names, compiled.Known(None)) == [1, None]
+    assert compiled.read(names._replace(finish=lambda found: found[0].name)) == record.name
+
+
 def test_reads_together_with_a_shape_that_cannot_be_cached_still_answer_right(records):
     record = records[2]
-    twice = ("together: twice", Record, lambda pk: Record.objects.filter(Q(pk=pk) | Q(pk=pk)), record.pk)
-    found = compiled.instances_together([_record_reads(record.pk)[0], twice])
+    twice = compiled.Read(
+        "together: twice", Record, lambda pk: Record.objects.filter(Q(pk=pk) | Q(pk=pk)), record.pk, list
+    )
+    found = compiled.together(_record_reads(record.pk)[0], twice)
     assert [[r.pk for r in objs] for objs in found] == [[record.pk], [record.pk]]

@@ -252,7 +252,7 @@ def test_the_record_pages_compiled_reads_answer_as_the_orm_did():
     scoped querysets they replace gave, newest first; nothing for an inactive account or a person
     without a record."""
     from registry.applications import selectors
-    from registry.integrity.selectors import entries_of, entries_of_record
+    from registry.integrity.selectors import entries_of
     from registry.notices.selectors import unread_count
     from registry.transfers.selectors import codes_of
 
@@ -284,25 +284,25 @@ def test_the_record_pages_compiled_reads_answer_as_the_orm_did():
     Application.objects.create(applicant=b, type="first_collection", status="approved", form=VALID_FORM)
     nobody = UserFactory(password=None)
     for person in (a, b, nobody):
-        record = selectors.record_with_current_data_of(person)
+        record, pending, codes, entries = selectors.record_page_of(person)  # read together
         expected = Record.objects.visible_to(person).filter(user=person).first()
         assert (record and record.pk) == (expected and expected.pk)
         latest = expected.versions.order_by("-version").first() if expected else None
         assert (record and record.current_data) == (latest and latest.data)
         assert (record and selectors.latest_version(record).pk) == (latest and latest.pk)
-        assert [c.pk for c in codes_of(person)] == [
-            c.pk for c in TransferCode.objects.visible_to(person).filter(person=person).order_by("-issued_at")
-        ]
-        if record:
-            assert [e.pk for e in entries_of_record(record)] == [e.pk for e in entries_of(record)]
+        expected_codes = TransferCode.objects.visible_to(person).filter(person=person).order_by("-issued_at")
+        assert [c.pk for c in codes] == [c.pk for c in codes_of(person)] == [c.pk for c in expected_codes]
+        assert [e.pk for e in entries] == [e.pk for e in entries_of(person)]
+        assert bool(entries) == bool(record)  # each person with a record has one entry, their own
         assert unread_count(person) == NoticeRecipient.objects.filter(user=person, read_at__isnull=True).count()
-        pending = selectors.open_application_of(person)
-        assert (pending and pending.pk) == getattr(selectors.applications_of(person).open().first(), "pk", None)
-    assert selectors.record_with_current_data_of(a).current_data["basic"]["name"] == "甲二"
+        expected_pending = selectors.applications_of(person).open().first()
+        assert getattr(pending, "pk", None) == getattr(expected_pending, "pk", None)
+        assert getattr(selectors.open_application_of(person), "pk", None) == getattr(expected_pending, "pk", None)
+    assert selectors.record_page_of(a)[0].current_data["basic"]["name"] == "甲二"
     assert selectors.open_application_of(b).pk == open_b.pk
     assert (unread_count(a), unread_count(b)) == (2, 1)
     b.is_active = False
     b.save()
-    assert selectors.record_with_current_data_of(b) is None
+    assert selectors.record_page_of(b) == (None, None, [], [])
     assert selectors.open_application_of(b) is None
     assert codes_of(b) == [] and unread_count(b) == 0
