@@ -204,6 +204,11 @@ def _queue_queries(*, user, status, type, district, overdue, q, cursor, page_siz
         given["today"] = today or timezone.localdate()
     if cursor:
         given["moment"], given["pk"] = moment, uuid.UUID(pk)
+    # Only what is waiting can be overdue: with another status the page is empty. The waiting
+    # statuses are not said a second time — PostgreSQL multiplied the two conditions' selectivity,
+    # expected a tenth of the rows and sorted a district's overdue queue instead of walking its
+    # index (a reviewer's overdue page with a cursor, 16 → 0.1 ms at 1M people).
+    none_overdue = bool(overdue and status and status not in REVIEW_STATUSES)
 
     def build(given, terms):
         queryset = _scoped(user, given)
@@ -214,12 +219,14 @@ def _queue_queries(*, user, status, type, district, overdue, q, cursor, page_siz
         else:
             queryset = queryset.filter(status__in=REVIEW_STATUSES)
         if "today" in given:
-            queryset = queryset.filter(due_on__lt=given["today"], status__in=REVIEW_STATUSES)
+            queryset = queryset.filter(due_on__lt=given["today"])
         if "moment" in given:
             queryset = queryset.filter(after(given["moment"], given["pk"]))
+        if none_overdue:
+            queryset = queryset.none()
         return queryset.values(*ROW_COLUMNS, **ROW_JOINED).order_by("submitted_at", "pk")[: page_size + 1]
 
-    return counts, _compiled("review_queue", user, given, terms, build, kind, page_size)
+    return counts, _compiled("review_queue", user, given, terms, build, kind, page_size, none_overdue)
 
 
 def review_queue(
