@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -399,6 +400,12 @@ def _live_mutation(target: Target, tree: ast.Module, site: Site) -> None:
     live = getattr(module, owner)
     for part in rest:
         live = vars(live)[part]
+    # A (cached) property holds its function: setting __code__ on the property itself would be
+    # silently ignored, and the mutant would "survive" without ever running.
+    if isinstance(live, functools.cached_property):
+        live = live.func
+    elif isinstance(live, property):
+        live = live.fget
     inspect.unwrap(live).__code__ = find(compile(mutated, filename, "exec"))
 
 
