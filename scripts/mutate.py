@@ -27,6 +27,7 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import functools
 import hashlib
 import json
 import os
@@ -170,6 +171,67 @@ MODULES: dict[str, Target] = {
             "the approval in the same transaction with the same Conflict",
             "866179fa": "_role swapped (admins move as reviewers, reviewers as admins): _role only feeds claim, approve "
             "and reject, which states.TRANSITIONS allows to both roles; who may reassign is checked by is_admin",
+        },
+    ),
+    "compiled": Target(
+        "registry/core/compiled.py",
+        [
+            "tests/core/test_compiled.py",
+            # instances / instances_together: an application's reads, a record's; statement: the queue
+            "tests/applications/test_applicant_answers.py",
+            "tests/web/test_applicant_read_pages.py",
+            "tests/review/test_queue_rows.py",
+            "tests/verification/test_verify.py",  # rows(prepare=True): the verification look-up
+        ],
+        {
+            **dict.fromkeys(
+                ["08176d56", "c978159f", "37e24ebf", "5a1ff6da", "40d22d3a", "1a7639e5", "2dc628e1", "395f0e5e"]
+                + ["ab42a87e", "f9d16506", "4ae27d1c", "de968ad4", "f12a60f8"],
+                "_marker's integer, datetime or date drawn from another range (1,000,000,001 on, below 1e9, year "
+                "1112, 1079–1111, 132 years wide, ...): still a valid value of its type that equals no real one, "
+                "and a marker that did would only leave the shape uncached",
+            ),
+            "c0fd6da0": "bind's zip(strict=True) → strict=False: a shape has one position per value (the shape's key "
+            "holds the number of values)",
+            "6800f2c9": "convert's zip(strict=True) → strict=False: a row has one column per name",
+            "c19893e7": "_Shape.run never prepares: on SQLite prepared.execute is cursor.execute; killed in the "
+            "PostgreSQL pass by test_compiled.py::test_on_postgresql_reads_by_key_are_prepared_when_asked "
+            "(mutation runs are SQLite-only)",
+            "b50098c3": "instances_together's statements not prepared: PostgreSQL only, killed there as c19893e7",
+            **dict.fromkeys(
+                ["8874ceed", "41d3f450", "dfd3ea1a", "c99be8bf", "6c84d362", "d30bebbc", "0d0e3ea1", "ff5feb06"]
+                + ["b82bc61e", "4bf0e107", "bad87e8b", "f9d5b43c", "14eb82dc", "2a7cf61a", "7452a7c8", "dbf59562"],
+                "instances_together's one execute (its guard or its statements changed): on SQLite every read "
+                "falls back to instances() one after another, whatever the guard says (the cursor is no psycopg "
+                "ClientCursor); killed in the PostgreSQL pass by test_compiled.py::test_reads_together_answer_like_"
+                "each_read_alone_beside_another_person or ..._with_a_shape_that_cannot_be_cached_still_answer_right "
+                "(each checked by hand; mutation runs are SQLite-only)",
+            ),
+            "ea41598b": "instances_together without its ClientCursor check: Django's psycopg backend binds on the "
+            "client unless OPTIONS server_side_binding is set, which config/settings.py never does",
+        },
+    ),
+    "refdata": Target(
+        "registry/core/refdata.py",
+        [
+            "tests/core/test_refdata.py",
+            # what the pages ask: names (labels), codes and regions for validation, provinces and counties
+            "tests/applications/test_labels.py",
+            "tests/applications/test_validation.py",
+            "tests/applications/test_web_pages.py",
+        ],
+        {
+            "99946bec": "_read_from asks the cache for its write client instead of a read one: REDIS_URL names one "
+            "server, which is both (only a comma-separated LOCATION has read replicas)",
+            "c78a1d62": "REFDATA_MAX_AGE's `>` → `>=`: differs only when a copy is exactly 300.0 s old; the net is "
+            "'about five minutes' (test_a_copy_older_than_five_minutes_... checks either side of it)",
+            "f2bfe229": "the once-a-second stamp check's `>` → `>=`: differs only exactly 1.0 s after the last check "
+            "(test_outside_requests_the_stamp_is_compared_at_most_once_a_second checks either side of it)",
+            "ccdf6359": "jurisdiction_unit_codes memoised under REGISTRY_JURISDICTION[:3] instead of [:2]: the "
+            "jurisdiction is a province code (NN0000), so both tell the same provinces apart",
+            "71027010": "full_region_name walks four steps (`seen <= 3`): regions.csv (GB/T 2260) has three levels, "
+            "so a fourth step finds no parent (a loop repeats names, which are left out)",
+            "49cd3b9c": "the same with `seen < 4`",
         },
     ),
 }
@@ -399,6 +461,12 @@ def _live_mutation(target: Target, tree: ast.Module, site: Site) -> None:
     live = getattr(module, owner)
     for part in rest:
         live = vars(live)[part]
+    # A (cached) property holds its function: setting __code__ on the property itself would be
+    # silently ignored, and the mutant would "survive" without ever running.
+    if isinstance(live, functools.cached_property):
+        live = live.func
+    elif isinstance(live, property):
+        live = live.fget
     inspect.unwrap(live).__code__ = find(compile(mutated, filename, "exec"))
 
 

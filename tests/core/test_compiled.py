@@ -116,6 +116,8 @@ def test_reads_together_answer_like_each_read_alone_beside_another_person(record
         found = [found[0], *found[2:]]
         assert _fields(found) == _fields(expected)
         assert found[0][0].name == record.name and found[1] and found[2] == []
+        # whole instances: no column left to be loaded later, one query per instance
+        assert [obj.get_deferred_fields() for objs in found for obj in objs] == [set()] * (1 + len(found[1]))
         assert {v.record_id for v in found[1]} == {record.pk}
         assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
 
@@ -134,3 +136,67 @@ def test_reads_together_with_a_shape_that_cannot_be_cached_still_answer_right(re
     )
     found = compiled.together(_record_reads(record.pk)[0], twice)
     assert [[r.pk for r in objs] for objs in found] == [[record.pk], [record.pk]]
+
+
+def test_a_statement_is_what_rows_would_run_for_each_person(records):
+    """`statement` (the queue sends it along with another in one round trip): its SQL and
+    parameters answer like the queryset for one person and then another, this call's values
+    are at `varying`; a shape that cannot be cached gives None (the caller runs `rows`)."""
+    compiled._shapes.clear()
+    for ids in (sorted(r.id_number for r in records[:2]), sorted(r.id_number for r in records[2:])):
+        found = compiled.statement("statement", by_id_numbers, ids, using="default")
+        assert [found.params[i] for i in found.varying] == ids
+        with connection.cursor() as cursor:
+            cursor.execute(found.sql, found.params)
+            assert found.convert(cursor.fetchall()) == list(by_id_numbers(ids))
+
+    def twice(ids):
+        return Record.objects.filter(Q(id_number__in=ids) | Q(name__in=ids)).values("name")
+
+    assert compiled.statement("statement: twice", twice, [records[0].id_number], using="default") is None
+
+
+def test_a_process_keeps_at_most_256_shapes_and_then_starts_again(records):
+    """A shape per batch size would grow without end (every size from 1 to 1,000 is 1,000 shapes):
+    the 256th is kept beside the others, the next one starts the cache again — and both answer."""
+    compiled._shapes.clear()
+    compiled._shapes.update({("another caller", "default", n): None for n in range(255)})
+    first, second = [records[0].id_number], [records[1].id_number]
+    assert compiled.rows("bounded", by_id_numbers, first, using="default") == list(by_id_numbers(first))
+    assert len(compiled._shapes) == 256
+    assert compiled.rows("bounded, again", by_id_numbers, second, using="default") == list(by_id_numbers(second))
+    assert list(compiled._shapes) == [("bounded, again", "default", 1)]
+
+
+def test_markers_are_always_values_of_their_type_unlike_the_value(db):
+    """A marker is drawn at random: every draw must be a valid value of the value's type (a date
+    within year 9999, an integer within 32 bits) that is not the value itself."""
+    import datetime as dt
+    import uuid
+
+    from django.utils import timezone
+
+    for value in (7, "110105199001010011", uuid.uuid4(), timezone.now(), dt.date(2026, 1, 1)):
+        for _ in range(200):
+            marker = compiled._marker(value)
+            assert type(marker) is type(value) and marker != value
+    assert all(0 < compiled._marker(7) < 2**31 for _ in range(200))
+    with pytest.raises(TypeError):
+        compiled._marker(1.5)
+
+
+def test_on_postgresql_reads_by_key_are_prepared_when_asked(postgres, records, settings):
+    """`rows(prepare=True)` and `instances_together` send `EXECUTE` of a statement prepared on the
+    connection (core.prepared), for one person and then another; `rows` without it sends the SQL."""
+    settings.DATABASE_PREPARED_STATEMENTS, settings.DATABASE_PGBOUNCER = True, False
+    compiled._shapes.clear()
+    for record in records[:2]:
+        with CaptureQueriesContext(connection) as ctx:
+            found = compiled.rows("prepared", by_id_numbers, [record.id_number], using="default", prepare=True)
+            together = compiled.instances_together(_record_reads(record.pk))
+        assert found == list(by_id_numbers([record.id_number])) and together[0] == [record]
+        assert ctx.captured_queries[0]["sql"].startswith("EXECUTE registry_")
+        assert ctx.captured_queries[1]["sql"].count("EXECUTE registry_") == 3
+    with CaptureQueriesContext(connection) as ctx:
+        compiled.rows("prepared", by_id_numbers, [records[2].id_number], using="default")
+    assert "EXECUTE" not in ctx.captured_queries[0]["sql"]
