@@ -177,7 +177,7 @@ MODULES: dict[str, Target] = {
         "registry/core/compiled.py",
         [
             "tests/core/test_compiled.py",
-            # instances / instances_together: an application's reads, a record's; statement: the queue
+            # instances / together: an application's reads, a record's; statement: the queue
             "tests/applications/test_applicant_answers.py",
             "tests/web/test_applicant_read_pages.py",
             "tests/review/test_queue_rows.py",
@@ -197,18 +197,21 @@ MODULES: dict[str, Target] = {
             "c19893e7": "_Shape.run never prepares: on SQLite prepared.execute is cursor.execute; killed in the "
             "PostgreSQL pass by test_compiled.py::test_on_postgresql_reads_by_key_are_prepared_when_asked "
             "(mutation runs are SQLite-only)",
-            "b50098c3": "instances_together's statements not prepared: PostgreSQL only, killed there as c19893e7",
+            "6103919c": "together's statements not prepared: PostgreSQL only, killed there as c19893e7 (checked by hand)",
             **dict.fromkeys(
-                ["8874ceed", "41d3f450", "dfd3ea1a", "c99be8bf", "6c84d362", "d30bebbc", "0d0e3ea1", "ff5feb06"]
-                + ["b82bc61e", "4bf0e107", "bad87e8b", "f9d5b43c", "14eb82dc", "2a7cf61a", "7452a7c8", "dbf59562"],
-                "instances_together's one execute (its guard or its statements changed): on SQLite every read "
+                ["da87aa94", "e78646e4", "a3fb93fc", "8666130c", "e6007669", "18960d02", "358df2dd", "fec91bce"]
+                + ["376569f8", "e0b3d122", "0643a9d9", "dc34a50b", "ddd7b344", "27253543"],
+                "_instances_together's one execute (its guard or its statements changed): on SQLite every read "
                 "falls back to instances() one after another, whatever the guard says (the cursor is no psycopg "
                 "ClientCursor); killed in the PostgreSQL pass by test_compiled.py::test_reads_together_answer_like_"
-                "each_read_alone_beside_another_person or ..._with_a_shape_that_cannot_be_cached_still_answer_right "
-                "(each checked by hand; mutation runs are SQLite-only)",
+                "each_read_alone_beside_another_person (one query for three reads and for two) or "
+                "..._with_a_shape_that_cannot_be_cached_still_answer_right (applied by hand on PostgreSQL after "
+                "together replaced instances_together; mutation runs are SQLite-only)",
             ),
-            "ea41598b": "instances_together without its ClientCursor check: Django's psycopg backend binds on the "
+            "c2a60725": "_instances_together without its ClientCursor check: Django's psycopg backend binds on the "
             "client unless OPTIONS server_side_binding is set, which config/settings.py never does",
+            "8bbbb5d4": "_instances_together's zip(strict=True) → strict=False: one shape per read, made in the loop "
+            "above",
         },
     ),
     "refdata": Target(

@@ -388,7 +388,7 @@ def test_query_counts_do_not_grow_with_materials_and_history(api, rejected_round
     assert len(set(counts.values())) == 1, counts
     # GET: token, application, materials with readings, events, latest opinion (none to look for
     # before the first submission) — on PostgreSQL the last three in one round trip
-    # (compiled.instances_together); PUT unchanged: the same and the UPDATE (one statement: no
+    # (compiled.together); PUT unchanged: the same and the UPDATE (one statement: no
     # transaction, no audit row).
     if connection.vendor == "postgresql":
         assert counts[1] == (3, 4), counts

@@ -120,6 +120,10 @@ def test_reads_together_answer_like_each_read_alone_beside_another_person(record
         assert [obj.get_deferred_fields() for objs in found for obj in objs] == [set()] * (1 + len(found[1]))
         assert {v.record_id for v in found[1]} == {record.pk}
         assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 3)
+        with CaptureQueriesContext(connection) as ctx:  # two reads are sent together too
+            pair = compiled.together(*reads[1:])
+        assert _fields(pair) == _fields(expected[1:])
+        assert len(ctx.captured_queries) == (1 if connection.vendor == "postgresql" else 2)
 
 
 def test_each_read_is_finished_by_its_own_function(records):
@@ -186,14 +190,14 @@ def test_markers_are_always_values_of_their_type_unlike_the_value(db):
 
 
 def test_on_postgresql_reads_by_key_are_prepared_when_asked(postgres, records, settings):
-    """`rows(prepare=True)` and `instances_together` send `EXECUTE` of a statement prepared on the
+    """`rows(prepare=True)` and `together` send `EXECUTE` of a statement prepared on the
     connection (core.prepared), for one person and then another; `rows` without it sends the SQL."""
     settings.DATABASE_PREPARED_STATEMENTS, settings.DATABASE_PGBOUNCER = True, False
     compiled._shapes.clear()
     for record in records[:2]:
         with CaptureQueriesContext(connection) as ctx:
             found = compiled.rows("prepared", by_id_numbers, [record.id_number], using="default", prepare=True)
-            together = compiled.instances_together(_record_reads(record.pk))
+            together = compiled.together(*_record_reads(record.pk))
         assert found == list(by_id_numbers([record.id_number])) and together[0] == [record]
         assert ctx.captured_queries[0]["sql"].startswith("EXECUTE registry_")
         assert ctx.captured_queries[1]["sql"].count("EXECUTE registry_") == 3
