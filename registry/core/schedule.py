@@ -31,9 +31,15 @@ def beat_schedule() -> dict:
 
 
 def _task(name: str):
+    from django.utils.module_loading import autodiscover_modules
+
     from config.celery import app
 
-    app.loader.import_default_modules()  # autodiscover: every app's tasks module
+    # Every app's tasks module, as Celery's autodiscovery finds them — imported by Django's helper:
+    # Celery's loader.import_default_modules() also runs its Django fixup, which calls django.setup()
+    # again and so reconfigures logging (under pytest's capsys the console handler was left writing
+    # to a closed capture stream, and tests/core/test_logging.py failed after this module's tests).
+    autodiscover_modules("tasks")
     return app.tasks[name]
 
 

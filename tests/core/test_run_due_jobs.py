@@ -57,3 +57,13 @@ def test_the_command(capsys):
     assert "sms-requeue：完成" in capsys.readouterr().out
     with pytest.raises(CommandError):
         call_command("run_due_jobs", "no-such-job")
+
+
+def test_running_jobs_leaves_logging_as_it_was(capsys):
+    """Finding the tasks must not set Django up again: that reconfigured logging, and under capsys
+    the console handler went on writing to pytest's capture stream after it was closed."""
+    import logging
+
+    before = [(handler, getattr(handler, "stream", None)) for handler in logging.getLogger().handlers]
+    run_due_jobs(only=["sms-requeue"], force=True)
+    assert [(handler, getattr(handler, "stream", None)) for handler in logging.getLogger().handlers] == before
