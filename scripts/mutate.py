@@ -199,7 +199,7 @@ MODULES: dict[str, Target] = {
             "(mutation runs are SQLite-only)",
             "6103919c": "together's statements not prepared: PostgreSQL only, killed there as c19893e7 (checked by hand)",
             **dict.fromkeys(
-                ["da87aa94", "e78646e4", "a3fb93fc", "8666130c", "e6007669", "18960d02", "358df2dd", "fec91bce"]
+                ["e78646e4", "a3fb93fc", "8666130c", "e6007669", "18960d02", "358df2dd", "fec91bce"]
                 + ["376569f8", "e0b3d122", "0643a9d9", "dc34a50b", "ddd7b344", "27253543"],
                 "_instances_together's one execute (its guard or its statements changed): on SQLite every read "
                 "falls back to instances() one after another, whatever the guard says (the cursor is no psycopg "
@@ -208,10 +208,13 @@ MODULES: dict[str, Target] = {
                 "..._with_a_shape_that_cannot_be_cached_still_answer_right (applied by hand on PostgreSQL after "
                 "together replaced instances_together; mutation runs are SQLite-only)",
             ),
-            "c2a60725": "_instances_together without its ClientCursor check: Django's psycopg backend binds on the "
+            "ac4ba864": "_instances_together without its ClientCursor check: Django's psycopg backend binds on the "
             "client unless OPTIONS server_side_binding is set, which config/settings.py never does",
-            "8bbbb5d4": "_instances_together's zip(strict=True) → strict=False: one shape per read, made in the loop "
-            "above",
+            **dict.fromkeys(
+                ["8bbbb5d4", "fdefaff1"],
+                "_instances_together's zip(strict=True) → strict=False (one_by_one's, the statements' loop): one "
+                "shape per read, made from the reads just above",
+            ),
         },
     ),
     "refdata": Target(

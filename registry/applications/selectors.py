@@ -206,16 +206,13 @@ def record_of(user) -> Record | None:
 
     if not is_active_user(user):
         return None
-    found = compiled.instances(
-        "record of",
-        Record,
-        lambda pk: Record.objects.filter(user_id=pk).select_related("district", "imported")[:1],
-        user.pk,
-    )
-    if not found:
-        return None
-    found[0].user = user
-    return found[0]
+    found = compiled.instances("record of", Record, lambda pk: _person_records(pk)[:1], user.pk)
+    return _owned(found, "user", user)
+
+
+def _person_records(user_id):
+    """A person's record with what its pages show beside it: the district, the old system's row."""
+    return Record.objects.filter(user_id=user_id).select_related("district", "imported")
 
 
 def record_with_current_data_read(user) -> compiled.Read | compiled.Known:
@@ -228,8 +225,7 @@ def record_with_current_data_read(user) -> compiled.Read | compiled.Known:
 
     def build(pk):
         latest = RecordVersion.objects.filter(record=OuterRef("pk")).order_by("-version").values("data")[:1]
-        found = Record.objects.filter(user_id=pk).select_related("district", "imported")
-        return found.annotate(current_data=Subquery(latest))[:1]
+        return _person_records(pk).annotate(current_data=Subquery(latest))[:1]
 
     return compiled.Read(
         "record with current data of", Record, build, user.pk, lambda found: _owned(found, "user", user)
@@ -246,7 +242,4 @@ def latest_version(record: Record | None):
         lambda pk: RecordVersion.objects.filter(record_id=pk).order_by("-version")[:1],
         record.pk,
     )
-    if not found:
-        return None
-    found[0].record = record
-    return found[0]
+    return _owned(found, "record", record)

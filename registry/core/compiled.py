@@ -178,8 +178,15 @@ def instances(key, model, build, pk) -> list:
     `pk`, a UUID or an integer id (an application's rows, a record's) — built and compiled once
     per `key` and database, and prepared (a look-up by id: its one plan is the index's). `key`
     must name everything else the queryset depends on."""
+    return _instances(*_instances_shape(key, model, build, pk), build, pk)
+
+
+def _instances_shape(key, model, build, pk) -> tuple[_Shape, str]:
     using = router.db_for_read(model)
-    shape = _shape(("instances", key), lambda values: build(values[0]), [pk], using)
+    return _shape(("instances", key), lambda values: build(values[0]), [pk], using), using
+
+
+def _instances(shape: _Shape, using: str, build, pk) -> list:
     if not shape.cached:
         return list(build(pk).using(using))
     with connections[using].cursor() as cursor:
@@ -222,21 +229,21 @@ def together(*specs: Read | Known) -> list:
 
 
 def _instances_together(reads: list[Read]) -> list[list]:
-    shapes = []
-    for r in reads:
-        using = router.db_for_read(r.model)
-        shape = _shape(("instances", r.key), lambda values, build=r.build: build(values[0]), [r.pk], using)
-        shapes.append((shape, using))
-    usings = {using for _shape, using in shapes}
+    shapes = [_instances_shape(r.key, r.model, r.build, r.pk) for r in reads]
+
+    def one_by_one():
+        return [_instances(shape, using, r.build, r.pk) for (shape, using), r in zip(shapes, reads, strict=True)]
+
+    usings = {using for _s, using in shapes}
     connection = connections[usings.pop()] if len(usings) == 1 else None
     alone = len(reads) < 2 or connection is None or connection.vendor != "postgresql"
     if alone or not all(shape.cached for shape, _using in shapes):
-        return [instances(r.key, r.model, r.build, r.pk) for r in reads]
+        return one_by_one()
     from psycopg import ClientCursor  # PostgreSQL only
 
     with connection.cursor() as cursor:
         if not isinstance(cursor.cursor, ClientCursor):
-            return [instances(r.key, r.model, r.build, r.pk) for r in reads]
+            return one_by_one()
         statements, params = [], []
         for (shape, _using), r in zip(shapes, reads, strict=True):
             sql, bound = shape.sql, shape.bind([r.pk])
