@@ -12,7 +12,8 @@ with a record, one with a submitted application), the 朝阳区 reviewer and the
 `--cpu N` instead measures each page's CPU time in this process (Django test client, median of N
 calls, PostgreSQL's CPU not included): less sensitive to a busy machine than throughput.
 `--cpu N --profile` prints each page's cProfile (N calls) after its line: the top PROFILE_TOP (35)
-functions by PROFILE_SORT (tottime; cumulative shows where a page's time goes).
+functions by PROFILE_SORT (tottime; cumulative shows where a page's time goes), and with
+PROFILE_CALLERS=pattern the callers of the functions it matches (e.g. "functional.py:276").
 """
 
 import argparse
@@ -168,6 +169,8 @@ def cpu(targets, n: int, only: list[str], profile: bool = False) -> None:
             profiler.runcall(lambda: [call() for _ in range(n)])
             stats = pstats.Stats(profiler, stream=sys.stdout).sort_stats(os.environ.get("PROFILE_SORT", "tottime"))
             stats.print_stats(int(os.environ.get("PROFILE_TOP", "35")))
+            if os.environ.get("PROFILE_CALLERS"):  # who calls the functions matching this pattern
+                stats.print_callers(os.environ["PROFILE_CALLERS"])
 
 
 def main():

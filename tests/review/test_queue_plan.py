@@ -50,6 +50,8 @@ FAR_FUTURE = dt.date(2099, 1, 1)  # every waiting application overdue
         # 信息变更 page read ~50,000 older waiting applications of other types first (120–450 ms at 1M).
         ("admin", {"type": "change"}, "application_waiting_type"),
         ("reviewer", {"type": "change"}, "application_waiting_dist_type"),
+        # ... and with a history status the approved changes, not every approved application.
+        ("admin", {"type": "change", "status": "approved"}, "application_type_status"),
         ("reviewer", {"overdue": True, "today": FAR_FUTURE}, "application_waiting_district"),
         ("admin", {"overdue": True, "today": FAR_FUTURE}, "application_waiting"),
     ],
@@ -59,11 +61,13 @@ def test_the_cursor_is_an_index_condition(postgres, chaoyang_reviewer, municipal
 
     seed_people(400, open_share=0.5, batch=400)  # ≈ 11 waiting in each of 18 districts
     # By district: a third of each district's waiting applications approved (history beside the queue),
-    # a third of them changes (a rarer type among the waiting) — in 朝阳区 (10 waiting) enough for two pages.
+    # a third of them changes (a rarer type among the waiting), and half of the approved ones — in
+    # 朝阳区 (10 waiting) enough for two pages.
     waiting = Application.objects.filter(status__in=["submitted", "in_review"]).order_by("district_id", "pk")
     waiting = list(waiting.values_list("pk", flat=True))
     Application.objects.filter(pk__in=waiting[::3]).update(status="approved")
     Application.objects.filter(pk__in=waiting[1::3]).update(type="change")
+    Application.objects.filter(pk__in=waiting[::6]).update(type="change")  # half the approved: changes too
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE applications_application")
     user = chaoyang_reviewer if who == "reviewer" else municipal_admin
