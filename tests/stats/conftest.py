@@ -30,7 +30,9 @@ def person_form(
             "name": name,
             "gender": gender,
             "id_type": "resident_id",
-            "id_number": id_number or generators.resident_id(_rng),
+            # The number agrees with the stated birth date and gender, as a real form's must.
+            "id_number": id_number
+            or generators.resident_id(_rng, birth_date=dt.date.fromisoformat(birth), gender=gender),
             "birth_date": birth,
         },
         "education": [{"level": e, "school": "北京示例大学"} for e in education],
