@@ -35,6 +35,8 @@ BEAT_SCHEDULE = {
     "stats-refresh": {"task": "registry.stats.tasks.refresh_stats", "schedule": 10 * 60.0},
     # Background export files hold personal data: deleted EXPORT_KEEP_HOURS after they are ready.
     "exports-expire": {"task": "registry.stats.tasks.expire_exports", "schedule": 60 * 60.0},
+    # Web sessions past their expiry (every login leaves a row; nothing else deletes an abandoned one).
+    "sessions-expire": {"task": "registry.accounts.tasks.clear_expired_sessions", "schedule": 60 * 60.0},
     # Dispatch again material readings left pending by a dead worker or a broker outage.
     "material-readings-requeue": {"task": "registry.material_checks.tasks.requeue_readings", "schedule": 5 * 60.0},
 }

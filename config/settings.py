@@ -71,7 +71,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "registry.accounts.middleware.AuthenticationMiddleware",  # the session and its user in one read
     "django.contrib.messages.middleware.MessageMiddleware",
     "registry.web.middleware.NoStorePersonalDataMiddleware",
     "registry.web.middleware.ForcePasswordChangeMiddleware",

@@ -4,6 +4,7 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
+from django.contrib.sessions.base_session import AbstractBaseSession
 from django.db import models
 from django.utils import timezone
 
@@ -176,6 +177,23 @@ class LoginAttempt(models.Model):
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Session(AbstractBaseSession):
+    """A web session (SESSION_ENGINE registry.accounts.sessions): Django's session row plus the id of
+    the user logged in with it, so that a page reads the session and its user in one statement
+    (accounts.identity). The id is the one in the signed session data, written with it on every save."""
+
+    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+
+    class Meta(AbstractBaseSession.Meta):
+        db_table = "accounts_session"
+
+    @classmethod
+    def get_session_store_class(cls):
+        from .sessions import SessionStore
+
+        return SessionStore
 
 
 class ApiToken(models.Model):

@@ -1,39 +1,50 @@
-"""The web session: Django's database sessions (SESSION_ENGINE), read with one statement written once
-per process instead of an ORM query built for every page (issue 17). Same table, same rows, same
-expiry, written the same way: sessions survive what they survived before (a restart, a Redis that
-is down or flushed), and a session deleted at logout is gone on the very next request, in every
-process. Not cached in Redis on purpose: a cache could hold a logged-out session a while longer."""
+"""The web session: Django's database sessions (SESSION_ENGINE) in accounts.Session, whose row also
+holds the logged-in user's id, so that a page reads the session and its user in ONE statement
+(accounts.identity.session_with_user) instead of one each (issue 17). Same expiry, written the same
+way: sessions survive what they survived before (a restart, a Redis that is down or flushed), and a
+session deleted at logout is gone on the very next request, in every process. Not cached in Redis
+on purpose: a cache could hold a logged-out session a while longer."""
 
+from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from registry.core import prepared
-
-_sql: dict[str, str] = {}
+from . import identity
 
 
 class SessionStore(DatabaseSessionStore):
-    def _session_data(self) -> str | None:
-        """The row's data if the session exists and has not expired (read from the primary, like
-        everything that says who is calling)."""
-        connection = connections[DEFAULT_DB_ALIAS]
-        sql = _sql.get(connection.vendor)
-        if sql is None:
-            q = connection.ops.quote_name
-            sql = _sql[connection.vendor] = (
-                f"SELECT {q('session_data')} FROM {q(self.model._meta.db_table)}"
-                f" WHERE {q('session_key')} = %s AND {q('expire_date')} > %s"
-            )
-        now = connection.ops.adapt_datetimefield_value(timezone.now())
-        with connection.cursor() as cursor:
-            prepared.execute(cursor, sql, [self.session_key, now])
-            row = cursor.fetchone()
-        return row[0] if row is not None else None
+    # What load() read with the session: (user id, user or None), or None when it read no user.
+    user_found: tuple | None = None
+
+    @classmethod
+    def get_model_class(cls):
+        from .models import Session
+
+        return Session
+
+    def create_model_instance(self, data):
+        row = super().create_model_instance(data)
+        row.user_id = _user_id(data.get(SESSION_KEY))
+        return row
 
     def load(self):
-        data = self._session_data()
-        if data is None:
+        found = identity.session_with_user(self.session_key, timezone.now())
+        if found is None:
             self._session_key = None  # as Django's: a missing or expired session starts afresh
             return {}
+        data, user = found
+        if user is not None:
+            self.user_found = (user.pk, user)
         return self.decode(data)
+
+
+def _user_id(value):
+    from .models import User
+
+    if value is None:
+        return None
+    try:
+        return User._meta.pk.to_python(value)
+    except ValidationError:
+        return None

@@ -19,6 +19,7 @@ from registry.sms.services import sms_enqueue_many
 
 from .audiences import NOTICE_KINDS, audience_batch, audience_clean, audience_label, audience_people
 from .models import Notice, NoticeRecipient, NoticeStatus
+from .selectors import UNREAD
 
 CHANNELS = ("inbox", "sms")
 # Without a broker the publishing request itself adds this many batches; the scheduled job
@@ -194,3 +195,4 @@ def notice_mark_read(*, notice_id, user) -> None:
         raise ServiceError("not_found", "未找到该通知。", status=404)
     if entry.read_at is None:
         NoticeRecipient.objects.filter(pk=entry.pk, read_at__isnull=True).update(read_at=timezone.now())
+        getattr(user, "session_values", {}).pop(UNREAD, None)  # the count read with the session is one too many

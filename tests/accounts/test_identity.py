@@ -6,14 +6,13 @@ process. And the cheap path sees exactly what the ORM would."""
 import datetime as dt
 
 import pytest
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from registry.accounts import access, auth, identity
-from registry.accounts.models import ApiToken, User
+from registry.accounts.models import ApiToken, Session, User
 from tests.factories import ApplicationFactory, UserFactory
 from tests.helpers import statement_text
 
@@ -180,3 +179,59 @@ def test_a_logged_out_or_expired_session_is_gone_on_the_next_request():
         expire_date=timezone.now() - dt.timedelta(seconds=1)
     )
     assert other.get("/account/").status_code == 302
+
+
+def test_the_session_and_its_user_are_one_statement_and_the_user_is_the_one_the_session_names():
+    person, other = UserFactory(name="甲某"), UserFactory(name="乙某")
+    browser = Client()
+    browser.force_login(person)
+    browser.get("/account/")
+    with CaptureQueriesContext(connection) as queries:
+        page = browser.get("/account/").content.decode()
+    sqls = [statement_text(q["sql"]) for q in queries]  # a prepared statement's text, not its EXECUTE
+    assert len([sql for sql in sqls if "accounts_session" in sql]) == 1, sqls
+    assert not [sql for sql in sqls if 'FROM "accounts_user" u WHERE' in sql], sqls  # no user statement of its own
+    assert "甲某" in page and "乙某" not in page
+    # A row naming someone else than its signed data says (tampered, or a bug in a writer) is not
+    # believed: the signed data decides, and the user is read by it.
+    Session.objects.filter(session_key=browser.session.session_key).update(user=other)
+    page = browser.get("/account/").content.decode()
+    assert "甲某" in page and "乙某" not in page
+
+
+def test_a_session_is_refused_once_its_users_password_changed_elsewhere():
+    """Django's session hash check still runs on the user read with the session."""
+    person = UserFactory()
+    browser = Client()
+    browser.force_login(person)
+    assert browser.get("/account/").status_code == 200
+    person.set_password("Changed-elsewhere-2026")
+    person.save()
+    response = browser.get("/account/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_each_login_writes_its_user_on_the_session_row_and_logout_removes_it():
+    person, other = UserFactory(), UserFactory()
+    first, second = Client(), Client()
+    first.force_login(person)
+    second.force_login(other)
+    rows = dict(Session.objects.values_list("session_key", "user_id"))
+    assert rows == {first.session.session_key: person.pk, second.session.session_key: other.pk}
+    first.post("/logout/")
+    assert dict(Session.objects.values_list("session_key", "user_id")) == {second.session.session_key: other.pk}
+
+
+def test_expired_sessions_are_deleted_by_the_hourly_job_and_live_ones_kept(monkeypatch):
+    from registry.accounts import tasks
+
+    live = Client()
+    live.force_login(UserFactory())
+    for _ in range(5):
+        Client().force_login(UserFactory())
+    gone = timezone.now() - dt.timedelta(seconds=1)
+    Session.objects.exclude(session_key=live.session.session_key).update(expire_date=gone)
+    monkeypatch.setattr(tasks, "BATCH", 2)  # batches: 2 + 2 + 1
+    assert tasks.clear_expired_sessions() == 5
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session.session_key]
+    assert live.get("/account/").status_code == 200

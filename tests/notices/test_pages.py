@@ -64,6 +64,8 @@ def test_the_inbox_page_and_the_header_count(client, municipal_admin, django_cap
     assert "朝阳区通知" in client.get("/notices/").content.decode()
     detail = client.get(f"/notices/{notice.pk}/").content.decode()
     assert "第一行<br>第二行" in detail
+    # The count read with the session before the notice was marked read is not shown on its page.
+    assert 'data-testid="unread-count"' not in detail
     assert NoticeRecipient.objects.get(user=person).read_at is not None
     assert 'data-testid="unread-count"' not in client.get("/").content.decode()
     client.force_login(other)

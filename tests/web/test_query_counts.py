@@ -107,8 +107,8 @@ def test_staff_queue(client, who):
     # The token (with a reviewer's districts in the same statement), the counters, the page — on
     # PostgreSQL the counters and the page in one round trip (selectors.review_queue_json):
     assert api_first == (2 if connection.vendor == "postgresql" else 3), counts
-    # The session, its user (with the districts), the counters, the page:
-    assert web == 4, counts
+    # The session with its user (and the districts) in one statement, the counters, the page:
+    assert web == 3, counts
 
 
 def test_review_detail(client):
@@ -186,15 +186,16 @@ def test_record_page(client):
         client.force_login(person)
         counts[n] = (count(client, "/record/"), count(client, "/api/v1/me/transfer-codes", **_token(person)))
     constant(counts)
-    # session, user, record (with its imported row and its latest version's data), open application,
-    # transfer codes (their destinations' names from the cached regions, not a join), integrity
-    # entries, unread notices — on PostgreSQL the record, application, codes and entries in one
-    # round trip (applications.selectors.record_page_of)
-    assert counts[1][0] == (4 if connection.vendor == "postgresql" else 7), counts
+    # the session with its user and the unread notices (one statement), record (with its imported row
+    # and its latest version's data), open application, transfer codes (their destinations' names
+    # from the cached regions, not a join), integrity entries — on PostgreSQL the record,
+    # application, codes and entries in one round trip (applications.selectors.record_page_of)
+    assert counts[1][0] == (2 if connection.vendor == "postgresql" else 5), counts
 
 
 # --- Lean read pages and the draft save (issue 17): pinned counts, the same at 1, 10 and 100 rows ---
-# Session and user are 2 of each web count (none written: the session is saved only when it changes);
+# Session and user (with the header's unread count) are 1 of each web count, read in one statement
+# (none written: the session is saved only when it changes);
 # a bearer call reads its token instead. Reference data (codes, regions, contacts) is read 0 times:
 # it is held per process (core.refdata), warmed by the first call of `count`.
 
@@ -258,11 +259,11 @@ def test_status_page_and_applicant_application_api():
             count(Client(), f"/api/v1/me/applications/{own.pk}", **_token(mine)),
         )
     constant(counts)
-    # session, user, application, latest opinion, unread notices, events |
+    # the session with its user and unread notices, application, latest opinion, events |
     # token, application, attachments with their readings (one join), events, latest opinion;
     # on PostgreSQL an application's events, opinion (and materials) are one round trip
     # (applications.selectors.history_of)
-    assert counts[1] == ((5, 3) if connection.vendor == "postgresql" else (6, 5)), counts
+    assert counts[1] == ((3, 3) if connection.vendor == "postgresql" else (4, 5)), counts
 
 
 def _draft(person, n: int) -> Application:
@@ -320,15 +321,15 @@ def test_form_step_and_draft_saves(django_capture_on_commit_callbacks):
             _counted(put),
         )
     constant(counts)
-    # step: session, user, application, unread notices (the step's checks leave the materials
-    #   out, so they are not read)
-    # autosave: session, user, application, the save (with the audit row: transaction, update,
-    #   chain head read + row + head update: 8 statements with the savepoints)
+    # step: the session with its user and unread notices, the application (the step's checks leave
+    #   the materials out, so they are not read)
+    # autosave: the session with its user, application, the save (with the audit row: transaction,
+    #   update, chain head read + row + head update: 8 statements with the savepoints)
     # PUT: token, application, the save (8), materials with their readings (one join), events (no
     #   latest opinion to look for: a draft was never submitted)
     # On PostgreSQL the audit row and the chain head's update are one statement (audit.services._append),
     # and the PUT's materials and events one round trip (applications.selectors.history_of).
     if connection.vendor == "postgresql":
-        assert counts[1] == (4, 10, 10), counts
+        assert counts[1] == (2, 9, 10), counts
     else:
-        assert counts[1] == (4, 11, 12), counts
+        assert counts[1] == (2, 10, 12), counts

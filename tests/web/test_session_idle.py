@@ -5,11 +5,11 @@ import time
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.models import Session
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from registry.accounts.models import Session
 from registry.web.middleware import IDLE_REFRESH_SECONDS, LAST_SEEN_KEY
 from tests.factories import UserFactory
 
@@ -31,7 +31,7 @@ def _age_by(client: Client, seconds: int) -> None:
 
 
 def _session_writes(queries) -> list[str]:
-    return [q["sql"] for q in queries if "django_session" in q["sql"] and not q["sql"].startswith("SELECT")]
+    return [q["sql"] for q in queries if "accounts_session" in q["sql"] and not q["sql"].startswith("SELECT")]
 
 
 def test_a_request_within_the_minute_does_not_write_the_session():
