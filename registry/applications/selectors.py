@@ -33,17 +33,33 @@ def own_application_or_404(user, application_id) -> Application:
     Read by id (compiled once: the ORM's building and compiling cost more than the query) and then
     held to its owner: the same rows as `visible_to(user).filter(applicant=user)`, whose owner
     clause is the applicant's own and which admits nothing for an inactive account."""
+    return own_application_with_history_or_404(user, application_id, history=None)[0]
+
+
+def own_application_with_history_or_404(user, application_id, *, history: str | None = "with materials"):
+    """(own_application_or_404, its history_of) read together — one round trip on PostgreSQL instead
+    of two: the history is read by the id in the path beside the application, and thrown away
+    unread when the application is not the caller's. `history`: "with materials", "without
+    materials" (history_of's with_attachments), or None for the application alone."""
     from registry.accounts.access import is_active_user, is_own
 
     pk = _uuid_or_404(application_id)
     if not is_active_user(user):
         raise Http404
-    found = compiled.instances("application by id", Application, lambda pk: Application.objects.filter(pk=pk), pk)
+    reads = [compiled.Read("application by id", Application, lambda pk: Application.objects.filter(pk=pk), pk, list)]
+    if history is not None:
+        reads += _history_reads(pk, with_attachments=history == "with materials")
+    found, *read = compiled.together(*reads)
     if not found or not is_own(user, found[0].applicant_id):
         raise Http404
     application = found[0]
     application.applicant = user  # it is theirs: no second read of the account (phone, checks)
-    return application
+    if history is None:
+        return application, None
+    events, opinion, *attachments = read
+    if application.round == 0:
+        opinion = None  # never submitted (latest_opinion_read): no decided round can exist
+    return application, (_of_application(attachments[0], application) if attachments else [], events, opinion)
 
 
 def _of_application(attachments: list[Attachment], application: Application) -> list[Attachment]:
@@ -52,30 +68,35 @@ def _of_application(attachments: list[Attachment], application: Application) -> 
     return attachments
 
 
-def current_attachments_read(application: Application) -> compiled.Read:
-    """The current materials in upload order with their readings (for their checks)."""
+def _attachments_read(pk, finish=list) -> compiled.Read:
     return compiled.Read(
         "current attachments with readings",
         Attachment,
         lambda pk: (
             Attachment.objects.filter(application_id=pk).current().order_by("created_at").select_related("reading")
         ),
-        application.pk,
-        lambda found: _of_application(found, application),
+        pk,
+        finish,
+    )
+
+
+def current_attachments_read(application: Application) -> compiled.Read:
+    """The current materials in upload order with their readings (for their checks)."""
+    return _attachments_read(application.pk, lambda found: _of_application(found, application))
+
+
+def _events_read(pk) -> compiled.Read:
+    return compiled.Read(
+        "events", ApplicationEvent, lambda pk: ApplicationEvent.objects.filter(application_id=pk), pk, list
     )
 
 
 def events_read(application: Application) -> compiled.Read:
     """The application's timeline, oldest first."""
-    return compiled.Read(
-        "events", ApplicationEvent, lambda pk: ApplicationEvent.objects.filter(application_id=pk), application.pk, list
-    )
+    return _events_read(application.pk)
 
 
-def latest_opinion_read(application: Application) -> compiled.Read | compiled.Known:
-    """The last decided round's decision (not its form and materials: they are not shown)."""
-    if application.round == 0:
-        return compiled.Known(None)  # never submitted: no round yet (round_open numbers them from 1)
+def _opinion_read(pk) -> compiled.Read:
     return compiled.Read(
         "latest opinion",
         ApplicationRound,
@@ -85,9 +106,21 @@ def latest_opinion_read(application: Application) -> compiled.Read | compiled.Kn
             .order_by("-number")
             .only("number", "decision", "reasons", "comment", "decided_at")[:1]
         ),
-        application.pk,
+        pk,
         _opinion,
     )
+
+
+def latest_opinion_read(application: Application) -> compiled.Read | compiled.Known:
+    """The last decided round's decision (not its form and materials: they are not shown)."""
+    if application.round == 0:
+        return compiled.Known(None)  # never submitted: no round yet (round_open numbers them from 1)
+    return _opinion_read(application.pk)
+
+
+def _history_reads(pk, *, with_attachments: bool) -> list[compiled.Read]:
+    """history_of's reads by the application's id: timeline, latest opinion[, current materials]."""
+    return [_events_read(pk), _opinion_read(pk), *([_attachments_read(pk)] if with_attachments else [])]
 
 
 def _opinion(found: list[ApplicationRound]) -> dict | None:

@@ -464,8 +464,9 @@ def withdraw(request, application_id):
 @never_cache
 @login_required
 def status(request, application_id):
-    application = _own(request, application_id)
-    _attachments, events, opinion = selectors.history_of(application, with_attachments=False)
+    application, (_attachments, events, opinion) = selectors.own_application_with_history_or_404(
+        request.user, application_id, history="without materials"
+    )
     reasons = refdata.code_names().get("rejection_reason", {})  # retired reasons keep their names
     return render(
         request,

@@ -205,11 +205,15 @@ def test_a_stored_form_is_answered_as_the_schema_reads_it(logged_in, draft):
 
 def test_only_the_owner_reads_it(api, draft, submitted, chaoyang_reviewer, municipal_admin):
     stranger = UserFactory()
+    before = {a.pk: (a.version, a.form) for a in Application.objects.filter(pk__in=[draft.pk, submitted.pk])}
+    other_form = {**draft.form, "basic": {**draft.form.get("basic", {}), "email": "stranger@example.com"}}
     for who in (stranger, chaoyang_reviewer, municipal_admin):
         api.login(who.phone)
         for application in (draft, submitted):
             problem(api.get(f"/api/v1/me/applications/{application.pk}"), 404, "not_found")
-            problem(put_form(api, application.pk, json.dumps(draft.form)), 404, "not_found")
+            problem(put_form(api, application.pk, json.dumps(other_form)), 404, "not_found")
+    # The history read beside the application (one round trip) never reached them, nor did the save.
+    assert {a.pk: (a.version, a.form) for a in Application.objects.filter(pk__in=[draft.pk, submitted.pk])} == before
     api.login(stranger.phone)
     for bad in ("12345", "not-a-uuid", "00000000-0000-0000-0000-000000000000"):
         problem(api.get(f"/api/v1/me/applications/{bad}"), 404, "not_found")
@@ -386,14 +390,14 @@ def test_query_counts_do_not_grow_with_materials_and_history(api, rejected_round
             _count(lambda a=application, b=body: put_form(api, a.pk, b)),
         )
     assert len(set(counts.values())) == 1, counts
-    # GET: token, application, materials with readings, events, latest opinion (none to look for
-    # before the first submission) — on PostgreSQL the last three in one round trip
-    # (compiled.together); PUT unchanged: the same and the UPDATE (one statement: no
-    # transaction, no audit row).
+    # GET: token, application, materials with readings, events, latest opinion — on PostgreSQL the
+    # last four in one round trip (selectors.own_application_with_history_or_404: the history is
+    # read by the id in the path, beside the application); PUT unchanged: the same and the UPDATE
+    # (one statement: no transaction, no audit row).
     if connection.vendor == "postgresql":
-        assert counts[1] == (3, 4), counts
+        assert counts[1] == (2, 3), counts
     else:
-        assert counts[1] == ((5, 6) if rejected_rounds else (4, 5)), counts
+        assert counts[1] == (5, 6), counts
 
 
 def test_compiled_reads_fall_back_when_the_value_is_not_found_once(draft):
