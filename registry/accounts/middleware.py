@@ -14,6 +14,9 @@ def _get_user(request):
         session.get(auth.SESSION_KEY)  # loads the session, and with it its user
         with identity.session_user(getattr(session, "user_found", None)):
             request._cached_user = auth.get_user(request)
+        # From now on the user itself, not the lazy wrapper: every attribute read through the
+        # wrapper raises and catches an AttributeError first (some 300 on the review queue's page).
+        request.user = request._cached_user
     return request._cached_user
 
 

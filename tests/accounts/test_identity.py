@@ -235,3 +235,13 @@ def test_expired_sessions_are_deleted_by_the_hourly_job_and_live_ones_kept(monke
     assert tasks.clear_expired_sessions() == 5
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session.session_key]
     assert live.get("/account/").status_code == 200
+
+
+def test_once_read_the_requests_user_is_the_user_itself_not_the_lazy_wrapper():
+    person = UserFactory()
+    browser = Client()
+    browser.force_login(person)
+    request = browser.get("/account/").wsgi_request
+    assert type(request.user) is User and request.user.pk == person.pk
+    anonymous = Client().get("/contacts/").wsgi_request
+    assert not anonymous.user.is_authenticated

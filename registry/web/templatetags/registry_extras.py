@@ -42,10 +42,10 @@ def _static(static_url, path: str) -> str:
 def nav_links(context) -> str:
     """The header's links (context_processors.site's `nav_items`), written here: a template loop with a
     {% site_url %} per link cost more than the rest of the header."""
-    urlconf, prefix = get_urlconf(), get_script_prefix()
+    root, urlconf, prefix = settings.ROOT_URLCONF, get_urlconf(), get_script_prefix()
     return mark_safe(
         "".join(
-            f'<a href="{escape(_reversed(settings.ROOT_URLCONF, urlconf, prefix, name))}">{escape(str(label))}</a>'
+            f'<a href="{escape(_reversed(root, urlconf, prefix, name))}">{escape(str(label))}</a>'
             for name, label in context.get("nav_items", ())
         )
     )
