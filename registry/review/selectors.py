@@ -159,6 +159,30 @@ def _run(query: tuple) -> list:
     return compiled.rows(key, build, values, using=router.db_for_read(Application), as_tuples=True)
 
 
+def _run_together(*queries: tuple) -> list[list]:
+    """The rows of each `_compiled(...)` query (as `_run` gives them), sent in ONE execute on
+    PostgreSQL with psycopg's client-side binding (as review_queue_json does); one by one elsewhere
+    or while a shape is not cached yet. A round trip is a quarter of a millisecond of the
+    machine's CPU under load: the web queue's counts and page are one."""
+    using = router.db_for_read(Application)
+    connection = connections[using]
+    if connection.vendor == "postgresql":
+        from psycopg import ClientCursor  # PostgreSQL only
+
+        statements = [compiled.statement(*query, using=using, as_tuples=True) for query in queries]
+        if all(statement is not None for statement in statements):
+            with connection.cursor() as db:
+                if isinstance(db.cursor, ClientCursor):
+                    db.execute("; ".join(s.sql for s in statements), [p for s in statements for p in s.params])
+                    found = []
+                    for i, statement in enumerate(statements):
+                        if i:
+                            db.nextset()
+                        found.append(statement.convert(db.fetchall()))
+                    return found
+    return [_run(query) for query in queries]
+
+
 def _counts(rows) -> dict[str, int]:
     return {status: n for status, n in rows if n}
 
@@ -252,8 +276,8 @@ def review_queue(
         page_size=page_size,
         today=today,
     )
-    counts = _counts(_run(counts))
-    found = _run(page)
+    counted, found = _run_together(counts, page)
+    counts = _counts(counted)
     rows = list(map(QueueRow._make, found[:page_size]))
     more = len(found) > page_size
     return QueuePage(results=rows, next=encode_cursor(rows[-1]) if more else None, counts=counts)
