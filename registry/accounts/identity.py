@@ -63,22 +63,21 @@ class _IdentitySql:
         self.token_fields = ApiToken._meta.concrete_fields
         user_columns = ", ".join(f"u.{q(f.column)}" for f in self.user_fields)
         user_columns += f", CASE WHEN u.{q('role')} = %s THEN {districts} END"
-        self.user = f"SELECT {user_columns} FROM {q(User._meta.db_table)} u WHERE u.{q(User._meta.pk.column)} = %s"
+        users, user_id = f"{q(User._meta.db_table)} u", f"u.{q(User._meta.pk.column)}"
+        self.user = f"SELECT {user_columns} FROM {users} WHERE {user_id} = %s"
         token_columns = ", ".join(f"t.{q(f.column)}" for f in self.token_fields)
         self.token = (
             f"SELECT {token_columns}, {user_columns} FROM {q(ApiToken._meta.db_table)} t"
-            f" INNER JOIN {q(User._meta.db_table)} u"
-            f" ON u.{q(User._meta.pk.column)} = t.{q(ApiToken._meta.get_field('user').column)}"
+            f" INNER JOIN {users} ON {user_id} = t.{q(ApiToken._meta.get_field('user').column)}"
             f" WHERE t.{q('key_hash')} = %s AND t.{q('revoked_at')} IS NULL AND t.{q('expires_at')} > %s"
         )
+        # The session LEFT JOIN its user: a row without a user still answers (an anonymous session).
         session = Session._meta
         self.session_columns = list(_session_columns)
-        user_id = f"u.{q(User._meta.pk.column)}"
         extra = "".join(f", {_session_columns[name](connection, user_id)}" for name in self.session_columns)
         self.session = (
             f"SELECT s.{q('session_data')}, {user_id} IS NOT NULL{extra}, {user_columns}"
-            f" FROM {q(session.db_table)} s LEFT JOIN {q(User._meta.db_table)} u"
-            f" ON u.{q(User._meta.pk.column)} = s.{q(session.get_field('user').column)}"
+            f" FROM {q(session.db_table)} s LEFT JOIN {users} ON {user_id} = s.{q(session.get_field('user').column)}"
             f" WHERE s.{q('session_key')} = %s AND s.{q('expire_date')} > %s"
         )
         self.user_converters = _converters(connection, self.user_fields)

@@ -16,7 +16,10 @@ def _get_user(request):
             request._cached_user = auth.get_user(request)
         # From now on the user itself, not the lazy wrapper: every attribute read through the
         # wrapper raises and catches an AttributeError first (some 300 on the review queue's page).
-        request.user = request._cached_user
+        # Only while request.user is still the wrapper: login(), logout() or a bearer token may
+        # have set another user since, and a kept reference to the wrapper must not undo that.
+        if request.__dict__.get("user") is request.__dict__.get("_lazy_user"):
+            request.user = request._cached_user
     return request._cached_user
 
 
@@ -25,4 +28,4 @@ class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
 
     def process_request(self, request):
         super().process_request(request)
-        request.user = SimpleLazyObject(lambda: _get_user(request))
+        request.user = request._lazy_user = SimpleLazyObject(lambda: _get_user(request))

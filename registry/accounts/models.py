@@ -184,7 +184,12 @@ class Session(AbstractBaseSession):
     the user logged in with it, so that a page reads the session and its user in one statement
     (accounts.identity). The id is the one in the signed session data, written with it on every save."""
 
-    user = models.ForeignKey(User, null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    # No database constraint: the column is a hint the signed data is checked against, and a save
+    # naming a user deleted meanwhile must not fail (Django's create() retries a failed insert with
+    # a new key, for ever). Deleting a user through the ORM still deletes their sessions.
+    user = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.CASCADE, related_name="+", db_constraint=False
+    )
 
     class Meta(AbstractBaseSession.Meta):
         db_table = "accounts_session"

@@ -245,3 +245,44 @@ def test_once_read_the_requests_user_is_the_user_itself_not_the_lazy_wrapper():
     assert type(request.user) is User and request.user.pk == person.pk
     anonymous = Client().get("/contacts/").wsgi_request
     assert not anonymous.user.is_authenticated
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_session_naming_a_user_deleted_meanwhile_is_saved_once_and_then_is_anonymous():
+    """The row's user id is a hint, not a foreign key the database enforces: a save racing with the
+    user's deletion must not fail (Django's create() would retry with new keys for ever)."""
+    from django.contrib.auth import SESSION_KEY
+
+    from registry.accounts.sessions import SessionStore
+
+    gone = UserFactory()
+    gone_pk = gone.pk
+    gone.delete()
+    store = SessionStore()
+    store[SESSION_KEY] = str(gone_pk)
+    store.create()
+    assert Session.objects.get(pk=store.session_key).user_id == gone_pk
+    browser = Client()
+    browser.cookies["sessionid"] = store.session_key
+    response = browser.get("/account/")
+    assert response.status_code == 302 and response["Location"].startswith("/login/")
+
+
+def test_a_user_set_on_the_request_meanwhile_is_not_undone_by_the_lazy_user():
+    """login(), logout() or a bearer token may set request.user; evaluating a reference to the
+    session's lazy user afterwards must not put the session's user back."""
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import RequestFactory
+
+    from registry.accounts.middleware import AuthenticationMiddleware
+
+    person, other = UserFactory(), UserFactory()
+    browser = Client()
+    browser.force_login(person)
+    request = RequestFactory().get("/account/", HTTP_COOKIE=f"sessionid={browser.session.session_key}")
+    SessionMiddleware(lambda r: None).process_request(request)
+    AuthenticationMiddleware(lambda r: None).process_request(request)
+    kept = request.user
+    request.user = other  # as login() or a bearer token would
+    assert kept.pk == person.pk  # the lazy user evaluated now
+    assert request.user is other
