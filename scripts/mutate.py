@@ -240,6 +240,24 @@ MODULES: dict[str, Target] = {
             "49cd3b9c": "the same with `seen < 4`",
         },
     ),
+    "identity": Target(
+        "registry/accounts/identity.py",
+        [
+            "tests/accounts/test_identity.py",
+            # the web session's user and its idle expiry, the header's unread count (a session column),
+            # and the statements each page sends
+            "tests/web/test_session_idle.py",
+            "tests/notices/test_pages.py",
+            "tests/web/test_query_counts.py",
+        ],
+        {
+            "f3c5ece7": "the districts' PostgreSQL branch never taken (json_group_array everywhere): on SQLite that is "
+            "the branch taken anyway; on PostgreSQL json_group_array does not exist and every identity statement "
+            "fails (checked by hand: all of test_identity.py fails; mutation runs are SQLite-only)",
+            "9bc00d9f": "session_with_user's zip(strict=True) → strict=False: the row has one extra column per "
+            "registered name, both taken from the same list when the statement is written",
+        },
+    ),
 }
 
 # --- Mutants ---------------------------------------------------------------------------------------

@@ -286,3 +286,84 @@ def test_a_user_set_on_the_request_meanwhile_is_not_undone_by_the_lazy_user():
     request.user = other  # as login() or a bearer token would
     assert kept.pk == person.pk  # the lazy user evaluated now
     assert request.user is other
+
+
+# --- Found by the mutation run (scripts/mutate.py --module identity) -------------------------------
+
+
+def test_statements_written_afresh_give_the_orms_rows_for_the_token_the_session_and_the_id(monkeypatch):
+    """As test_the_token_and_its_user_are_the_orms_rows, with the statements written in this test
+    (they are written once per process, so otherwise only the first test to ask runs that code)."""
+    monkeypatch.setattr(identity, "_sql", {})
+    person = UserFactory(reviewer=True, district_codes=["110105"])
+    User.objects.filter(pk=person.pk).update(last_login=timezone.now(), must_change_password=True)
+    token, headers = _bearer(person)
+    ApiToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+    browser = Client()
+    browser.force_login(person)
+    expected = ApiToken.objects.select_related("user").get(pk=token.pk)
+    found = identity.token_by_hash(
+        auth.hash_token(headers["HTTP_AUTHORIZATION"].removeprefix("Bearer ")), now=timezone.now()
+    )
+    _, session_user = identity.session_with_user(browser.session.session_key, timezone.now())
+    for user in (found.user, session_user, identity.user_by_id(person.pk)):
+        assert _fields(user) == _fields(expected.user)
+        assert user.is_active is True and user.must_change_password is True and user.last_login.tzinfo is not None
+        assert access.district_codes(user) == {"110105"}
+    assert _fields(found) == _fields(expected)
+    assert found.last_used_at.tzinfo is not None and found.expires_at > timezone.now()
+
+
+def test_a_session_without_a_user_or_with_a_user_gone_says_nobody_is_logged_in():
+    """session_with_user's "nobody": never a user made of the LEFT JOIN's empty columns."""
+    from django.contrib.auth import SESSION_KEY
+
+    from registry.accounts.sessions import SessionStore
+
+    anonymous = SessionStore()
+    anonymous["next"] = "/account/"
+    anonymous.create()
+    gone = UserFactory()
+    gone_pk = gone.pk
+    gone.delete()  # before the save (the ORM deletes a user's sessions): as a save racing the deletion
+    orphan = SessionStore()
+    orphan[SESSION_KEY] = str(gone_pk)
+    orphan.create()
+    for store in (anonymous, orphan):
+        data, user = identity.session_with_user(store.session_key, timezone.now())
+        assert user is None
+        assert SessionStore().decode(data) == dict(store.items())
+    assert identity.session_with_user("no-such-session-key", timezone.now()) is None
+
+
+def test_the_user_read_with_a_requests_session_is_not_handed_to_a_later_look_up():
+    """The prefetched session user lives for its request only: a deactivation after the request is
+    seen by the next look-up in the same thread (a task, a command, another request's backend)."""
+    person = UserFactory()
+    browser = Client()
+    browser.force_login(person)
+    assert browser.get("/account/").status_code == 200
+    User.objects.filter(pk=person.pk).update(is_active=False)
+    assert identity.user_by_id(person.pk) is None
+
+
+def test_a_session_column_registered_after_the_first_request_is_read_with_each_users_session(monkeypatch):
+    monkeypatch.setattr(identity, "_session_columns", dict(identity._session_columns))
+    monkeypatch.setattr(identity, "_sql", {})  # the original statements come back after the test
+    reviewer = UserFactory(reviewer=True, district_codes=["110105", "110108"])
+    applicant = UserFactory()
+    browsers = {}
+    for person in (reviewer, applicant):
+        browsers[person.pk] = Client()
+        browsers[person.pk].force_login(person)
+        browsers[person.pk].get("/account/")  # the statements are written
+
+    def district_count(connection, user_id):
+        q, through = connection.ops.quote_name, User.districts.through._meta
+        column = q(through.get_field("user").column)
+        return f"(SELECT COUNT(*) FROM {q(through.db_table)} c WHERE c.{column} = {user_id})"
+
+    identity.add_session_column("district_count", district_count)
+    for person, count in ((reviewer, 2), (applicant, 0)):
+        user = browsers[person.pk].get("/account/").wsgi_request.user
+        assert user.pk == person.pk and user.session_values["district_count"] == count
