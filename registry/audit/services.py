@@ -10,6 +10,8 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, models, router, transaction
 from django.utils import timezone
 
+from registry.core import compiled
+
 from . import keys
 from .models import AuditChainHead, AuditEntry
 
@@ -276,10 +278,8 @@ def _append_committed(fields: dict, then_sql) -> AuditEntry | None:
     connection = connections[using]
     if connection.vendor != "postgresql" or connection.in_atomic_block or not connection.get_autocommit():
         return None
-    from psycopg import ClientCursor  # PostgreSQL only
-
     with connection.cursor() as cursor:
-        if not isinstance(cursor.cursor, ClientCursor):
+        if not compiled.sends_together(cursor):
             return None
         try:
             cursor.execute(f"BEGIN; {_sql(using)[0]}")

@@ -239,25 +239,40 @@ def _instances_together(reads: list[Read]) -> list[list]:
     alone = len(reads) < 2 or connection is None or connection.vendor != "postgresql"
     if alone or not all(shape.cached for shape, _using in shapes):
         return one_by_one()
-    from psycopg import ClientCursor  # PostgreSQL only
-
     with connection.cursor() as cursor:
-        if not isinstance(cursor.cursor, ClientCursor):
+        if not sends_together(cursor):
             return one_by_one()
-        statements, params = [], []
+        statements = []
         for (shape, _using), r in zip(shapes, reads, strict=True):
             sql, bound = shape.sql, shape.bind([r.pk])
             if prepared.may_prepare(connection):
                 sql, bound = prepared.execute_prepared(cursor, sql, bound, tuple(range(len(bound))))
-            statements.append(sql)
-            params += bound
-        cursor.execute("; ".join(statements), params)
-        found = []
-        for n, (shape, _using) in enumerate(shapes):
-            if n:
-                cursor.nextset()
-            found.append(shape.instances(cursor.fetchall()))
-    return found
+            statements.append((sql, bound))
+        fetched = execute_together(cursor, statements)
+    return [shape.instances(rows) for (shape, _using), rows in zip(shapes, fetched, strict=True)]
+
+
+def sends_together(cursor) -> bool:
+    """Whether one execute on this (Django) cursor may carry several statements: PostgreSQL through
+    psycopg's client-side binding (Django's default), which writes the parameters into the text."""
+    if cursor.db.vendor != "postgresql":
+        return False
+    from psycopg import ClientCursor  # PostgreSQL only
+
+    return isinstance(cursor.cursor, ClientCursor)
+
+
+def execute_together(cursor, statements: list[tuple[str, list]]) -> list[list]:
+    """Each statement's fetched rows, the statements sent in ONE execute — a round trip costs about
+    a quarter of a millisecond of the machine's CPU under load (issue 17). Only where
+    `sends_together(cursor)`."""
+    cursor.execute("; ".join(sql for sql, _params in statements), [p for _sql, params in statements for p in params])
+    fetched = []
+    for n in range(len(statements)):
+        if n:
+            cursor.nextset()
+        fetched.append(cursor.fetchall())
+    return fetched
 
 
 class Statement(NamedTuple):

@@ -165,21 +165,14 @@ def _run_together(*queries: tuple) -> list[list]:
     or while a shape is not cached yet. A round trip is a quarter of a millisecond of the
     machine's CPU under load: the web queue's counts and page are one."""
     using = router.db_for_read(Application)
-    connection = connections[using]
-    if connection.vendor == "postgresql":
-        from psycopg import ClientCursor  # PostgreSQL only
-
-        statements = [compiled.statement(*query, using=using, as_tuples=True) for query in queries]
-        if all(statement is not None for statement in statements):
-            with connection.cursor() as db:
-                if isinstance(db.cursor, ClientCursor):
-                    db.execute("; ".join(s.sql for s in statements), [p for s in statements for p in s.params])
-                    found = []
-                    for i, statement in enumerate(statements):
-                        if i:
-                            db.nextset()
-                        found.append(statement.convert(db.fetchall()))
-                    return found
+    if connections[using].vendor != "postgresql":
+        return [_run(query) for query in queries]
+    statements = [compiled.statement(*query, using=using, as_tuples=True) for query in queries]
+    if all(statement is not None for statement in statements):
+        with connections[using].cursor() as db:
+            if compiled.sends_together(db):
+                fetched = compiled.execute_together(db, [(s.sql, s.params) for s in statements])
+                return [s.convert(rows) for s, rows in zip(statements, fetched, strict=True)]
     return [_run(query) for query in queries]
 
 
@@ -393,12 +386,10 @@ def review_queue_json(
     page = compiled.statement(*page_query, using=using)
     if counts is None or page is None:  # nothing to see (no district): the ordinary way answers
         return None
-    from psycopg import ClientCursor  # PostgreSQL only
-
     written = _JSON_PAGE.replace("__PAGE__", page.sql)
     written_params = [page_size, page_size, today, *page.params]
     with connection.cursor() as db:
-        if not isinstance(db.cursor, ClientCursor):
+        if not compiled.sends_together(db):
             return None
         if prepared.may_prepare(connection) and not _search_terms(q)[0]:
             # Parsing and planning the JSON statement cost more than running it: prepared once per
@@ -412,10 +403,10 @@ def review_queue_json(
             written, written_params = prepared.execute_prepared(db, written, written_params, cursor_positions)
         else:
             counts_sql, counts_params = counts.sql, counts.params
-        db.execute(f"{counts_sql}; {written}", [*counts_params, *written_params])
-        counted = counts.convert(db.fetchall())
-        db.nextset()
-        text, found, last_at, last_id = db.fetchone()
+        counted, [(text, found, last_at, last_id)] = compiled.execute_together(
+            db, [(counts_sql, counts_params), (written, written_params)]
+        )
+        counted = counts.convert(counted)
     more = found > page_size
     if more:  # the page_size + 1st row only tells that there is a next page
         text = text[: text.rindex(_ITEM_START)]
