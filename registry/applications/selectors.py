@@ -33,33 +33,37 @@ def own_application_or_404(user, application_id) -> Application:
     Read by id (compiled once: the ORM's building and compiling cost more than the query) and then
     held to its owner: the same rows as `visible_to(user).filter(applicant=user)`, whose owner
     clause is the applicant's own and which admits nothing for an inactive account."""
-    return own_application_with_history_or_404(user, application_id, history=None)[0]
+    return _own_application_or_404(user, _uuid_or_404(application_id))[0]
 
 
-def own_application_with_history_or_404(user, application_id, *, history: str | None = "with materials"):
+def own_application_with_history_or_404(user, application_id, *, with_attachments: bool = True):
     """(own_application_or_404, its history_of) read together — one round trip on PostgreSQL instead
     of two: the history is read by the id in the path beside the application, and thrown away
-    unread when the application is not the caller's. `history`: "with materials", "without
-    materials" (history_of's with_attachments), or None for the application alone."""
+    unread when the application is not the caller's."""
+    pk = _uuid_or_404(application_id)
+    history = _history_reads(pk, with_attachments=with_attachments)
+    application, (events, opinion, *attachments) = _own_application_or_404(user, pk, *history)
+    if application.round == 0:
+        opinion = None  # never submitted (latest_opinion_read): no decided round can exist
+    return application, (_of_application(attachments[0], application) if attachments else [], events, opinion)
+
+
+def _own_application_or_404(user, pk, *more: compiled.Read) -> tuple[Application, list]:
+    """The application by id if it is the caller's (else 404), and the answers of `more` reads sent
+    with it."""
     from registry.accounts.access import is_active_user, is_own
 
-    pk = _uuid_or_404(application_id)
     if not is_active_user(user):
         raise Http404
-    reads = [compiled.Read("application by id", Application, lambda pk: Application.objects.filter(pk=pk), pk, list)]
-    if history is not None:
-        reads += _history_reads(pk, with_attachments=history == "with materials")
-    found, *read = compiled.together(*reads)
+    application_read = compiled.Read(
+        "application by id", Application, lambda pk: Application.objects.filter(pk=pk), pk, list
+    )
+    found, *read = compiled.together(application_read, *more)
     if not found or not is_own(user, found[0].applicant_id):
         raise Http404
     application = found[0]
     application.applicant = user  # it is theirs: no second read of the account (phone, checks)
-    if history is None:
-        return application, None
-    events, opinion, *attachments = read
-    if application.round == 0:
-        opinion = None  # never submitted (latest_opinion_read): no decided round can exist
-    return application, (_of_application(attachments[0], application) if attachments else [], events, opinion)
+    return application, read
 
 
 def _of_application(attachments: list[Attachment], application: Application) -> list[Attachment]:

@@ -465,7 +465,7 @@ def withdraw(request, application_id):
 @login_required
 def status(request, application_id):
     application, (_attachments, events, opinion) = selectors.own_application_with_history_or_404(
-        request.user, application_id, history="without materials"
+        request.user, application_id, with_attachments=False
     )
     reasons = refdata.code_names().get("rejection_reason", {})  # retired reasons keep their names
     return render(
