@@ -223,7 +223,7 @@ def test_each_login_writes_its_user_on_the_session_row_and_logout_removes_it():
 
 
 def test_expired_sessions_are_deleted_by_the_hourly_job_and_live_ones_kept(monkeypatch):
-    from registry.accounts import tasks
+    from registry.accounts import sessions, tasks
 
     live = Client()
     live.force_login(UserFactory())
@@ -231,10 +231,23 @@ def test_expired_sessions_are_deleted_by_the_hourly_job_and_live_ones_kept(monke
         Client().force_login(UserFactory())
     gone = timezone.now() - dt.timedelta(seconds=1)
     Session.objects.exclude(session_key=live.session.session_key).update(expire_date=gone)
-    monkeypatch.setattr(tasks, "BATCH", 2)  # batches: 2 + 2 + 1
+    monkeypatch.setattr(sessions, "EXPIRE_BATCH", 2)  # batches: 2 + 2 + 1
     assert tasks.clear_expired_sessions() == 5
     assert list(Session.objects.values_list("session_key", flat=True)) == [live.session.session_key]
     assert live.get("/account/").status_code == 200
+
+
+def test_manage_py_clearsessions_deletes_expired_sessions_through_the_same_store():
+    from django.core.management import call_command
+
+    live, expired = Client(), Client()
+    live.force_login(UserFactory())
+    expired.force_login(UserFactory())
+    Session.objects.filter(session_key=expired.session.session_key).update(
+        expire_date=timezone.now() - dt.timedelta(seconds=1)
+    )
+    call_command("clearsessions")
+    assert list(Session.objects.values_list("session_key", flat=True)) == [live.session.session_key]
 
 
 def test_once_read_the_requests_user_is_the_user_itself_not_the_lazy_wrapper():
