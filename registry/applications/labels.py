@@ -139,7 +139,9 @@ class FormLabels:
 
     def value(self, path: str, value) -> str:
         """A stored value as a person reads it: a code's name, a region's name, 是/否, "—" for nothing."""
-        section, _, field = _spec(path)
+        return self._field_value(_spec(path)[2], value)
+
+    def _field_value(self, field: Field | None, value) -> str:
         if field is None:
             return EMPTY if value in (None, "", []) else str(value)
         if field.widget == "checkbox":
@@ -183,7 +185,7 @@ class FormLabels:
                         {
                             "path": path,
                             "label": f.label,
-                            "value": self.value(path, values_i.get(f.name)),
+                            "value": self._field_value(f, values_i.get(f.name)),
                             "material": material_anchor(kind, i if section.repeat else None)
                             if kind and values_i.get(f.name)
                             else "",
