@@ -199,21 +199,35 @@ MODULES: dict[str, Target] = {
             "(mutation runs are SQLite-only)",
             "6103919c": "together's statements not prepared: PostgreSQL only, killed there as c19893e7 (checked by hand)",
             **dict.fromkeys(
-                ["e78646e4", "a3fb93fc", "8666130c", "e6007669", "18960d02", "358df2dd", "fec91bce"]
-                + ["376569f8", "e0b3d122", "0643a9d9", "dc34a50b", "ddd7b344", "27253543"],
+                ["e78646e4", "a3fb93fc", "8666130c", "e6007669", "18960d02", "358df2dd", "5539e532", "e9eae05a"],
                 "_instances_together's one execute (its guard or its statements changed): on SQLite every read "
                 "falls back to instances() one after another, whatever the guard says (the cursor is no psycopg "
                 "ClientCursor); killed in the PostgreSQL pass by test_compiled.py::test_reads_together_answer_like_"
                 "each_read_alone_beside_another_person (one query for three reads and for two) or "
                 "..._with_a_shape_that_cannot_be_cached_still_answer_right (applied by hand on PostgreSQL after "
-                "together replaced instances_together; mutation runs are SQLite-only)",
+                "together replaced instances_together and again after sends_together / execute_together took "
+                "the ClientCursor check and the nextset loop; mutation runs are SQLite-only)",
             ),
-            "ac4ba864": "_instances_together without its ClientCursor check: Django's psycopg backend binds on the "
-            "client unless OPTIONS server_side_binding is set, which config/settings.py never does",
+            "9d018655": "_instances_together without its sends_together check: SQLite never gets past the vendor "
+            "check before it; killed in the PostgreSQL pass by test_compiled.py::test_on_postgresql_with_server_"
+            "side_binding_reads_together_go_one_by_one (applied by hand)",
             **dict.fromkeys(
-                ["8bbbb5d4", "fdefaff1"],
-                "_instances_together's zip(strict=True) → strict=False (one_by_one's, the statements' loop): one "
-                "shape per read, made from the reads just above",
+                ["65861815", "716b57aa", "bd21582b", "5117fc20", "1e5e8baa"],
+                "sends_together's vendor check flipped, execute_together's execute, nextset or fetch changed: "
+                "PostgreSQL only (on SQLite the flipped check still answers no, and nothing calls "
+                "execute_together); killed in the PostgreSQL pass by test_compiled.py::test_several_statements_"
+                "go_in_one_execute_only_on_postgresql_with_client_side_binding, ::test_on_postgresql_statements_"
+                "sent_together_each_give_their_own_rows and ::test_reads_together_answer_like_each_read_alone_"
+                "beside_another_person (applied by hand; mutation runs are SQLite-only)",
+            ),
+            "cf3c2fd1": "sends_together without its vendor check: psycopg is a dependency (the import works "
+            "anywhere) and a cursor of another database is never a psycopg ClientCursor; the check only spares "
+            "the import",
+            **dict.fromkeys(
+                ["8bbbb5d4", "fdefaff1", "8a5c8fb5"],
+                "_instances_together's zip(strict=True) → strict=False (one_by_one's, the statements' loop, the "
+                "answers'): one shape per read, made from the reads just above, and execute_together fetches one "
+                "list per statement",
             ),
         },
     ),

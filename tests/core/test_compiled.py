@@ -204,3 +204,59 @@ def test_on_postgresql_reads_by_key_are_prepared_when_asked(postgres, records, s
     with CaptureQueriesContext(connection) as ctx:
         compiled.rows("prepared", by_id_numbers, [records[2].id_number], using="default")
     assert "EXECUTE" not in ctx.captured_queries[0]["sql"]
+
+
+def test_several_statements_go_in_one_execute_only_on_postgresql_with_client_side_binding(records):
+    """`sends_together` (the web and API queues and the audit row ask it too): no on SQLite, which
+    runs one statement per execute; yes on PostgreSQL through Django's default cursor, where psycopg
+    writes the parameters into the text; no for a cursor that binds on the server."""
+    with connection.cursor() as cursor:
+        assert compiled.sends_together(cursor) is (connection.vendor == "postgresql")
+    if connection.vendor == "postgresql":
+        import psycopg
+        from django.db.backends.utils import CursorWrapper
+
+        server_side = CursorWrapper(psycopg.Cursor(connection.connection), connection)
+        try:
+            assert compiled.sends_together(server_side) is False
+        finally:
+            server_side.close()
+
+
+def test_on_postgresql_statements_sent_together_each_give_their_own_rows(postgres, records):
+    """`execute_together`: one round trip, each statement's rows in its own list — two rows, none,
+    one — with each statement's parameters in its place (a parameter holding "; " stays a value),
+    for one person and then another."""
+    table = Record._meta.db_table
+    for record, other in ((records[0], records[1]), (records[2], records[3])):
+        statements = [
+            (f"SELECT name FROM {table} WHERE id IN (%s, %s) ORDER BY name", [record.pk, other.pk]),
+            (f"SELECT name FROM {table} WHERE name = %s", ["甲一; SELECT 1"]),
+            (f"SELECT id_number, %s FROM {table} WHERE id = %s", ["; ", record.pk]),
+        ]
+        with CaptureQueriesContext(connection) as ctx, connection.cursor() as cursor:
+            fetched = compiled.execute_together(cursor, statements)
+        assert [[tuple(row) for row in rows] for rows in fetched] == [
+            sorted([(record.name,), (other.name,)]),
+            [],
+            [(record.id_number, "; ")],
+        ]
+        assert len(ctx.captured_queries) == 1
+
+
+def test_on_postgresql_with_server_side_binding_reads_together_go_one_by_one(postgres, records, monkeypatch, settings):
+    """With `OPTIONS["server_side_binding"]` (the cursor Django then makes binds on the server, where
+    one execute carries one statement) `together` sends the reads one after another and still
+    answers like each queryset, for one person and then another. (Prepared statements off: core.prepared's
+    `EXECUTE name(%s)` needs the client-side binding — PostgreSQL takes no parameter in an EXECUTE.)"""
+    from django.db.backends.postgresql.base import ServerBindingCursor
+
+    settings.DATABASE_PREPARED_STATEMENTS = False
+    connection.ensure_connection()
+    monkeypatch.setattr(connection.connection, "cursor_factory", ServerBindingCursor)  # what the option sets
+    for record in records[:2]:
+        reads = _record_reads(record.pk)
+        with CaptureQueriesContext(connection) as ctx:
+            found = compiled.together(*reads)
+        assert _fields(found) == _fields([list(r.build(r.pk)) for r in reads]) and found[0] == [record]
+        assert len(ctx.captured_queries) == 3
