@@ -73,13 +73,14 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "registry.accounts.middleware.AuthenticationMiddleware",  # the session and its user in one read
     "django.contrib.messages.middleware.MessageMiddleware",
+    "registry.web.middleware.LoginAgainAfterPostMiddleware",  # a form sent after logout: back to its page
     "registry.web.middleware.NoStorePersonalDataMiddleware",
     "registry.web.middleware.ForcePasswordChangeMiddleware",
     "registry.api.middleware.RejectNulCharactersMiddleware",
     "registry.api.middleware.ApiCallAuditMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
-    "registry.web.middleware.ChineseErrorPagesMiddleware",  # last: Chinese 404/500 pages with DEBUG on too
+    "registry.web.middleware.ChineseErrorPagesMiddleware",  # last: Chinese 404/500 pages with DEBUG on too, a page for a bare 405
 ]
 
 ROOT_URLCONF = "config.urls"

@@ -22,7 +22,18 @@ fi
   echo "==> 提示：OpenCV 无法加载（缺少 libGL.so.1 或 glib：apt-get install libgl1 libglib2.0-0），材料自动检查将显示“未检查”。"
 .venv/bin/python manage.py migrate --noinput
 .venv/bin/python manage.py seed_demo --people "${DEMO_PEOPLE:-2000}"  # idempotent: a queue to review, records to browse
+.venv/bin/python manage.py transfer_keys --create >/dev/null  # signed transfer documents (idempotent)
 HOST="${HOST:-127.0.0.1}"
 PORT="${PORT:-8000}"
+# The scheduled jobs (statistics refresh, reminders, expiries: config/celery.py BEAT_SCHEDULE) run
+# here as cron would run them in production without beat: due ones at once, then every minute.
+(
+  while true; do
+    .venv/bin/python manage.py run_due_jobs >/dev/null 2>&1 || echo "==> 提示：定时任务运行失败（manage.py run_due_jobs 查看原因）。" >&2
+    sleep 60
+  done
+) &
+jobs_pid=$!
+trap 'kill "$jobs_pid" 2>/dev/null || true' EXIT INT TERM
 echo "==> 服务地址：http://${HOST}:${PORT} （Ctrl+C 停止）"
-exec .venv/bin/python manage.py runserver "${HOST}:${PORT}"
+.venv/bin/python manage.py runserver "${HOST}:${PORT}"

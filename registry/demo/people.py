@@ -111,8 +111,11 @@ def _person(i: int, rng: random.Random, today: dt.date) -> dict:
     r = rng.random
     district = BEIJING_UNITS[i % len(BEIJING_UNITS)]
     id_region = generators.BEIJING_DISTRICTS[(i // 1000) % 16]
-    birth = dt.date(1962, 1, 1) + dt.timedelta(days=((i // 16000) * 173) % 16060)
     seq = i % 1000
+    # Born 1962–1991, spread over the whole range even in a small seed (the age-band chart). Unique
+    # ID numbers: for a given district code and sequence number, each block of 16,000 people gets its
+    # own day (173 is prime to 10,950).
+    birth = dt.date(1962, 1, 1) + dt.timedelta(days=((i // 16000) * 173 + seq * 37) % 10950)
     gender = "M" if seq % 2 else "F"
     body = f"{id_region}{birth:%Y%m%d}{seq:03d}"
     id_number = body + _id_check(body)

@@ -1,8 +1,9 @@
 import time
+from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.http import HttpResponseServerError
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect, render, resolve_url
 from django.template import loader
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
@@ -92,11 +93,47 @@ class NoStorePersonalDataMiddleware:
         return response
 
 
+class LoginAgainAfterPostMiddleware:
+    """A form sent after the session ended (idle timeout, logged out in another tab) is answered by
+    login_required with a redirect to the login page whose `next` is the form's POST-only address;
+    after logging in the browser would GET it and meet a bare 405. Such a redirect is sent back to
+    the page the form was on instead (its Referer, when it is ours), with a word that the form was
+    not saved and must be sent again."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.method == "POST" and response.status_code == 302 and self._to_login(response["Location"]):
+            from django.contrib import messages
+            from django.contrib.auth.views import redirect_to_login
+            from django.utils.http import url_has_allowed_host_and_scheme
+
+            referer = request.META.get("HTTP_REFERER", "")
+            came_from = urlsplit(referer)
+            ours = referer and url_has_allowed_host_and_scheme(
+                referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
+            back = came_from.path + (f"?{came_from.query}" if came_from.query else "") if ours else "/"
+            messages.warning(request, "登录已超时或已退出，刚才提交的内容没有保存。请重新登录后再提交一次。")
+            return redirect_to_login(back)
+        return response
+
+    @staticmethod
+    def _to_login(location: str) -> bool:
+        """login_required's redirect: to the login page with the address to come back to (a view
+        that sends a person to log in after its own work, e.g. a password reset, names none)."""
+        to = urlsplit(location)
+        return to.path == resolve_url(settings.LOGIN_URL) and "next" in parse_qs(to.query)
+
+
 class ChineseErrorPagesMiddleware:
     """With DEBUG on (the demo runs so), Django answers a missing page or a crash with its English
     technical pages. People get the same Chinese 404/500 pages as in production instead; the
     traceback still reaches the log (django.request logs before the page is made). The API keeps
-    its problem+json answers. Last in MIDDLEWARE: it sees the view's answer before the headers
+    its problem+json answers. A POST-only page opened by its address (Django's 405 has an empty
+    body, in production too) gets a Chinese page saying so. Last in MIDDLEWARE: it sees the view's answer before the headers
     (CSP, no-store) are added by the others."""
 
     def __init__(self, get_response):
@@ -104,6 +141,12 @@ class ChineseErrorPagesMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
+        if response.status_code == 405 and not response.content and not request.path_info.startswith("/api/"):
+            # A page that only takes a form's POST, opened by its address: Django answers with an
+            # empty body in production too.
+            page = render(request, "405.html", status=405)
+            page["Allow"] = response.get("Allow", "")
+            return page
         if (
             settings.DEBUG
             and response.status_code in (404, 500)
