@@ -17,6 +17,9 @@ SHARPNESS_MIN = 2.2
 DARK_P99_MAX = 100
 # 1st percentile above this: no ink-dark anywhere (text is at least 1% of a document), washed out
 BRIGHT_P1_MIN = 175
+# 1st to 99th percentile of brightness narrower than this: one flat colour, a blank page (a blank scan
+# or an empty PDF page); its "sharpness" and exposure say nothing about legibility
+BLANK_RANGE_MAX = 12
 
 
 def grey_at_scale(image: np.ndarray) -> np.ndarray:

@@ -58,6 +58,10 @@ def _legibility_checks(metrics: dict, *, photo: bool) -> list[Check]:
     if sharpness is None:
         return []
     checks = []
+    p1, p99 = metrics.get("p1", 0), metrics.get("p99", 255)
+    if p99 - p1 < legibility.BLANK_RANGE_MAX:
+        blank = "页面是空白的，看不到任何文字或图像。请确认上传了正确的文件（扫描件须有内容的那一页）。"
+        return [Check("exposure", False, blank, f"{p1}–{p99}")]
     if photo:
         pass  # a portrait has too little fine detail for this measure
     elif sharpness < legibility.SHARPNESS_MIN:
@@ -72,7 +76,6 @@ def _legibility_checks(metrics: dict, *, photo: bool) -> list[Check]:
         )
     else:
         checks.append(Check("sharpness", True, "图片清晰。", f"{sharpness:.1f}"))
-    p1, p99 = metrics.get("p1", 0), metrics.get("p99", 255)
     found = f"{p1}–{p99}"
     if p99 < legibility.DARK_P99_MAX:
         checks.append(Check("exposure", False, "图片太暗，文字看不清。请在光线充足处重新拍摄。", found))
@@ -166,10 +169,12 @@ def warnings_of(application, attachments=None) -> list[dict]:
     from registry.applications.services import current_attachments
 
     attachments = with_readings(attachments if attachments is not None else current_attachments(application))
-    out = []
+    out, said = [], set()
     for attachment in attachments:
         for check in check_objects(attachment, application.form):
-            if check.ok is False:
+            # One file that yields no text fails each of its text checks with the same words: once.
+            if check.ok is False and (attachment.pk, check.message) not in said:
+                said.add((attachment.pk, check.message))
                 out.append(
                     {
                         "attachment": attachment,

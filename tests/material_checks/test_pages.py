@@ -93,3 +93,32 @@ def test_a_change_application_keeps_the_readings_of_the_copied_materials(
     # no second reading of the same bytes; copies of materials never read (stored while off) are scheduled
     pending = set(MaterialReading.objects.filter(status="pending").values_list("attachment__kind", flat=True))
     assert "id_back" not in pending and "photo" in pending
+
+
+@pytest.mark.django_db
+def test_a_blank_page_is_called_blank_once_not_blurred_bright_and_textless_twice(client, draft, person, reading_on):
+    """A blank scan of the ID card's front: no text for the ID number nor for the name (the same words
+    twice in the checks), a flat picture whose sharpness and exposure mean nothing. The submit page
+    says it once each: the page is blank, and no text was found. A readable ID back beside it keeps
+    its own checks."""
+    import io
+
+    from PIL import Image
+
+    reading_on.MATERIAL_CHECKS = False
+    upload_all_materials(draft, person)
+    reading_on.MATERIAL_CHECKS = True
+    buffer = io.BytesIO()
+    Image.new("RGB", (1400, 900), (250, 250, 248)).save(buffer, "JPEG", quality=90)
+    blank = upload(draft, person, "id_front", buffer.getvalue(), "front.jpg")
+    blurred = upload(draft, person, "id_back", mc.as_jpeg(mc.blur(mc.id_card(), 4)), "back.jpg")
+    for attachment in (blank, blurred):
+        checks_services.reading_run(attachment_id=str(attachment.pk))
+
+    client.force_login(person)
+    page = client.get(f"/apply/{draft.pk}/review/").content.decode()
+    warnings = page[page.index('id="material-warnings"') :]
+    assert warnings.count("页面是空白的") == 1
+    assert warnings.count("未能从材料中识别出文字") == 1
+    assert warnings.count("图片模糊") == 1  # the ID back's, not the blank page's
+    assert "图片过亮" not in warnings
