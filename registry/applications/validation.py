@@ -16,6 +16,7 @@ from .models import AttachmentKind
 
 IN_WORK = ("employed", "rehired")
 WITHOUT_UNIT = ("no_unit", "retired")
+PARTY_MEMBER_STATUSES = {"01", "02"}  # 政治面貌 codes of a 中共党员 (and 预备党员)
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,14 @@ def _check_basic(c: _Checker, basic: dict) -> None:
             )
     c.code(p + "ethnicity", "ethnicity", basic["ethnicity"], "民族")
     c.code(p + "political_status", "political_status", basic["political_status"], "政治面貌")
+    party = c.tables.codes["political_status"]
+    if c.form["other"]["party_member"] and basic["political_status"] in set(party) - PARTY_MEMBER_STATUSES:
+        name = party[basic["political_status"]].name
+        c.add(
+            "other.party_member",
+            "inconsistent",
+            f"已勾选“中共党员”，但政治面貌为“{name}”，请核对（中共党员、中共预备党员请选择对应的政治面貌）",
+        )
     if c.required(p + "phone", basic["phone"], "手机号码"):
         try:
             phone = v.validate_mobile(basic["phone"])

@@ -186,3 +186,19 @@ class _Tables:
 
 
 TABLES = _Tables()
+
+
+@pytest.mark.parametrize(("status", "refused"), [("13", True), ("03", True), ("01", False), ("02", False)])
+def test_a_party_member_tick_must_agree_with_the_political_status(form, status, refused):
+    form["basic"]["political_status"] = status
+    form["other"]["party_member"] = True
+    assert (("other.party_member", "inconsistent") in codes(form)) is refused
+    form["other"]["party_member"] = False  # not ticked: any status stands (the tick is optional)
+    assert ("other.party_member", "inconsistent") not in codes(form)
+
+
+def test_the_party_member_message_names_the_chosen_status(form):
+    form["basic"]["political_status"] = "13"
+    form["other"]["party_member"] = True
+    (problem,) = [p for p in validate_form(form, today=TODAY, check_attachments=False) if p.code == "inconsistent"]
+    assert "“群众”" in problem.message
