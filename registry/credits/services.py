@@ -53,6 +53,7 @@ REJECTION_MESSAGES = {
     "bad_credits": "学分无效（须为大于 0 的数，以 0.5 为单位，不超过 999.5）",
     "bad_subject": "科目无效（须为 professional 专业科目 或 public 公需科目）",
     "bad_date": "完成日期无效（格式 YYYY-MM-DD）",
+    "future_date": "完成日期晚于今天（只能报送已经完成的学习）",
 }
 
 
@@ -112,9 +113,10 @@ def _date(value) -> dt.date | None | bool:
         return False
 
 
-def check_values(row: dict, *, this_year: int) -> tuple[str | None, dict]:
+def check_values(row: dict, *, today: dt.date) -> tuple[str | None, dict]:
     """(rejection code or None, normalised fields) for one provider record, before the person is
-    looked up. The file import and the push both use it."""
+    looked up. The file import and the push both use it (and imports.CHECKED_SQL says the same)."""
+    this_year = today.year
     external_id = _text(row.get("external_id"))
     if not external_id or len(external_id) > 64:
         return "missing_field", {}
@@ -135,6 +137,8 @@ def check_values(row: dict, *, this_year: int) -> tuple[str | None, dict]:
         return "bad_date", {}
     if completed_on and completed_on.year != int(year_text):
         return "bad_year", {}
+    if completed_on and completed_on > today:
+        return "future_date", {}
     return None, {
         "id_number": _text(row.get("id_number")).upper(),
         "name": _text(row.get("name")),
@@ -148,9 +152,9 @@ def check_values(row: dict, *, this_year: int) -> tuple[str | None, dict]:
     }
 
 
-def check_provider_row(row: dict, people: dict, *, this_year: int) -> tuple[str | None, dict]:
+def check_provider_row(row: dict, people: dict, *, today: dt.date) -> tuple[str | None, dict]:
     """check_values, then the person: `people` maps upper-cased ID numbers to (record id, name)."""
-    code, fields = check_values(row, this_year=this_year)
+    code, fields = check_values(row, today=today)
     if code:
         return code, {}
     person = people.get(fields.pop("id_number"))
@@ -202,10 +206,10 @@ def provider_rows_apply(
     rows = list(rows)
     result = result or ImportResult()
     people = _people_for(row.get("id_number") for row in rows)
-    this_year = today().year
+    on = today()
     good: dict[str, CreditRecord] = {}
     for offset, row in enumerate(rows):
-        code, fields = check_provider_row(row, people, this_year=this_year)
+        code, fields = check_provider_row(row, people, today=on)
         if code:
             result.rejected.append({"index": start_index + offset, "code": code, "row": row})
         elif fields["external_id"] in good:
@@ -301,12 +305,36 @@ def _quantity(kind: str, details: dict) -> Decimal:
     return value
 
 
+def activity_date_check(value, *, year: int, today: dt.date) -> dt.date | None:
+    """The date of a declared activity (None when not given): a real date, not after `today`, and in
+    the declared year, since credits count only in their own year (PRODUCT.md)."""
+    activity_on = _date(value)
+    if activity_on is False:
+        raise ServiceError("invalid_date", "活动日期格式应为 YYYY-MM-DD，且须为真实存在的日期。", field="details.date")
+    if activity_on is None:
+        return None
+    if activity_on > today:
+        raise ServiceError(
+            "future_date",
+            f"活动日期 {activity_on:%Y-%m-%d} 晚于今天，不能申报尚未完成的活动；请在活动完成后再申报。",
+            field="details.date",
+        )
+    if activity_on.year != year:
+        raise ServiceError(
+            "date_outside_year",
+            f"活动日期 {activity_on:%Y-%m-%d} 不在申报年度（{year} 年）内：学分只计入活动所在年度，"
+            "请核对活动日期或申报年度。",
+            field="details.date",
+        )
+    return activity_on
+
+
 def declaration_submit(
     *, person: Record, actor, year: int, kind: str, details: dict, ip=None, on: dt.date | None = None
 ) -> CreditDeclaration:
     """A person declares an activity of the conversion table. Refused after the year's deadline
-    (31 March of the next year by default) and for a year that has not begun. `on`: the day it
-    counts as declared (today)."""
+    (31 March of the next year by default), for a year that has not begun, and for an activity
+    dated outside the declared year or after today. `on`: the day it counts as declared (today)."""
     if kind not in DeclarationKind.values:
         raise ServiceError("unknown_code", f"申报类型“{kind}”不存在", field="kind")
     if person.user_id != actor.pk:
@@ -325,13 +353,15 @@ def declaration_submit(
     details = {str(k)[:40]: _text(v)[:500] for k, v in (details or {}).items()}
     if not details.get("title"):
         raise ServiceError("required", "请填写活动名称（如考试科目、会议、课题、论文或书名）", field="details.title")
+    activity_on = activity_date_check(details.get("date"), year=year, today=now)
+    if activity_on:
+        details["date"] = activity_on.isoformat()
     quantity = _quantity(kind, details)
     credits, subject = declaration_credits(year=year, kind=kind, quantity=quantity)
     with transaction.atomic():
         credit = CreditRecord.objects.create(
             record=person, year=year, subject=subject, credits=credits, source=Source.DECLARATION,
-            course=details["title"][:200], completed_on=_date(details.get("date")) or None,
-            status=CreditStatus.PENDING,
+            course=details["title"][:200], completed_on=activity_on, status=CreditStatus.PENDING,
         )  # fmt: skip
         declaration = CreditDeclaration.objects.create(
             record=person, district_id=person.district_id, year=year, kind=kind, quantity=quantity,

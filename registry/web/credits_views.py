@@ -69,7 +69,8 @@ class DeclarationForm(forms.Form):
     year = forms.TypedChoiceField(label="年度", coerce=int)
     kind = forms.ChoiceField(label="申报类型", choices=DeclarationKind.choices)
     title = forms.CharField(label="活动名称", max_length=200, help_text="考试科目、会议、课程、课题、论文或书籍名称")
-    date = forms.DateField(label="日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="活动日期", required=False, help_text="须在所选年度内，且不晚于今天",
+                           widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
     days = forms.DecimalField(label="天数（学术会议）", required=False, min_value=0.5, decimal_places=1)
     hours = forms.DecimalField(label="学时（协会继续教育）", required=False, min_value=0.5, decimal_places=1)
     proof = forms.FileField(label="证明材料（JPG、PNG 或 PDF）")
@@ -106,7 +107,7 @@ def declare(request):
             declaration = services.declaration_submit(person=record, actor=request.user, year=data["year"],
                                                       kind=data["kind"], details=details, ip=client_ip(request))  # fmt: skip
         except ServiceError as exc:
-            show_service_error(form, exc)
+            show_service_error(form, exc, prefix="details.")  # details.date → the form's date
         else:
             try:
                 services.proof_add(declaration=declaration, actor=request.user, uploaded=data["proof"])
