@@ -291,17 +291,40 @@ def declaration_credits(*, year: int, kind: str, quantity: Decimal) -> tuple[Dec
     return round_credits(conversion.credits * quantity), conversion.subject
 
 
+# The most one declaration may claim: the days of a year (conferences), its hours (institute hours).
+MAX_DAYS = Decimal(366)
+MAX_HOURS = MAX_DAYS * 24
+
+
 def _quantity(kind: str, details: dict) -> Decimal:
+    """Days or hours of a declaration counted per day / hour: more than 0, in 0.5 steps, at most
+    a year's worth; each refusal says which of these it broke."""
     from .models import DEFAULT_CONVERSIONS, Unit
 
     unit = DEFAULT_CONVERSIONS[kind][1]
     if unit == Unit.ITEM:
         return Decimal(1)
-    key = "days" if unit == Unit.DAY else "hours"
-    value = _decimal(details.get(key))
-    label = "天数" if unit == Unit.DAY else "学时"
-    if value is None or value <= 0 or value > 366 * (24 if unit == Unit.HOUR else 1) or value != round_credits(value):
-        raise ServiceError("invalid_quantity", f"请填写{label}（大于 0，以 0.5 为单位）", field=f"details.{key}")
+    if unit == Unit.DAY:
+        key, label, word, most = "days", "天数", "天", MAX_DAYS
+    else:
+        key, label, word, most = "hours", "学时", "学时", MAX_HOURS
+    field = f"details.{key}"
+    text = _text(details.get(key))
+    if not text:
+        raise ServiceError("invalid_quantity", f"请填写{label}（大于 0，以 0.5 为单位）", field=field)
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        raise ServiceError("invalid_quantity", f"{label}须为数字（如 1、1.5、2），以 0.5 为单位", field=field)
+    value = Decimal(text)
+    if value <= 0:
+        raise ServiceError("invalid_quantity", f"{label}须大于 0", field=field)
+    if value > most:
+        raise ServiceError(
+            "invalid_quantity",
+            f"{label}最多 {most} {word}（填写的是 {text} {word}）：一次申报不能超过一年的{label}，请核对后重新填写",
+            field=field,
+        )
+    if value != round_credits(value):
+        raise ServiceError("invalid_quantity", f"{label}须以 0.5 为单位（如 1、1.5、2），填写的是 {text}", field=field)
     return value
 
 

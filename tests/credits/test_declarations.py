@@ -244,3 +244,32 @@ def test_activity_date_rule_over_the_api(person_api, person, other_person):
     assert body["errors"][0]["field"] == "details.date" and future in body["detail"]
     assert list(CreditDeclaration.objects.values_list("pk", flat=True)) == [other.pk]
     assert person_api.get("/api/v1/me/credits", {"year": this_year}).json()["records"] == []
+
+
+def test_quantity_refusals_say_what_is_wrong(person, other_person, person_api):
+    """400 days of conferences: the message names the maximum, not "请填写天数"."""
+    from registry.credits.models import CreditDeclaration
+
+    year = dt.date.today().year
+    kept = declaration_submit(person=other_person, actor=other_person.user, year=year, kind="conference_day",
+                              details={"title": "会计学术年会", "days": "366"})  # fmt: skip
+    assert kept.credits == Decimal(3660)
+    for kind, value, words in [
+        ("conference_day", "400", "天数最多 366 天（填写的是 400 天）"),
+        ("conference_day", "12345", "天数最多 366 天"),
+        ("conference_day", "", "请填写天数"),
+        ("conference_day", "0", "天数须大于 0"),
+        ("conference_day", "1.25", "天数须以 0.5 为单位"),
+        ("conference_day", "两天", "天数须为数字"),
+        ("institute_hours", "9000", "学时最多 8784 学时"),
+    ]:
+        key = "days" if kind == "conference_day" else "hours"
+        with pytest.raises(ServiceError) as refused:
+            declaration_submit(person=person, actor=person.user, year=year, kind=kind,
+                               details={"title": "会", key: value})  # fmt: skip
+        assert (refused.value.code, refused.value.field) == ("invalid_quantity", f"details.{key}"), value
+        assert words in refused.value.message, refused.value.message
+    body = problem(declare(person_api, {"year": year, "kind": "conference_day",
+                                        "details": {"title": "会", "days": 400}}), 400, "invalid_quantity")  # fmt: skip
+    assert body["errors"][0]["field"] == "details.days" and "最多 366 天" in body["detail"]
+    assert list(CreditDeclaration.objects.values_list("pk", flat=True)) == [kept.pk]

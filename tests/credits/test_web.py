@@ -65,3 +65,15 @@ def test_declare_page_refuses_a_date_outside_the_year_or_in_the_future(client, p
         assert list(errors) == ["date"] and words in errors["date"][0], errors
         assert words in response.content.decode()
     assert list(CreditDeclaration.objects.values_list("pk", flat=True)) == [other.pk]
+
+
+def test_declare_page_names_the_maximum_of_days(client, person):
+    client.force_login(person.user)
+    response = client.post("/credits/declare/", {
+        "year": dt.date.today().year, "kind": "conference_day", "title": "会计学术年会", "days": "400",
+        "proof": SimpleUploadedFile("proof.pdf", pdf_bytes("参会证明")),
+    })  # fmt: skip
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["days"] and "天数最多 366 天" in errors["days"][0], errors
+    assert not CreditDeclaration.objects.exists()
