@@ -15,8 +15,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from registry.accounts import access
-from registry.core import keyset
+from registry.core import keyset, refdata
 from registry.core.keyset import BadCursor  # noqa: F401  (the views catch selectors.BadCursor)
+from registry.core.models import CodeKind
 from registry.records.models import Record, RecordStatus, RecordVersion
 from registry.records.selectors import CURRENT_QUALIFICATIONS, with_current_data
 
@@ -261,6 +262,23 @@ def this_year() -> int:
 
 
 # --- Declarations in the district's review queue (type ce_declaration) ---------------------------
+
+# The code table of a declaration's rejection reasons (decisions/0009). Declarations decided before
+# it existed carry codes of rejection_reason: reason_names reads both.
+REJECTION_REASONS = CodeKind.CE_REJECTION_REASON
+
+
+def rejection_reasons() -> list[tuple[str, str]]:
+    """(code, name) of the reasons a reviewer may choose for a declaration, in display order."""
+    return refdata.code_choices().get(REJECTION_REASONS, [])
+
+
+def reason_names(codes) -> list[str]:
+    """The names of a decided declaration's reason codes, for people (retired and older codes too)."""
+    names = refdata.code_names()
+    known = {**names.get(CodeKind.REJECTION_REASON, {}), **names.get(REJECTION_REASONS, {})}
+    return [known.get(code, code) for code in codes or []]
+
 
 QUEUE_STATUSES = [DeclarationStatus.SUBMITTED, DeclarationStatus.IN_REVIEW]
 

@@ -38,7 +38,7 @@ from .models import (
     Subject,
 )
 from .rules import is_credit_value, round_credits, rules_for
-from .selectors import obliged_from_data
+from .selectors import REJECTION_REASONS, obliged_from_data
 
 logger = logging.getLogger("registry.credits")
 MAX_PUSH_RECORDS = 10_000
@@ -471,8 +471,9 @@ def declaration_decide(
     comment: str = "",
     ip=None,
 ) -> CreditDeclaration:
-    """Approve (the credits count) or reject with reasons. A submitted declaration is claimed by
-    the decision itself; a claimed one only by its reviewer or an admin."""
+    """Approve (the credits count) or reject with reasons of the code table ce_rejection_reason
+    (a credit claim's own, not the collection's). A submitted declaration is claimed by the decision
+    itself; a claimed one only by its reviewer or an admin."""
     _check_staff(actor, declaration)
     if decision not in ("approve", "reject"):
         raise ServiceError("invalid_decision", "审核结论只能是 approve 或 reject", field="decision")
@@ -480,12 +481,14 @@ def declaration_decide(
     if decision == "reject":
         if not reasons:
             raise ServiceError("reason_required", "不通过时请至少选择一项原因。", field="reasons")
-        known = set(Code.objects.active().of("rejection_reason").values_list("code", flat=True))
+        known = set(Code.objects.active().of(REJECTION_REASONS).values_list("code", flat=True))
         unknown = [r for r in reasons if r not in known]
         if unknown:
-            raise ServiceError("unknown_code", f"原因不在代码表中：{', '.join(unknown)}", field="reasons")
+            raise ServiceError(
+                "unknown_code", f"原因不在学分申报不通过原因代码表中：{', '.join(unknown)}", field="reasons"
+            )
     elif not declaration.proofs.exists():
-        raise Conflict("missing_proof", "该申报没有上传证明材料，不能认定；请选择“缺少必要的证明材料”不予通过。")
+        raise Conflict("missing_proof", "该申报没有上传证明材料，不能认定；请选择“证明材料不清晰或缺失”不予通过。")
     if (
         declaration.status == DeclarationStatus.IN_REVIEW
         and declaration.claimed_by_id != actor.pk

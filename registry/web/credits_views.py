@@ -17,7 +17,6 @@ from registry.accounts import access
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
-from registry.core.models import Code
 from registry.core.selectors import jurisdiction_units
 from registry.credits import selectors, services
 from registry.credits.models import DEFAULT_CONVERSIONS, DeclarationKind, Unit
@@ -60,7 +59,7 @@ def my_credits(request):
     return render(request, "credits/mine.html", {
         "record": record, "standing": standing, "years": years, "chart": chart,
         "year_choices": list(range(this_year, this_year - 10, -1)),
-        "declarations": selectors.person_declarations(record)[:50],
+        "declarations": [(d, selectors.reason_names(d.reasons)) for d in selectors.person_declarations(record)[:50]],
         "rules": rules_for(year),
     })  # fmt: skip
 
@@ -238,9 +237,9 @@ def declaration_review(request, declaration_id):
         refuse_on_page(request, exc)
         return redirect("web:credit_declarations")
     standing = selectors.compliance(declaration.record, declaration.year)
-    reasons = Code.objects.active().of("rejection_reason").exclude(code="photo_noncompliant").order_by("sort_order")
     return render(request, "credits/review.html", {
-        "d": declaration, "standing": standing, "reasons": reasons, "proofs": declaration.proofs.all(),
+        "d": declaration, "standing": standing, "reasons": selectors.rejection_reasons(),
+        "reason_names": selectors.reason_names(declaration.reasons), "proofs": declaration.proofs.all(),
         "id_number": declaration.record.id_number,
     })  # fmt: skip
 

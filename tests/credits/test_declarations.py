@@ -84,14 +84,14 @@ def test_declared_reviewed_and_counted(person_api, client, person, chaoyang_revi
         "reason_required",
     )
     rejected = reviewer.post(f"/api/v1/review/credit-declarations/{typed.json()['id']}/decision",
-                             {"decision": "reject", "reasons": ["material_missing"], "comment": "请上传论文首页"})  # fmt: skip
+                             {"decision": "reject", "reasons": ["proof_unclear"], "comment": "请上传论文首页"})  # fmt: skip
     assert rejected.json()["status"] == "rejected"
     approved = reviewer.post(f"/api/v1/review/credit-declarations/{body['id']}/decision", {"decision": "approve"})
     assert approved.json()["status"] == "approved"
     problem(
         reviewer.post(
             f"/api/v1/review/credit-declarations/{body['id']}/decision",
-            {"decision": "reject", "reasons": ["material_missing"]},
+            {"decision": "reject", "reasons": ["proof_unclear"]},
         ),
         409,
         "already_decided",
