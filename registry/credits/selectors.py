@@ -222,6 +222,29 @@ def noncompliant_people(year: int, districts=None):
     return _with_totals(_obliged_people(year, districts), year).filter(_noncompliant_condition(year))
 
 
+@dataclass
+class NoncompliantPage:
+    results: list  # Records with ce_total, ce_professional and their district
+    next: str | None
+
+
+NONCOMPLIANT_PAGE_SIZE = 100
+
+
+def noncompliant_page(year: int, districts=None, *, cursor: str | None = None, page_size: int = NONCOMPLIANT_PAGE_SIZE):
+    """One keyset page of `noncompliant_people` by record id (the staff page and the API): `next`
+    is the cursor of the following page, None on the last. A cursor that is not a record id this
+    could have written raises BadCursor. Callers scope `districts` to the viewer."""
+    people = noncompliant_people(year, districts).select_related("district").order_by("pk")
+    if cursor:
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+            raise BadCursor("cursor")
+        people = people.filter(pk__gt=int(cursor))
+    rows = list(people[: page_size + 1])
+    more, rows = len(rows) > page_size, rows[:page_size]
+    return NoncompliantPage(rows, str(rows[-1].pk) if more else None)
+
+
 def noncompliant_record_ids(year: int, districts=None) -> list[int]:
     """The audience "CE-non-compliant for a year" of notices: Record ids."""
     return list(noncompliant_people(year, districts).values_list("pk", flat=True))

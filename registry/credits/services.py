@@ -646,7 +646,10 @@ def proof_open(*, proof: CreditProof, actor, ip: str | None = None):
     return storage.open_for_reading(proof.file.name)
 
 
-def noncompliant_list_read(*, actor, year: int, district: str, rows: int, ip: str | None = None) -> None:
-    """Staff looked at a page of non-compliant people (names and ID numbers): one audit row per page."""
+def noncompliant_list_read(
+    *, actor, year: int, district: str, rows: int, cursor: str | None = None, ip: str | None = None
+) -> None:
+    """Staff looked at a page of non-compliant people (names and ID numbers): one audit row per page
+    (`cursor`: which page; none for the first)."""
     audit_record(action="credits.noncompliant_list", actor=actor, ip=ip,
-                 details={"year": year, "district": district or "", "rows": rows})  # fmt: skip
+                 details={"year": year, "district": district or "", "rows": rows, "cursor": cursor or ""})  # fmt: skip

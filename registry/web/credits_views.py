@@ -2,7 +2,7 @@
 transcript PDF) and the districts' pages (compliance, non-compliant people, declaration review)."""
 
 import json
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django import forms
 from django.contrib import messages
@@ -185,21 +185,32 @@ def compliance(request):
     if district and district not in allowed:
         district = ""
     scope = [district] if district else (None if access.is_admin(user) else sorted(allowed))
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = selectors.noncompliant_page(year, scope, cursor=cursor)
+    except selectors.BadCursor:
+        messages.error(request, "分页参数无效，已回到第一页。")
+        return redirect(f"{request.path}?{urlencode({'year': year, 'district': district})}")
+    services.noncompliant_list_read(actor=user, year=year, district=district, rows=len(page.results), cursor=cursor,
+                                    ip=client_ip(request))  # fmt: skip
     rates = selectors.district_compliance(year, scope)
     names = {d.code: d.name for d in choices}
-    people = list(selectors.noncompliant_people(year, scope).select_related("district").order_by("pk")[:200])
-    services.noncompliant_list_read(actor=user, year=year, district=district, rows=len(people), ip=client_ip(request))
     chart = {
         "districts": [names.get(c, c) for c in rates],
         "rates": [round((r.rate or 0) * 100, 1) for r in rates.values()],
     }
+    rules = rules_for(year)
+    first = {"year": year, "district": district}
     return render(request, "credits/compliance.html", {
         "year": year, "year_choices": list(range(selectors.this_year(), selectors.this_year() - 10, -1)),
         "districts": choices, "district": district, "names": names,
         "rates": [(names.get(code, code), r) for code, r in rates.items()], "chart": chart,
         "people": [{"p": p, "id_masked": mask_id_number(p.id_number),
-                    "missing": max(rules_for(year).required_total - p.ce_total, rules_for(year).required_professional - p.ce_professional)}
-                   for p in people],
+                    "missing": max(rules.required_total - p.ce_total, rules.required_professional - p.ce_professional)}
+                   for p in page.results],
+        "short_total": sum(r.obliged - r.compliant for r in rates.values()), "page_size": selectors.NONCOMPLIANT_PAGE_SIZE,
+        "first_query": urlencode(first) if cursor else "",
+        "next_query": urlencode({**first, "cursor": page.next}) if page.next else "",
     })  # fmt: skip
 
 
