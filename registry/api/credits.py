@@ -382,19 +382,16 @@ class NoncompliantOut(Schema):
 def noncompliant(request, year: int, district: str | None = None, cursor: str | None = None):
     """Keyset pages of 100 by record id; reviewers: their districts only. ID numbers masked."""
     user = _staff(request)
-    people = selectors.noncompliant_people(_year(year), _districts_for(user, district)).order_by("pk")
-    if cursor:
-        if not cursor.isdigit():
-            raise ApiError(400, "invalid_cursor", "分页游标无效，请从第一页重新开始。")
-        people = people.filter(pk__gt=int(cursor))
-    rows = list(people[:101])
-    more, rows = len(rows) > 100, rows[:100]
+    try:
+        page = selectors.noncompliant_page(_year(year), _districts_for(user, district), cursor=cursor)
+    except selectors.BadCursor:
+        raise ApiError(400, "invalid_cursor", "分页游标无效，请从第一页重新开始。") from None
     services.noncompliant_list_read(
-        actor=user, year=year, district=district or "", rows=len(rows), ip=client_ip(request)
+        actor=user, year=year, district=district or "", rows=len(page.results), cursor=cursor, ip=client_ip(request)
     )
     return {
         "results": [NoncompliantItem(record_id=str(r.pk), name=r.name, id_number=mask_id_number(r.id_number),
                                      district=r.district_id, total=r.ce_total, professional=r.ce_professional)
-                    for r in rows],
-        "next": str(rows[-1].pk) if more else None,
+                    for r in page.results],
+        "next": page.next,
     }  # fmt: skip

@@ -85,6 +85,7 @@ class CodeKind(models.TextChoices):
     POSITION = "position", "职务（岗位）"
     INDUSTRY = "industry", "行业门类（GB/T 4754）"
     REJECTION_REASON = "rejection_reason", "标准驳回原因"
+    CE_REJECTION_REASON = "ce_rejection_reason", "学分申报不通过原因"
 
 
 class CodeQuerySet(models.QuerySet):

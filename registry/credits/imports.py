@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection, transaction
-from django.utils import timezone
 
 from .models import CreditStatus, Source
 from .services import REJECTION_MESSAGES, ImportResult, _lock_provider, provider_rows_apply
@@ -319,6 +318,7 @@ SELECT s.n, r.id AS record_id,
     WHEN s.completed_on <> '' AND substr(s.completed_on, 9, 2)::int > extract(day FROM make_date(
          substr(s.completed_on, 1, 4)::int, substr(s.completed_on, 6, 2)::int, 1) + interval '1 month - 1 day') THEN 'bad_date'
     WHEN s.completed_on <> '' AND substr(s.completed_on, 1, 4) <> s.year THEN 'bad_year'
+    WHEN s.completed_on <> '' AND s.completed_on::date > %(today)s THEN 'future_date'
     WHEN r.id IS NULL THEN 'unknown_person'
     WHEN r.name <> s.name THEN 'name_mismatch'
   END AS code
@@ -352,7 +352,9 @@ def _merge(cursor, staging: str, provider: str, columns: list[str]) -> ImportRes
     """One transaction: normalise the text in place, check every row, insert the good ones once per
     external_id (the earliest row wins; one already there is a duplicate), list the rejected ones."""
     from .services import FIRST_YEAR, SUBJECT_WORDS
+    from .services import today as local_today
 
+    today = local_today()
     checked = f"{staging}_checked"
     subjects = " ".join(f"WHEN '{word}' THEN '{code}'" for word, code in SUBJECT_WORDS.items())
     with transaction.atomic():
@@ -363,7 +365,7 @@ def _merge(cursor, staging: str, provider: str, columns: list[str]) -> ImportRes
         cursor.execute(f"ANALYZE {staging}")
         cursor.execute(
             CHECKED_SQL.format(checked=checked, trimmed=_trimmed(staging), first_year=FIRST_YEAR, subjects=subjects),
-            {"this_year": timezone.localdate().year},
+            {"this_year": today.year, "today": today},
         )
         cursor.execute(f"SELECT count(*) FROM {checked} WHERE code IS NULL")
         valid = cursor.fetchone()[0]

@@ -15,8 +15,9 @@ from django.http import Http404
 from django.utils import timezone
 
 from registry.accounts import access
-from registry.core import keyset
+from registry.core import keyset, refdata
 from registry.core.keyset import BadCursor  # noqa: F401  (the views catch selectors.BadCursor)
+from registry.core.models import CodeKind
 from registry.records.models import Record, RecordStatus, RecordVersion
 from registry.records.selectors import CURRENT_QUALIFICATIONS, with_current_data
 
@@ -221,6 +222,29 @@ def noncompliant_people(year: int, districts=None):
     return _with_totals(_obliged_people(year, districts), year).filter(_noncompliant_condition(year))
 
 
+@dataclass
+class NoncompliantPage:
+    results: list  # Records with ce_total, ce_professional and their district
+    next: str | None
+
+
+NONCOMPLIANT_PAGE_SIZE = 100
+
+
+def noncompliant_page(year: int, districts=None, *, cursor: str | None = None, page_size: int = NONCOMPLIANT_PAGE_SIZE):
+    """One keyset page of `noncompliant_people` by record id (the staff page and the API): `next`
+    is the cursor of the following page, None on the last. A cursor that is not a record id this
+    could have written raises BadCursor. Callers scope `districts` to the viewer."""
+    people = noncompliant_people(year, districts).select_related("district").order_by("pk")
+    if cursor:
+        if not (cursor.isascii() and cursor.isdigit() and len(cursor) <= 18):
+            raise BadCursor("cursor")
+        people = people.filter(pk__gt=int(cursor))
+    rows = list(people[: page_size + 1])
+    more, rows = len(rows) > page_size, rows[:page_size]
+    return NoncompliantPage(rows, str(rows[-1].pk) if more else None)
+
+
 def noncompliant_record_ids(year: int, districts=None) -> list[int]:
     """The audience "CE-non-compliant for a year" of notices: Record ids."""
     return list(noncompliant_people(year, districts).values_list("pk", flat=True))
@@ -261,6 +285,23 @@ def this_year() -> int:
 
 
 # --- Declarations in the district's review queue (type ce_declaration) ---------------------------
+
+# The code table of a declaration's rejection reasons (decisions/0009). Declarations decided before
+# it existed carry codes of rejection_reason: reason_names reads both.
+REJECTION_REASONS = CodeKind.CE_REJECTION_REASON
+
+
+def rejection_reasons() -> list[tuple[str, str]]:
+    """(code, name) of the reasons a reviewer may choose for a declaration, in display order."""
+    return refdata.code_choices().get(REJECTION_REASONS, [])
+
+
+def reason_names(codes) -> list[str]:
+    """The names of a decided declaration's reason codes, for people (retired and older codes too)."""
+    names = refdata.code_names()
+    known = {**names.get(CodeKind.REJECTION_REASON, {}), **names.get(REJECTION_REASONS, {})}
+    return [known.get(code, code) for code in codes or []]
+
 
 QUEUE_STATUSES = [DeclarationStatus.SUBMITTED, DeclarationStatus.IN_REVIEW]
 

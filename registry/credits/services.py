@@ -38,7 +38,7 @@ from .models import (
     Subject,
 )
 from .rules import is_credit_value, round_credits, rules_for
-from .selectors import obliged_from_data
+from .selectors import REJECTION_REASONS, obliged_from_data
 
 logger = logging.getLogger("registry.credits")
 MAX_PUSH_RECORDS = 10_000
@@ -53,6 +53,7 @@ REJECTION_MESSAGES = {
     "bad_credits": "学分无效（须为大于 0 的数，以 0.5 为单位，不超过 999.5）",
     "bad_subject": "科目无效（须为 professional 专业科目 或 public 公需科目）",
     "bad_date": "完成日期无效（格式 YYYY-MM-DD）",
+    "future_date": "完成日期晚于今天（只能报送已经完成的学习）",
 }
 
 
@@ -112,9 +113,10 @@ def _date(value) -> dt.date | None | bool:
         return False
 
 
-def check_values(row: dict, *, this_year: int) -> tuple[str | None, dict]:
+def check_values(row: dict, *, today: dt.date) -> tuple[str | None, dict]:
     """(rejection code or None, normalised fields) for one provider record, before the person is
-    looked up. The file import and the push both use it."""
+    looked up. The file import and the push both use it (and imports.CHECKED_SQL says the same)."""
+    this_year = today.year
     external_id = _text(row.get("external_id"))
     if not external_id or len(external_id) > 64:
         return "missing_field", {}
@@ -135,6 +137,8 @@ def check_values(row: dict, *, this_year: int) -> tuple[str | None, dict]:
         return "bad_date", {}
     if completed_on and completed_on.year != int(year_text):
         return "bad_year", {}
+    if completed_on and completed_on > today:
+        return "future_date", {}
     return None, {
         "id_number": _text(row.get("id_number")).upper(),
         "name": _text(row.get("name")),
@@ -148,9 +152,9 @@ def check_values(row: dict, *, this_year: int) -> tuple[str | None, dict]:
     }
 
 
-def check_provider_row(row: dict, people: dict, *, this_year: int) -> tuple[str | None, dict]:
+def check_provider_row(row: dict, people: dict, *, today: dt.date) -> tuple[str | None, dict]:
     """check_values, then the person: `people` maps upper-cased ID numbers to (record id, name)."""
-    code, fields = check_values(row, this_year=this_year)
+    code, fields = check_values(row, today=today)
     if code:
         return code, {}
     person = people.get(fields.pop("id_number"))
@@ -202,10 +206,10 @@ def provider_rows_apply(
     rows = list(rows)
     result = result or ImportResult()
     people = _people_for(row.get("id_number") for row in rows)
-    this_year = today().year
+    on = today()
     good: dict[str, CreditRecord] = {}
     for offset, row in enumerate(rows):
-        code, fields = check_provider_row(row, people, this_year=this_year)
+        code, fields = check_provider_row(row, people, today=on)
         if code:
             result.rejected.append({"index": start_index + offset, "code": code, "row": row})
         elif fields["external_id"] in good:
@@ -287,26 +291,73 @@ def declaration_credits(*, year: int, kind: str, quantity: Decimal) -> tuple[Dec
     return round_credits(conversion.credits * quantity), conversion.subject
 
 
+# The most one declaration may claim: the days of a year (conferences), its hours (institute hours).
+MAX_DAYS = Decimal(366)
+MAX_HOURS = MAX_DAYS * 24
+
+
 def _quantity(kind: str, details: dict) -> Decimal:
+    """Days or hours of a declaration counted per day / hour: more than 0, in 0.5 steps, at most
+    a year's worth; each refusal says which of these it broke."""
     from .models import DEFAULT_CONVERSIONS, Unit
 
     unit = DEFAULT_CONVERSIONS[kind][1]
     if unit == Unit.ITEM:
         return Decimal(1)
-    key = "days" if unit == Unit.DAY else "hours"
-    value = _decimal(details.get(key))
-    label = "天数" if unit == Unit.DAY else "学时"
-    if value is None or value <= 0 or value > 366 * (24 if unit == Unit.HOUR else 1) or value != round_credits(value):
-        raise ServiceError("invalid_quantity", f"请填写{label}（大于 0，以 0.5 为单位）", field=f"details.{key}")
+    if unit == Unit.DAY:
+        key, label, word, most = "days", "天数", "天", MAX_DAYS
+    else:
+        key, label, word, most = "hours", "学时", "学时", MAX_HOURS
+    field = f"details.{key}"
+    text = _text(details.get(key))
+    if not text:
+        raise ServiceError("invalid_quantity", f"请填写{label}（大于 0，以 0.5 为单位）", field=field)
+    if not re.fullmatch(r"[0-9]+(\.[0-9]+)?", text):
+        raise ServiceError("invalid_quantity", f"{label}须为数字（如 1、1.5、2），以 0.5 为单位", field=field)
+    value = Decimal(text)
+    if value <= 0:
+        raise ServiceError("invalid_quantity", f"{label}须大于 0", field=field)
+    if value > most:
+        raise ServiceError(
+            "invalid_quantity",
+            f"{label}最多 {most} {word}（填写的是 {text} {word}）：一次申报不能超过一年的{label}，请核对后重新填写",
+            field=field,
+        )
+    if value != round_credits(value):
+        raise ServiceError("invalid_quantity", f"{label}须以 0.5 为单位（如 1、1.5、2），填写的是 {text}", field=field)
     return value
+
+
+def activity_date_check(value, *, year: int, today: dt.date) -> dt.date | None:
+    """The date of a declared activity (None when not given): a real date, not after `today`, and in
+    the declared year, since credits count only in their own year (PRODUCT.md)."""
+    activity_on = _date(value)
+    if activity_on is False:
+        raise ServiceError("invalid_date", "活动日期格式应为 YYYY-MM-DD，且须为真实存在的日期。", field="details.date")
+    if activity_on is None:
+        return None
+    if activity_on > today:
+        raise ServiceError(
+            "future_date",
+            f"活动日期 {activity_on:%Y-%m-%d} 晚于今天，不能申报尚未完成的活动；请在活动完成后再申报。",
+            field="details.date",
+        )
+    if activity_on.year != year:
+        raise ServiceError(
+            "date_outside_year",
+            f"活动日期 {activity_on:%Y-%m-%d} 不在申报年度（{year} 年）内：学分只计入活动所在年度，"
+            "请核对活动日期或申报年度。",
+            field="details.date",
+        )
+    return activity_on
 
 
 def declaration_submit(
     *, person: Record, actor, year: int, kind: str, details: dict, ip=None, on: dt.date | None = None
 ) -> CreditDeclaration:
     """A person declares an activity of the conversion table. Refused after the year's deadline
-    (31 March of the next year by default) and for a year that has not begun. `on`: the day it
-    counts as declared (today)."""
+    (31 March of the next year by default), for a year that has not begun, and for an activity
+    dated outside the declared year or after today. `on`: the day it counts as declared (today)."""
     if kind not in DeclarationKind.values:
         raise ServiceError("unknown_code", f"申报类型“{kind}”不存在", field="kind")
     if person.user_id != actor.pk:
@@ -325,13 +376,15 @@ def declaration_submit(
     details = {str(k)[:40]: _text(v)[:500] for k, v in (details or {}).items()}
     if not details.get("title"):
         raise ServiceError("required", "请填写活动名称（如考试科目、会议、课题、论文或书名）", field="details.title")
+    activity_on = activity_date_check(details.get("date"), year=year, today=now)
+    if activity_on:
+        details["date"] = activity_on.isoformat()
     quantity = _quantity(kind, details)
     credits, subject = declaration_credits(year=year, kind=kind, quantity=quantity)
     with transaction.atomic():
         credit = CreditRecord.objects.create(
             record=person, year=year, subject=subject, credits=credits, source=Source.DECLARATION,
-            course=details["title"][:200], completed_on=_date(details.get("date")) or None,
-            status=CreditStatus.PENDING,
+            course=details["title"][:200], completed_on=activity_on, status=CreditStatus.PENDING,
         )  # fmt: skip
         declaration = CreditDeclaration.objects.create(
             record=person, district_id=person.district_id, year=year, kind=kind, quantity=quantity,
@@ -418,8 +471,9 @@ def declaration_decide(
     comment: str = "",
     ip=None,
 ) -> CreditDeclaration:
-    """Approve (the credits count) or reject with reasons. A submitted declaration is claimed by
-    the decision itself; a claimed one only by its reviewer or an admin."""
+    """Approve (the credits count) or reject with reasons of the code table ce_rejection_reason
+    (a credit claim's own, not the collection's). A submitted declaration is claimed by the decision
+    itself; a claimed one only by its reviewer or an admin."""
     _check_staff(actor, declaration)
     if decision not in ("approve", "reject"):
         raise ServiceError("invalid_decision", "审核结论只能是 approve 或 reject", field="decision")
@@ -427,12 +481,14 @@ def declaration_decide(
     if decision == "reject":
         if not reasons:
             raise ServiceError("reason_required", "不通过时请至少选择一项原因。", field="reasons")
-        known = set(Code.objects.active().of("rejection_reason").values_list("code", flat=True))
+        known = set(Code.objects.active().of(REJECTION_REASONS).values_list("code", flat=True))
         unknown = [r for r in reasons if r not in known]
         if unknown:
-            raise ServiceError("unknown_code", f"原因不在代码表中：{', '.join(unknown)}", field="reasons")
+            raise ServiceError(
+                "unknown_code", f"原因不在学分申报不通过原因代码表中：{', '.join(unknown)}", field="reasons"
+            )
     elif not declaration.proofs.exists():
-        raise Conflict("missing_proof", "该申报没有上传证明材料，不能认定；请选择“缺少必要的证明材料”不予通过。")
+        raise Conflict("missing_proof", "该申报没有上传证明材料，不能认定；请选择“证明材料不清晰或缺失”不予通过。")
     if (
         declaration.status == DeclarationStatus.IN_REVIEW
         and declaration.claimed_by_id != actor.pk
@@ -590,7 +646,10 @@ def proof_open(*, proof: CreditProof, actor, ip: str | None = None):
     return storage.open_for_reading(proof.file.name)
 
 
-def noncompliant_list_read(*, actor, year: int, district: str, rows: int, ip: str | None = None) -> None:
-    """Staff looked at a page of non-compliant people (names and ID numbers): one audit row per page."""
+def noncompliant_list_read(
+    *, actor, year: int, district: str, rows: int, cursor: str | None = None, ip: str | None = None
+) -> None:
+    """Staff looked at a page of non-compliant people (names and ID numbers): one audit row per page
+    (`cursor`: which page; none for the first)."""
     audit_record(action="credits.noncompliant_list", actor=actor, ip=ip,
-                 details={"year": year, "district": district or "", "rows": rows})  # fmt: skip
+                 details={"year": year, "district": district or "", "rows": rows, "cursor": cursor or ""})  # fmt: skip

@@ -2,7 +2,7 @@
 transcript PDF) and the districts' pages (compliance, non-compliant people, declaration review)."""
 
 import json
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from django import forms
 from django.contrib import messages
@@ -17,7 +17,6 @@ from registry.accounts import access
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
-from registry.core.models import Code
 from registry.core.selectors import jurisdiction_units
 from registry.credits import selectors, services
 from registry.credits.models import DEFAULT_CONVERSIONS, DeclarationKind, Unit
@@ -60,7 +59,7 @@ def my_credits(request):
     return render(request, "credits/mine.html", {
         "record": record, "standing": standing, "years": years, "chart": chart,
         "year_choices": list(range(this_year, this_year - 10, -1)),
-        "declarations": selectors.person_declarations(record)[:50],
+        "declarations": [(d, selectors.reason_names(d.reasons)) for d in selectors.person_declarations(record)[:50]],
         "rules": rules_for(year),
     })  # fmt: skip
 
@@ -69,7 +68,8 @@ class DeclarationForm(forms.Form):
     year = forms.TypedChoiceField(label="年度", coerce=int)
     kind = forms.ChoiceField(label="申报类型", choices=DeclarationKind.choices)
     title = forms.CharField(label="活动名称", max_length=200, help_text="考试科目、会议、课程、课题、论文或书籍名称")
-    date = forms.DateField(label="日期", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="活动日期", required=False, help_text="须在所选年度内，且不晚于今天",
+                           widget=forms.DateInput(attrs={"type": "date"}))  # fmt: skip
     days = forms.DecimalField(label="天数（学术会议）", required=False, min_value=0.5, decimal_places=1)
     hours = forms.DecimalField(label="学时（协会继续教育）", required=False, min_value=0.5, decimal_places=1)
     proof = forms.FileField(label="证明材料（JPG、PNG 或 PDF）")
@@ -106,7 +106,7 @@ def declare(request):
             declaration = services.declaration_submit(person=record, actor=request.user, year=data["year"],
                                                       kind=data["kind"], details=details, ip=client_ip(request))  # fmt: skip
         except ServiceError as exc:
-            show_service_error(form, exc)
+            show_service_error(form, exc, prefix="details.")  # details.date → the form's date
         else:
             try:
                 services.proof_add(declaration=declaration, actor=request.user, uploaded=data["proof"])
@@ -185,21 +185,32 @@ def compliance(request):
     if district and district not in allowed:
         district = ""
     scope = [district] if district else (None if access.is_admin(user) else sorted(allowed))
+    cursor = request.GET.get("cursor") or None
+    try:
+        page = selectors.noncompliant_page(year, scope, cursor=cursor)
+    except selectors.BadCursor:
+        messages.error(request, "分页参数无效，已回到第一页。")
+        return redirect(f"{request.path}?{urlencode({'year': year, 'district': district})}")
+    services.noncompliant_list_read(actor=user, year=year, district=district, rows=len(page.results), cursor=cursor,
+                                    ip=client_ip(request))  # fmt: skip
     rates = selectors.district_compliance(year, scope)
     names = {d.code: d.name for d in choices}
-    people = list(selectors.noncompliant_people(year, scope).select_related("district").order_by("pk")[:200])
-    services.noncompliant_list_read(actor=user, year=year, district=district, rows=len(people), ip=client_ip(request))
     chart = {
         "districts": [names.get(c, c) for c in rates],
         "rates": [round((r.rate or 0) * 100, 1) for r in rates.values()],
     }
+    rules = rules_for(year)
+    first = {"year": year, "district": district}
     return render(request, "credits/compliance.html", {
         "year": year, "year_choices": list(range(selectors.this_year(), selectors.this_year() - 10, -1)),
         "districts": choices, "district": district, "names": names,
         "rates": [(names.get(code, code), r) for code, r in rates.items()], "chart": chart,
         "people": [{"p": p, "id_masked": mask_id_number(p.id_number),
-                    "missing": max(rules_for(year).required_total - p.ce_total, rules_for(year).required_professional - p.ce_professional)}
-                   for p in people],
+                    "missing": max(rules.required_total - p.ce_total, rules.required_professional - p.ce_professional)}
+                   for p in page.results],
+        "short_total": sum(r.obliged - r.compliant for r in rates.values()), "page_size": selectors.NONCOMPLIANT_PAGE_SIZE,
+        "first_query": urlencode(first) if cursor else "",
+        "next_query": urlencode({**first, "cursor": page.next}) if page.next else "",
     })  # fmt: skip
 
 
@@ -237,9 +248,9 @@ def declaration_review(request, declaration_id):
         refuse_on_page(request, exc)
         return redirect("web:credit_declarations")
     standing = selectors.compliance(declaration.record, declaration.year)
-    reasons = Code.objects.active().of("rejection_reason").exclude(code="photo_noncompliant").order_by("sort_order")
     return render(request, "credits/review.html", {
-        "d": declaration, "standing": standing, "reasons": reasons, "proofs": declaration.proofs.all(),
+        "d": declaration, "standing": standing, "reasons": selectors.rejection_reasons(),
+        "reason_names": selectors.reason_names(declaration.reasons), "proofs": declaration.proofs.all(),
         "id_number": declaration.record.id_number,
     })  # fmt: skip
 

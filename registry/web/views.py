@@ -34,9 +34,11 @@ def refuse_on_page(request, exc: ServiceError) -> None:
     messages.error(request, exc.message)
 
 
-def show_service_error(form, exc: ServiceError) -> None:
-    """Put a service error on the form field it concerns (or on the form)."""
-    field = FORM_FIELDS.get(exc.field, exc.field)
+def show_service_error(form, exc: ServiceError, *, prefix: str = "") -> None:
+    """Put a service error on the form field it concerns (or on the form). `prefix`: the part of the
+    service's field path the form's names leave out (details.date → date)."""
+    field = exc.field.removeprefix(prefix) if prefix else exc.field
+    field = FORM_FIELDS.get(field, field)
     form.add_error(field if field in form.fields else None, exc.message)
 
 

@@ -84,14 +84,14 @@ def test_declared_reviewed_and_counted(person_api, client, person, chaoyang_revi
         "reason_required",
     )
     rejected = reviewer.post(f"/api/v1/review/credit-declarations/{typed.json()['id']}/decision",
-                             {"decision": "reject", "reasons": ["material_missing"], "comment": "请上传论文首页"})  # fmt: skip
+                             {"decision": "reject", "reasons": ["proof_unclear"], "comment": "请上传论文首页"})  # fmt: skip
     assert rejected.json()["status"] == "rejected"
     approved = reviewer.post(f"/api/v1/review/credit-declarations/{body['id']}/decision", {"decision": "approve"})
     assert approved.json()["status"] == "approved"
     problem(
         reviewer.post(
             f"/api/v1/review/credit-declarations/{body['id']}/decision",
-            {"decision": "reject", "reasons": ["material_missing"]},
+            {"decision": "reject", "reasons": ["proof_unclear"]},
         ),
         409,
         "already_decided",
@@ -189,3 +189,87 @@ def test_the_declaration_queue_pages_oldest_first_by_keyset(person, other_person
     assert seen == expected
     with pytest.raises(BadCursor):
         declaration_queue(user=municipal_admin, cursor="MDAwMS0wMS0wMVQwMDowMDowMCswNTowMHx4")
+
+
+def test_activity_date_must_be_in_the_declared_year_and_not_in_the_future(person, other_person):
+    """Credits count only in their own year: an activity dated in another year, or after the day of
+    the declaration, is refused on the date field and nothing is stored."""
+    from registry.credits.models import CreditDeclaration
+
+    on, in_march = dt.date(2026, 11, 27), dt.date(2026, 3, 2)  # in March last year's credits may still be declared
+    kept = declaration_submit(person=other_person, actor=other_person.user, year=2026, kind="exam_subject",
+                              details={"title": "中级会计实务", "date": "2026-05-10"}, on=on)  # fmt: skip
+    for year, date, day, code, words in [
+        (2026, "2025-05-10", on, "date_outside_year", "不在申报年度（2026 年）内"),
+        (2025, "2026-01-05", in_march, "date_outside_year", "不在申报年度（2025 年）内"),
+        (2026, "2026-12-25", on, "future_date", "晚于今天"),
+        (2026, "2026-11-28", on, "future_date", "晚于今天"),
+        (2026, "2026-02-30", on, "invalid_date", "YYYY-MM-DD"),
+        (2026, "去年五月", on, "invalid_date", "YYYY-MM-DD"),
+    ]:
+        with pytest.raises(ServiceError) as refused:
+            declaration_submit(person=person, actor=person.user, year=year, kind="exam_subject",
+                               details={"title": "财务管理", "date": date}, on=day)  # fmt: skip
+        assert (refused.value.code, refused.value.field, refused.value.status) == (code, "details.date", 400), date
+        assert words in refused.value.message
+    assert list(CreditDeclaration.objects.values_list("pk", flat=True)) == [kept.pk]
+    assert list(CreditRecord.objects.values_list("record_id", flat=True)) == [other_person.pk]
+    assert AuditEntry.objects.filter(action="credits.declare").count() == 1  # only the kept one
+
+    # the first day of the year, today and (in March) last year's last day are fine; the date is kept as the credit's date
+    for date in ("2026-01-01", "2026-11-27"):
+        ok = declaration_submit(person=person, actor=person.user, year=2026, kind="paper_other",
+                                details={"title": "论文", "date": date}, on=on)  # fmt: skip
+        assert ok.credit.completed_on == dt.date.fromisoformat(date) and ok.details["date"] == date
+    last_year = declaration_submit(person=person, actor=person.user, year=2025, kind="paper_other",
+                                   details={"title": "论文", "date": "2025-12-31"}, on=in_march)  # fmt: skip
+    assert last_year.credit.completed_on == dt.date(2025, 12, 31)
+
+
+def test_activity_date_rule_over_the_api(person_api, person, other_person):
+    from registry.credits.models import CreditDeclaration
+    from registry.credits.services import today
+
+    this_year = today().year
+    other = declaration_submit(person=other_person, actor=other_person.user, year=this_year, kind="paper_other",
+                               details={"title": "论文"})  # fmt: skip
+    body = problem(declare(person_api, {"year": this_year, "kind": "exam_subject",
+                                        "details": {"title": "中级会计实务", "date": f"{this_year - 1}-05-10"}}),
+                   400, "date_outside_year")  # fmt: skip
+    assert body["errors"] == [{"field": "details.date", "code": "date_outside_year", "message": body["detail"]}]
+    assert f"{this_year - 1}-05-10" in body["detail"] and f"{this_year} 年" in body["detail"]
+    future = (today() + dt.timedelta(days=28)).isoformat()
+    body = problem(declare(person_api, {"year": this_year, "kind": "exam_subject",
+                                        "details": {"title": "中级会计实务", "date": future}}), 400, "future_date")  # fmt: skip
+    assert body["errors"][0]["field"] == "details.date" and future in body["detail"]
+    assert list(CreditDeclaration.objects.values_list("pk", flat=True)) == [other.pk]
+    assert person_api.get("/api/v1/me/credits", {"year": this_year}).json()["records"] == []
+
+
+def test_quantity_refusals_say_what_is_wrong(person, other_person, person_api):
+    """400 days of conferences: the message names the maximum, not "请填写天数"."""
+    from registry.credits.models import CreditDeclaration
+
+    year = dt.date.today().year
+    kept = declaration_submit(person=other_person, actor=other_person.user, year=year, kind="conference_day",
+                              details={"title": "会计学术年会", "days": "366"})  # fmt: skip
+    assert kept.credits == Decimal(3660)
+    for kind, value, words in [
+        ("conference_day", "400", "天数最多 366 天（填写的是 400 天）"),
+        ("conference_day", "12345", "天数最多 366 天"),
+        ("conference_day", "", "请填写天数"),
+        ("conference_day", "0", "天数须大于 0"),
+        ("conference_day", "1.25", "天数须以 0.5 为单位"),
+        ("conference_day", "两天", "天数须为数字"),
+        ("institute_hours", "9000", "学时最多 8784 学时"),
+    ]:
+        key = "days" if kind == "conference_day" else "hours"
+        with pytest.raises(ServiceError) as refused:
+            declaration_submit(person=person, actor=person.user, year=year, kind=kind,
+                               details={"title": "会", key: value})  # fmt: skip
+        assert (refused.value.code, refused.value.field) == ("invalid_quantity", f"details.{key}"), value
+        assert words in refused.value.message, refused.value.message
+    body = problem(declare(person_api, {"year": year, "kind": "conference_day",
+                                        "details": {"title": "会", "days": 400}}), 400, "invalid_quantity")  # fmt: skip
+    assert body["errors"][0]["field"] == "details.days" and "最多 366 天" in body["detail"]
+    assert list(CreditDeclaration.objects.values_list("pk", flat=True)) == [kept.pk]

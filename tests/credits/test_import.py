@@ -130,3 +130,25 @@ def test_admin_upload_runs_as_a_job(code_tables, tmp_path, municipal_admin, djan
     assert "导入 3 条，重复 1 条，未导入 8 条" in page
     download = admin_client.get(f"/admin/credits/creditimport/{job.pk}/rejected.xlsx")
     assert load_workbook(io.BytesIO(download.content)).active.max_row == 9
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_course_completed_after_today_is_rejected(kind, tmp_path, person, other_person, capsys):
+    """The same rule as the push, in the file import (on PostgreSQL: its SQL checks)."""
+    import datetime as dt
+
+    from registry.credits.services import today
+
+    now = today()
+    tomorrow = now + dt.timedelta(days=1)
+    rows = [row(person, "J-1", year=tomorrow.year, completed_on=tomorrow.isoformat()),
+            row(other_person, "J-2", year=now.year, completed_on=now.isoformat())]  # fmt: skip
+    path = tmp_path / f"credits.{kind}"
+    (write_csv if kind == "csv" else write_xlsx)(path, rows)
+    call_command("import_credits", str(path), "--provider", "华夏会计学院", "--no-progress")
+    assert "imported 1, duplicates 0, rejected 1" in capsys.readouterr().out
+    rejected = load_workbook(tmp_path / "credits.rejected.xlsx", read_only=True).worksheets[0]
+    lines = list(rejected.iter_rows(values_only=True))
+    code = "future_date" if tomorrow.year == now.year else "bad_year"  # (on 31 December, a date of next year)
+    assert [line[:4] for line in lines[1:]] == [(2, code, imports.REJECTION_MESSAGES[code], "J-1")]
+    assert list(CreditRecord.objects.values_list("external_id", "record_id")) == [("J-2", other_person.pk)]

@@ -107,3 +107,24 @@ def test_a_crash_mid_push_leaves_nothing(client, provider, person, monkeypatch):
     response = push(client, provider.key, [row(person, "E-1"), row(person, "E-2")])
     assert response.status_code == 500
     assert not CreditRecord.objects.exists()
+
+
+def test_a_course_completed_after_today_is_rejected(client, provider, person, other_person):
+    """Credits for a course not yet completed never count (the same check as the file import)."""
+    import datetime as dt
+
+    from registry.credits.services import today
+
+    now = today()
+    tomorrow, later = now + dt.timedelta(days=1), now + dt.timedelta(days=28)
+    records = [
+        row(person, "H-1", year=tomorrow.year, completed_on=tomorrow.isoformat()),
+        row(person, "H-2", year=later.year, completed_on=later.isoformat()),
+        row(other_person, "H-3", year=now.year, completed_on=now.isoformat()),
+    ]
+    body = push(client, provider.key, records).json()
+    # (on 31 December "tomorrow" is next year's date: refused as a year that has not begun)
+    expected = [{"index": i, "code": "future_date" if day.year == now.year else "bad_year"}
+                for i, day in ((0, tomorrow), (1, later))]  # fmt: skip
+    assert body == {"accepted": 1, "duplicates": 0, "rejected": expected}
+    assert list(CreditRecord.objects.values_list("external_id", "record_id")) == [("H-3", other_person.pk)]

@@ -45,3 +45,35 @@ def test_person_page_declare_and_district_review(client, person, chaoyang_review
 
     client.force_login(person.user)
     assert client.get(f"/credits/transcript.pdf?year={year}")["Content-Type"] == "application/pdf"
+
+
+def test_declare_page_refuses_a_date_outside_the_year_or_in_the_future(client, person, other_person):
+    from registry.credits.services import declaration_submit, today
+
+    this_year = today().year
+    other = declaration_submit(person=other_person, actor=other_person.user, year=this_year, kind="paper_other",
+                               details={"title": "论文"})  # fmt: skip
+    client.force_login(person.user)
+    for date, words in [(f"{this_year - 1}-05-10", f"不在申报年度（{this_year} 年）内"),
+                        ((today() + dt.timedelta(days=28)).isoformat(), "晚于今天")]:  # fmt: skip
+        response = client.post("/credits/declare/", {
+            "year": this_year, "kind": "exam_subject", "title": "中级会计实务", "date": date,
+            "proof": SimpleUploadedFile("proof.pdf", pdf_bytes("成绩单")),
+        })  # fmt: skip
+        assert response.status_code == 200
+        errors = response.context["form"].errors
+        assert list(errors) == ["date"] and words in errors["date"][0], errors
+        assert words in response.content.decode()
+    assert list(CreditDeclaration.objects.values_list("pk", flat=True)) == [other.pk]
+
+
+def test_declare_page_names_the_maximum_of_days(client, person):
+    client.force_login(person.user)
+    response = client.post("/credits/declare/", {
+        "year": dt.date.today().year, "kind": "conference_day", "title": "会计学术年会", "days": "400",
+        "proof": SimpleUploadedFile("proof.pdf", pdf_bytes("参会证明")),
+    })  # fmt: skip
+    assert response.status_code == 200
+    errors = response.context["form"].errors
+    assert list(errors) == ["days"] and "天数最多 366 天" in errors["days"][0], errors
+    assert not CreditDeclaration.objects.exists()
