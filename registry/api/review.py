@@ -104,6 +104,8 @@ class ReviewDetailOut(Schema):
 
 
 class DecisionIn(Schema):
+    # Same name and shape as the credit declarations' DecisionIn: one component in the OpenAPI
+    # document, so the rules are in the endpoint's description, not in field descriptions here.
     decision: str
     reasons: list[str] = []
     comment: str = ""
@@ -230,7 +232,22 @@ def claim(request, application_id: str):
     return {"status": services.review_claim(application=application, actor=user, ip=client_ip(request)).status}
 
 
-@router.post("/review/applications/{application_id}/decision", response=StatusOut, summary="审核决定")
+@router.post(
+    "/review/applications/{application_id}/decision",
+    response=StatusOut,
+    summary="审核决定",
+    description=(
+        "200 `{status}`；"
+        "400 `invalid_decision`：decision 不是 approve 或 reject；"
+        "400 `reason_required`：reject 没有选择标准原因；"
+        "400 `unknown_code`：原因不在代码表 rejection_reason 中；"
+        "400 `comment_required`（field `comment`）：reject 的原因含 `other`（其他原因（见审核意见））而审核意见为空；"
+        "403 `own_application`：本人的申请；"
+        "409 `not_claimed`：尚未受理；409 `claimed_by_other`：已由其他审核员受理；"
+        "409 `already_decided`：已经作出审核决定；409 `id_number_taken`：证件号码已在其他账号下采集。"
+        "被拒绝的决定不改变任何数据。"
+    ),
+)
 def decision(request, application_id: str, payload: DecisionIn):
     user = _staff(request)
     application = services.application_for_staff(user=user, application_id=application_id)

@@ -19,6 +19,7 @@ from registry.applications.services import event_add, round_decide
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
 from registry.core.models import Code
+from registry.core.reasons import other_reason_explained_check
 from registry.records.models import Record
 from registry.records.services import record_apply
 from registry.sms.services import sms_enqueue
@@ -128,7 +129,8 @@ def review_decide(
     comment: str = "",
     ip: str | None = None,
 ) -> Application:
-    """Approve or reject. Exactly one of two concurrent decisions wins (conditional UPDATE in
+    """Approve or reject. A rejection needs a standard reason, and an opinion when one of them is
+    “其他原因（见审核意见）”. Exactly one of two concurrent decisions wins (conditional UPDATE in
     states.move); the other gets 409 already_decided. Approval applies the record in the same
     transaction."""
     access.refuse_own(actor, application.applicant_id)
@@ -145,6 +147,7 @@ def review_decide(
         unknown = [r for r in reasons if r not in known]
         if unknown:
             raise ServiceError("unknown_code", f"驳回原因不在代码表中：{', '.join(unknown)}", field="reasons")
+        other_reason_explained_check(reasons=reasons, comment=comment)
     if application.status != ApplicationStatus.IN_REVIEW:
         raise Conflict("not_claimed", "请先受理该申请再作出审核决定。")
     now = timezone.now()

@@ -169,7 +169,13 @@ def _with_cursor(query, cursor: str | None) -> str:
 @never_cache
 @login_required
 def review_page(request, application_id):
-    user = _staff(request)
+    return _review_page(request, _staff(request), application_id)
+
+
+def _review_page(request, user, application_id, *, refused: ServiceError | None = None, submitted=None):
+    """The review page. After a refused decision (`refused`), it is shown again with what the reviewer
+    submitted (`submitted`: decision, reasons, comment) and why, answered with the refusal's status:
+    nothing typed is lost, nothing was changed."""
     try:
         application = services.review_open(user=user, application_id=application_id, ip=client_ip(request))
     except ServiceError:
@@ -180,6 +186,9 @@ def review_page(request, application_id):
     labels = cs.code_labels(choices)
     reason_names = labels.get("rejection_reason", {})
     actions = states.available_actions(application, user)
+    deciding = "approve" in actions or "reject" in actions
+    if refused is not None and not deciding:
+        messages.error(request, refused.message)  # no decision form to show it beside (decided meanwhile, …)
     return render(
         request,
         "review/review.html",
@@ -194,7 +203,10 @@ def review_page(request, application_id):
             "reviewers": selectors.reassign_candidates(application) if "reassign" in actions else [],
             "id_masked": mask_id_number(application.id_number),
             "transfer_code": code_of_transfer_out(application),
+            "submitted": submitted or {"decision": "", "reasons": [], "comment": ""},
+            "refused": refused if deciding else None,
         },
+        status=refused.status if refused is not None else 200,
     )
 
 
@@ -226,19 +238,19 @@ def claim(request, application_id):
 @login_required
 def decide(request, application_id):
     user = _staff(request)
+    submitted = {
+        "decision": request.POST.get("decision", ""),
+        "reasons": request.POST.getlist("reasons"),
+        "comment": request.POST.get("comment", ""),
+    }
     try:
         application = services.application_for_staff(user=user, application_id=application_id)
-        application = services.review_decide(
-            application=application,
-            actor=user,
-            decision=request.POST.get("decision", ""),
-            reasons=request.POST.getlist("reasons"),
-            comment=request.POST.get("comment", ""),
-            ip=client_ip(request),
-        )
+        application = services.review_decide(application=application, actor=user, ip=client_ip(request), **submitted)
     except ServiceError as exc:
-        refuse_on_page(request, exc)
-        return redirect("web:review_page", application_id)
+        if exc.status == 404:
+            raise Http404 from None
+        # The page again, with the reviewer's opinion and ticks as they were sent (not a redirect).
+        return _review_page(request, user, application_id, refused=exc, submitted=submitted)
     messages.success(
         request, f"已{'通过' if application.status == 'approved' else '驳回'}：{application.applicant_name}。"
     )

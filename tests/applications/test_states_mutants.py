@@ -70,9 +70,13 @@ def test_the_loser_of_a_decision_race_is_told_already_decided_on_every_database(
     copy read before the first decision, which is what the loser of that race holds."""
     application = review.review_claim(application=ApplicationFactory(), actor=chaoyang_reviewer)
     late = Application.objects.get(pk=application.pk)
-    review.review_decide(application=application, actor=chaoyang_reviewer, decision="reject", reasons=["other"])
+    review.review_decide(
+        application=application, actor=chaoyang_reviewer, decision="reject", reasons=["material_unclear"]
+    )
     with pytest.raises(Conflict) as info:
-        review.review_decide(application=late, actor=chaoyang_reviewer, decision=late_decision, reasons=["other"])
+        review.review_decide(
+            application=late, actor=chaoyang_reviewer, decision=late_decision, reasons=["material_unclear"]
+        )
     assert info.value.code == "already_decided"
     assert Application.objects.get(pk=application.pk).status == "rejected"
 

@@ -175,7 +175,7 @@ def test_a_decision_without_a_comment_is_fine(chaoyang_reviewer):
         application=in_review(chaoyang_reviewer),
         actor=chaoyang_reviewer,
         decision="reject",
-        reasons=["other"],
+        reasons=["material_unclear"],
         comment=None,
     )
     assert decided.rounds.get().comment == ""
@@ -216,7 +216,7 @@ def test_an_id_number_collected_under_another_account_is_not_approved(chaoyang_r
         ("claimed", "reject", ["", ""], "reason_required", "reasons"),
         ("claimed", "reject", ["other", "not_a_reason"], "unknown_code", "reasons"),
         ("submitted", "approve", [], "not_claimed", ""),
-        ("claimed_by_other", "reject", ["other"], "claimed_by_other", ""),
+        ("claimed_by_other", "reject", ["material_unclear"], "claimed_by_other", ""),
         ("approved", "reject", ["other"], "already_decided", ""),
         ("rejected", "approve", [], "already_decided", ""),
     ],
@@ -244,7 +244,7 @@ def test_a_refused_decision_says_why_and_changes_nothing(chaoyang_reviewer, setu
 
 def test_an_admin_decides_an_application_someone_else_claimed(chaoyang_reviewer, municipal_admin):
     decided = review.review_decide(
-        application=in_review(chaoyang_reviewer), actor=municipal_admin, decision="reject", reasons=["other"]
+        application=in_review(chaoyang_reviewer), actor=municipal_admin, decision="reject", reasons=["material_unclear"]
     )
     assert decided.status == "rejected" and decided.rounds.get().decided_by_id == municipal_admin.pk
 
@@ -297,7 +297,7 @@ def test_a_rejected_transfer_out_is_told_to_withdraw_and_ask_again(chaoyang_revi
     for type_ in ("transfer_out", "first_collection"):
         review.review_decide(
             application=in_review(chaoyang_reviewer, type=type_), actor=chaoyang_reviewer,
-            decision="reject", reasons=["other"],
+            decision="reject", reasons=["material_unclear"],
         )  # fmt: skip
     final, again = SmsMessage.objects.filter(purpose="review_reject").order_by("pk")
     assert "撤回后重新申请" in final.text and "修改后重新提交" not in final.text

@@ -23,7 +23,10 @@ pytestmark = pytest.mark.django_db
 def reject(application, reviewer):
     review_services.review_claim(application=application, actor=reviewer)
     return review_services.review_decide(
-        application=Application.objects.get(pk=application.pk), actor=reviewer, decision="reject", reasons=["other"]
+        application=Application.objects.get(pk=application.pk),
+        actor=reviewer,
+        decision="reject",
+        reasons=["material_unclear"],
     )
 
 
