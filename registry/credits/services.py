@@ -21,6 +21,7 @@ from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
 from registry.core.jobs import enqueue
 from registry.core.models import Code
+from registry.core.reasons import other_reason_explained_check
 from registry.records.models import Record, RecordStatus, RecordVersion
 
 from .models import (
@@ -487,6 +488,7 @@ def declaration_decide(
             raise ServiceError(
                 "unknown_code", f"原因不在学分申报不通过原因代码表中：{', '.join(unknown)}", field="reasons"
             )
+        other_reason_explained_check(reasons=reasons, comment=comment)
     elif not declaration.proofs.exists():
         raise Conflict("missing_proof", "该申报没有上传证明材料，不能认定；请选择“证明材料不清晰或缺失”不予通过。")
     if (

@@ -88,6 +88,24 @@ def test_a_collection_reason_is_refused_for_a_declaration(api, person, other_per
     assert mine.status == DeclarationStatus.SUBMITTED
 
 
+def test_other_reason_needs_an_opinion_for_a_declaration_too(api, person, other_person, chaoyang_reviewer,
+                                                               haidian_reviewer):  # fmt: skip
+    mine, theirs = _declared(person), _declared(other_person, "海淀区会计论坛")
+    for comment in ("", "  \u3000 "):
+        with pytest.raises(ServiceError) as refused:
+            declaration_decide(actor=chaoyang_reviewer, declaration=mine, decision="reject", reasons=["other"],
+                               comment=comment)  # fmt: skip
+        assert (refused.value.code, refused.value.field) == ("comment_required", "comment")
+    mine.refresh_from_db()
+    assert (mine.status, mine.reasons, mine.version) == (DeclarationStatus.SUBMITTED, [], 0)
+
+    api.login(haidian_reviewer.phone)
+    url = f"/api/v1/review/credit-declarations/{theirs.pk}/decision"
+    problem(api.post(url, {"decision": "reject", "reasons": ["other"]}), 400, "comment_required")
+    decided = api.post(url, {"decision": "reject", "reasons": ["other"], "comment": "证明上的姓名不是申报人"})
+    assert decided.json()["status"] == "rejected"
+
+
 def test_declarations_decided_with_the_collections_reasons_stay_readable(client, person, chaoyang_reviewer):
     """Before ce_rejection_reason existed declarations were rejected with rejection_reason codes."""
     older = _declared(person)
