@@ -22,7 +22,7 @@ from registry.material_checks import services as material_checks
 from registry.records.models import Record
 
 from . import counts, states, storage
-from .form import flatten, normalize_form
+from .form import flatten, normalize_form, without_filing_fields
 from .labels import path_order
 from .materials import PDF, MaterialRejected, check_material, read_limited, render_pdf_pages, storage_name
 from .models import (
@@ -87,7 +87,7 @@ def due_on_for(submitted_on: dt.date) -> dt.date:
 def _transfer_in_form(data: dict, applicant: User) -> dict:
     """A transferred record as the start of a transfer-in form: the new unit and residence are in
     this city, so the applicant fills their districts in."""
-    form = normalize_form(data)
+    form = without_filing_fields(normalize_form(data))
     form["basic"]["phone"] = applicant.phone
     form["employment"]["unit_district"] = ""
     form["basic"]["residence_district"] = ""
@@ -133,7 +133,8 @@ def application_create(
                 field="transfer_code",
             )
         states.check_start(applicant, type, record)
-    form = _latest_data(record) if type == ApplicationType.CHANGE else normalize_form({})
+    # A change starts from the approved record, but not from the date of the change filed before.
+    form = without_filing_fields(_latest_data(record)) if type == ApplicationType.CHANGE else normalize_form({})
     form["basic"]["phone"] = applicant.phone
     try:
         with transaction.atomic():
