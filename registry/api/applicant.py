@@ -326,7 +326,15 @@ def delete_attachment(request, application_id: str, attachment_id: str):
     return Status(204, None)
 
 
-@router.post("/me/applications/{application_id}/submit", response=StatusOut, summary="提交审核")
+@router.post(
+    "/me/applications/{application_id}/submit",
+    response=StatusOut,
+    summary="提交审核",
+    description=(
+        "400 `invalid_form`：`errors` 一次列出全部问题，其中除表单和材料的校验外还有："
+        "`no_change`（字段为空）：信息变更与已审核通过的信息相同（仅变更事项发生日期不算修改）。"
+    ),
+)
 def submit(request, application_id: str):
     application = services.application_submit(application=own_application(request, application_id), actor=request.auth)
     return {"status": application.status}

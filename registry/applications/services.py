@@ -22,7 +22,7 @@ from registry.material_checks import services as material_checks
 from registry.records.models import Record
 
 from . import counts, states, storage
-from .form import flatten, normalize_form, without_filing_fields
+from .form import FILING_ONLY_FIELDS, flatten, normalize_form, without_filing_fields
 from .labels import path_order
 from .materials import PDF, MaterialRejected, check_material, read_limited, render_pdf_pages, storage_name
 from .models import (
@@ -358,18 +358,53 @@ def current_attachments(application: Application) -> list[Attachment]:
     return list(application.attachments.current().order_by("created_at"))
 
 
-def problems_for(application: Application, *, check_attachments: bool = True) -> list[Problem]:
-    # Without the materials' checks the attachments are not looked at: not read either.
+def problems_for(
+    application: Application, *, check_attachments: bool = True, check_registry: bool = True
+) -> list[Problem]:
+    """Every problem that stops the submission. The form's own checks (validation.py), its materials
+    unless `check_attachments` is False (then they are not read either), and unless `check_registry`
+    is False what the registry already holds: a change that changes nothing. The step pages leave both out (checked as the person types); the
+    check page and the submission ask everything."""
+    form = normalize_form(application.form)
     attachments = (
         [{"kind": a.kind, "ref": a.ref} for a in current_attachments(application)] if check_attachments else []
     )
-    return validate_form(
-        normalize_form(application.form),
+    problems = validate_form(
+        form,
         attachments=attachments,
         account_phone=application.applicant.phone,
         check_attachments=check_attachments,
         application_type=application.type,
     )
+    if check_registry:
+        problems += _registry_problems(application, form)
+    return problems
+
+
+def _registry_problems(application: Application, form: dict) -> list[Problem]:
+    problems = []
+    if application.type == ApplicationType.CHANGE and _changes_nothing(application, form):
+        problems.append(
+            Problem(
+                "",
+                "no_change",
+                "本次信息变更与已审核通过的信息相比没有任何修改（仅填写变更事项发生日期不算修改）。"
+                "请修改发生变化的信息后再提交；信息没有变化的，无需办理变更，可撤回本申请。",
+            )
+        )
+    return problems
+
+
+def _changes_nothing(application: Application, form: dict) -> bool:
+    """A change whose form is the approved record's, but for the fields of the filing itself."""
+    record = Record.objects.filter(user_id=application.applicant_id).first()
+    if record is None:
+        return False  # nothing to compare with (the start refuses a change without a record)
+    current = _latest_data(record)
+    filed = normalize_form(form)
+    for section, name in FILING_ONLY_FIELDS:
+        current[section][name] = filed[section][name] = ""
+    return not form_changes(current, filed)
 
 
 def application_submit(*, application: Application, actor: User) -> Application:

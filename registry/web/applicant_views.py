@@ -275,7 +275,7 @@ REVIEW_ONLY_CODES = {"required", "out_of_scope", "category_mismatch"}
 
 def _visible_problems(application, step):
     """Problems of this step's fields that concern what was typed, as the applicant types."""
-    problems = services.problems_for(application, check_attachments=False)
+    problems = services.problems_for(application, check_attachments=False, check_registry=False)
     return [p for p in problems if cs.step_of_field(p.field) == step.slug and p.code not in REVIEW_ONLY_CODES]
 
 

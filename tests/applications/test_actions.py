@@ -114,6 +114,7 @@ def _form(owner, type_: str = "first_collection") -> dict:
     data["basic"]["phone"] = owner.phone
     if type_ == "change":
         data["other"]["change_event_date"] = timezone.localdate().isoformat()
+        data["employment"]["department"] = "审计部"  # a change changes something
     return data
 
 

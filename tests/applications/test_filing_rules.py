@@ -1,4 +1,5 @@
-"""What a filing may carry over: a new change starts without the previous change's event date.
+"""What a filing may carry over and when it is refused up front: a new change starts without the
+previous change's event date; a change that changes nothing is refused.
 Each rule is shown for one person beside a second person (and district) it must not touch."""
 
 import copy
@@ -9,13 +10,15 @@ from django.test import Client
 from django.utils import timezone
 
 from registry.applications import services
-from registry.applications.models import Application
+from registry.applications.models import Application, ApplicationRound
+from registry.audit.models import AuditEntry
 from registry.records.models import Record
 from registry.records.services import record_apply
 from registry.review import services as review_services
 from registry.review.warnings import review_warnings
 from tests.applications.conftest import VALID_FORM, upload_all_materials, valid_uscc
 from tests.factories import UserFactory
+from tests.helpers import problem
 
 pytestmark = pytest.mark.django_db
 
@@ -102,3 +105,65 @@ def test_a_new_change_does_not_carry_the_event_date_of_the_change_approved_befor
     theirs = services.application_create(applicant=second, type="change")
     assert theirs.form["other"]["change_event_date"] == ""
     assert theirs.form["basic"]["id_number"] == HAIDIAN_ID and theirs.form["employment"]["department"] == "财务部"
+
+
+# --- 2. A change that changes nothing is refused ----------------------------------------------
+
+
+def test_a_change_equal_to_the_record_is_refused_and_nothing_moves():
+    first = collected(district="110105", id_number=CHAOYANG_ID, name="李明")
+    second = collected(district="110108", id_number=HAIDIAN_ID, name="王芳")
+    today = timezone.localdate().isoformat()
+    unchanged = change_filed(first, **{"other.change_event_date": today})  # the event date alone is no change
+    other = change_filed(second, **{"other.change_event_date": today, "employment.department": "审计部"})
+    before = AuditEntry.objects.filter(action="application.submit").count()
+
+    with pytest.raises(services.FormProblems) as refused:
+        services.application_submit(application=unchanged, actor=first)
+    (no_change,) = [p for p in refused.value.problems if p.code == "no_change"]
+    assert no_change.field == "" and "没有任何修改" in no_change.message
+    assert [p.code for p in refused.value.problems] == ["no_change"]  # the form itself is valid
+    stored = Application.objects.get(pk=unchanged.pk)
+    assert (stored.status, stored.round, stored.submitted_at) == ("draft", 0, None)
+    assert not ApplicationRound.objects.filter(application=unchanged).exists()
+    assert AuditEntry.objects.filter(action="application.submit").count() == before
+
+    # Beside it, the other person's change (another district) changes something and goes to 海淀区.
+    submitted = services.application_submit(application=other, actor=second)
+    assert (submitted.status, submitted.district_id) == ("submitted", "110108")
+
+    # One changed field is enough: the same draft, with the unit's department changed, is accepted.
+    form = copy.deepcopy(unchanged.form)
+    form["employment"]["department"] = "审计部"
+    services.application_save_form(application=unchanged, actor=first, form=form)
+    assert services.application_submit(application=unchanged, actor=first).status == "submitted"
+
+
+def test_an_unchanged_change_with_a_new_account_phone_is_a_change():
+    """The record's contact phone is record data: after the account's phone changed (我的账号), a
+    change that only brings the record's phone up to date is a change."""
+    person = collected(district="110105", id_number=CHAOYANG_ID, name="李明")
+    type(person).objects.filter(pk=person.pk).update(phone="13911112222")
+    person.refresh_from_db()
+    application = change_filed(person, **{"other.change_event_date": timezone.localdate().isoformat()})
+    assert services.application_submit(application=application, actor=person).status == "submitted"
+
+
+def test_an_unchanged_change_is_refused_over_the_api_and_the_web(api):
+    first = collected(district="110105", id_number=CHAOYANG_ID, name="李明")
+    collected(district="110108", id_number=HAIDIAN_ID, name="王芳")
+    application = change_filed(first, **{"other.change_event_date": timezone.localdate().isoformat()})
+    from registry.accounts import auth
+
+    api.token, _ = auth.token_issue(user=first)
+    body = problem(api.post(f"/api/v1/me/applications/{application.pk}/submit"), 400, "invalid_form")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("", "no_change")]
+    assert "没有任何修改" in body["errors"][0]["message"]
+
+    client = web_client(first)
+    response = client.post(f"/apply/{application.pk}/submit/")
+    assert response.status_code == 302 and response["Location"].endswith(f"/apply/{application.pk}/review/")
+    page = client.get(f"/apply/{application.pk}/review/").content.decode()
+    assert 'data-code="no_change"' in page and "没有任何修改" in page
+    assert "确认无误，提交审核</button>" in page and "disabled>确认无误" in page
+    assert Application.objects.get(pk=application.pk).status == "draft"
