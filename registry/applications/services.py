@@ -20,6 +20,7 @@ from registry.core.ratelimit import record_attempt
 from registry.core.workdays import add_working_days
 from registry.material_checks import services as material_checks
 from registry.records.models import Record
+from registry.records.selectors import id_number_collected_elsewhere
 
 from . import counts, states, storage
 from .form import FILING_ONLY_FIELDS, flatten, normalize_form, without_filing_fields
@@ -363,7 +364,8 @@ def problems_for(
 ) -> list[Problem]:
     """Every problem that stops the submission. The form's own checks (validation.py), its materials
     unless `check_attachments` is False (then they are not read either), and unless `check_registry`
-    is False what the registry already holds: a change that changes nothing. The step pages leave both out (checked as the person types); the
+    is False what the registry already holds: the ID number collected under another account, a
+    change that changes nothing. The step pages leave both out (checked as the person types); the
     check page and the submission ask everything."""
     form = normalize_form(application.form)
     attachments = (
@@ -383,6 +385,18 @@ def problems_for(
 
 def _registry_problems(application: Application, form: dict) -> list[Problem]:
     problems = []
+    id_number = form["basic"]["id_number"].strip().upper()
+    if id_number and id_number_collected_elsewhere(id_number=id_number, user=application.applicant):
+        # One person, one account (PRODUCT.md "Accounts"): refused here, not only at the approval.
+        # Nothing of the other account is told: only that the number is taken.
+        problems.append(
+            Problem(
+                "basic.id_number",
+                "id_number_taken",
+                "该证件号码已在本系统采集（登记在其他账号下），不能重复采集。如是您本人的信息，"
+                "请通过“认领原有信息”找回；原账号的手机号已停用的，请联系所在区财政局办理。",
+            )
+        )
     if application.type == ApplicationType.CHANGE and _changes_nothing(application, form):
         problems.append(
             Problem(

@@ -1,5 +1,6 @@
 """What a filing may carry over and when it is refused up front: a new change starts without the
-previous change's event date; a change that changes nothing is refused.
+previous change's event date; a change that changes nothing is refused; an ID number collected
+under another account is refused at the check page and the submission (not only at the approval).
 Each rule is shown for one person beside a second person (and district) it must not touch."""
 
 import copy
@@ -166,4 +167,84 @@ def test_an_unchanged_change_is_refused_over_the_api_and_the_web(api):
     page = client.get(f"/apply/{application.pk}/review/").content.decode()
     assert 'data-code="no_change"' in page and "没有任何修改" in page
     assert "确认无误，提交审核</button>" in page and "disabled>确认无误" in page
+    assert Application.objects.get(pk=application.pk).status == "draft"
+
+
+# --- 4. An ID number collected under another account ----------------------------------------
+
+
+def _first_collection(user, *, id_number: str, district: str = "110105", name: str = "赵雷") -> Application:
+    application = services.application_create(applicant=user, type="first_collection")
+    form = _form(user, district=district, id_number=id_number, name=name)
+    application = services.application_save_form(application=application, actor=user, form=form)
+    upload_all_materials(application, user)
+    return application
+
+
+def _taken(problems) -> list:
+    return [p for p in problems if p.code == "id_number_taken"]
+
+
+@pytest.mark.parametrize("typed", [HAIDIAN_ID, HAIDIAN_ID.lower()])
+def test_a_first_collection_with_an_id_number_collected_under_another_account_is_refused(typed):
+    holder = collected(district="110108", id_number=HAIDIAN_ID, name="王芳")
+    newcomer = UserFactory(password=None)
+    application = _first_collection(newcomer, id_number=typed)
+
+    with pytest.raises(services.FormProblems) as refused:
+        services.application_submit(application=application, actor=newcomer)
+    (taken,) = _taken(refused.value.problems)
+    assert taken.field == "basic.id_number" and "认领原有信息" in taken.message and "区财政局" in taken.message
+    assert holder.name not in taken.message and holder.phone not in taken.message and "海淀" not in taken.message
+    stored = Application.objects.get(pk=application.pk)
+    assert (stored.status, stored.round) == ("draft", 0)
+    assert Record.objects.get(id_number=HAIDIAN_ID).user_id == holder.pk
+
+    # A second newcomer with their own ID number, beside: submitted as usual.
+    beside = UserFactory(password=None)
+    theirs = services.application_submit(application=_first_collection(beside, id_number=CHAOYANG_ID), actor=beside)
+    assert theirs.status == "submitted"
+
+
+def test_an_unclaimed_imported_record_points_to_the_claim():
+    Record.objects.create(user=None, district_id="110108", name="王芳", id_number=HAIDIAN_ID)
+    newcomer = UserFactory(password=None)
+    application = _first_collection(newcomer, id_number=HAIDIAN_ID)
+    (taken,) = _taken(services.problems_for(application))
+    assert "认领原有信息" in taken.message
+    with pytest.raises(services.FormProblems):
+        services.application_submit(application=application, actor=newcomer)
+
+
+def test_the_own_record_is_no_collision():
+    """A change keeps the person's own ID number: their own record and account are not "another"."""
+    person = collected(district="110105", id_number=CHAOYANG_ID, name="李明")
+    collected(district="110108", id_number=HAIDIAN_ID, name="王芳")
+    application = change_filed(
+        person, **{"other.change_event_date": timezone.localdate().isoformat(), "employment.department": "审计部"}
+    )
+    assert _taken(services.problems_for(application)) == []
+    # Changing it to the other person's number is refused the same way.
+    form = copy.deepcopy(application.form)
+    form["basic"].update(id_number=HAIDIAN_ID, birth_date="1985-06-12", gender="M")
+    services.application_save_form(application=application, actor=person, form=form)
+    assert [p.field for p in _taken(services.problems_for(application))] == ["basic.id_number"]
+
+
+def test_the_taken_id_number_is_told_on_the_check_page_and_by_the_api(api):
+    holder = collected(district="110108", id_number=HAIDIAN_ID, name="王芳")
+    newcomer = UserFactory(password=None)
+    application = _first_collection(newcomer, id_number=HAIDIAN_ID)
+
+    page = web_client(newcomer).get(f"/apply/{application.pk}/review/").content.decode()
+    assert 'data-field="basic.id_number" data-code="id_number_taken"' in page and "认领原有信息" in page
+    assert "disabled>确认无误" in page
+    assert holder.phone not in page and "王芳" not in page
+
+    from registry.accounts import auth
+
+    api.token, _ = auth.token_issue(user=newcomer)
+    body = problem(api.post(f"/api/v1/me/applications/{application.pk}/submit"), 400, "invalid_form")
+    assert [(e["field"], e["code"]) for e in body["errors"]] == [("basic.id_number", "id_number_taken")]
+    assert holder.phone not in str(body) and "王芳" not in str(body)
     assert Application.objects.get(pk=application.pk).status == "draft"
