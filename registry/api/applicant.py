@@ -252,7 +252,17 @@ def my_applications(request):
     }
 
 
-@router.post("/me/applications", response={201: ApplicationOut}, summary="新建申请")
+@router.post(
+    "/me/applications",
+    response={201: ApplicationOut},
+    summary="新建申请",
+    description=(
+        "信息变更从已审核通过的信息开始填写，但不带上一次变更的“变更事项发生日期”。"
+        "调入（原地区未出具调转编号）：`origin_region` 须为外省级行政区划代码，"
+        "400 `unknown_code`：不是省级代码；400 `same_province`：是本系统所在的省（市）本身。"
+        "409 `open_application_exists`：已有未办结的申请。"
+    ),
+)
 def create_application(request, payload: CreateIn):
     application = services.application_create(
         applicant=request.auth,

@@ -14,6 +14,7 @@ from pydantic import ValidationError as PydanticError
 from registry.accounts import access
 from registry.accounts.models import User
 from registry.audit.services import audit_record
+from registry.core import refdata
 from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.models import Region
 from registry.core.ratelimit import record_attempt
@@ -133,6 +134,7 @@ def application_create(
                 "办理调入请填写原地区出具的调转编号；原地区系统未出具编号的，请填写调出省份和原地调转编号。",
                 field="transfer_code",
             )
+        _check_origin_province(origin_region)
         states.check_start(applicant, type, record)
     # A change starts from the approved record, but not from the date of the change filed before.
     form = without_filing_fields(_latest_data(record)) if type == ApplicationType.CHANGE else normalize_form({})
@@ -191,6 +193,21 @@ def application_create(
     except IntegrityError:
         raise _open_exists() from None
     return application
+
+
+def _check_origin_province(origin_region: str) -> None:
+    """A transfer in without a code names the province it comes from: another province than this
+    deployment's own (moving inside it is a change, or a transfer code of this system)."""
+    province = dict(refdata.provinces()).get(origin_region)
+    if province is None:
+        raise ServiceError("unknown_code", "调出省份须为省级行政区划代码，如 130000（河北省）。", field="origin_region")
+    if origin_region[:2] == settings.REGISTRY_JURISDICTION[:2]:
+        raise ServiceError(
+            "same_province",
+            f"“调入”是从外省（区、市）调入{province}，调出省份不能是{province}本身；"
+            f"在{province}内更换单位或管理区，请办理“信息变更”。",
+            field="origin_region",
+        )
 
 
 def event_add(

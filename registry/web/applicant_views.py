@@ -69,7 +69,7 @@ def start(request):
             "record": record,
             "history": history,
             "types": ApplicationType,
-            "provinces": cs.province_choices(),
+            "provinces": cs.origin_province_choices(),
             "starts": states.available_starts(request.user, record=record, open_application=None),
         },
     )
