@@ -71,6 +71,8 @@ def start(request):
             "types": ApplicationType,
             "provinces": cs.origin_province_choices(),
             "starts": states.available_starts(request.user, record=record, open_application=None),
+            # Why a collected person cannot file a change now (调出中, 冻结 …), told instead of "请办理变更".
+            "change_refusal": states.start_refusal(request.user, ApplicationType.CHANGE, record) if record else None,
         },
     )
     if isinstance(refused, RateLimited):  # too many wrong transfer codes for a document
