@@ -252,7 +252,17 @@ def my_applications(request):
     }
 
 
-@router.post("/me/applications", response={201: ApplicationOut}, summary="新建申请")
+@router.post(
+    "/me/applications",
+    response={201: ApplicationOut},
+    summary="新建申请",
+    description=(
+        "信息变更从已审核通过的信息开始填写，但不带上一次变更的“变更事项发生日期”。"
+        "调入（原地区未出具调转编号）：`origin_region` 须为外省级行政区划代码，"
+        "400 `unknown_code`：不是省级代码；400 `same_province`：是本系统所在的省（市）本身。"
+        "409 `open_application_exists`：已有未办结的申请。"
+    ),
+)
 def create_application(request, payload: CreateIn):
     application = services.application_create(
         applicant=request.auth,
@@ -326,7 +336,17 @@ def delete_attachment(request, application_id: str, attachment_id: str):
     return Status(204, None)
 
 
-@router.post("/me/applications/{application_id}/submit", response=StatusOut, summary="提交审核")
+@router.post(
+    "/me/applications/{application_id}/submit",
+    response=StatusOut,
+    summary="提交审核",
+    description=(
+        "400 `invalid_form`：`errors` 一次列出全部问题，其中除表单和材料的校验外还有："
+        "`id_number_taken`（字段 `basic.id_number`）：该证件号码已在其他账号下采集（不透露是谁），"
+        "请认领原有信息或联系区财政局；"
+        "`no_change`（字段为空）：信息变更与已审核通过的信息相同（仅变更事项发生日期不算修改）。"
+    ),
+)
 def submit(request, application_id: str):
     application = services.application_submit(application=own_application(request, application_id), actor=request.auth)
     return {"status": application.status}

@@ -105,6 +105,18 @@ def normalize_form_and_json(data: dict | None) -> tuple[dict, str]:
     return model.model_dump(), model.model_dump_json()
 
 
+# What belongs to one filing, not to the person: 变更事项发生日期 dates the change it was filed
+# with. A new change or a transfer in starts without it, and it alone is no change (services).
+FILING_ONLY_FIELDS = (("other", "change_event_date"),)
+
+
+def without_filing_fields(form: dict) -> dict:
+    """The (normalized) form with the fields of a single filing emptied, as a new filing starts."""
+    for section, name in FILING_ONLY_FIELDS:
+        form[section][name] = ""
+    return form
+
+
 SECTION_LISTS = {
     "education": Education,
     "qualifications": Qualification,

@@ -14,15 +14,17 @@ from pydantic import ValidationError as PydanticError
 from registry.accounts import access
 from registry.accounts.models import User
 from registry.audit.services import audit_record
+from registry.core import refdata
 from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.models import Region
 from registry.core.ratelimit import record_attempt
 from registry.core.workdays import add_working_days
 from registry.material_checks import services as material_checks
 from registry.records.models import Record
+from registry.records.selectors import id_number_collected_elsewhere
 
 from . import counts, states, storage
-from .form import flatten, normalize_form
+from .form import FILING_ONLY_FIELDS, flatten, normalize_form, without_filing_fields
 from .labels import path_order
 from .materials import PDF, MaterialRejected, check_material, read_limited, render_pdf_pages, storage_name
 from .models import (
@@ -87,7 +89,7 @@ def due_on_for(submitted_on: dt.date) -> dt.date:
 def _transfer_in_form(data: dict, applicant: User) -> dict:
     """A transferred record as the start of a transfer-in form: the new unit and residence are in
     this city, so the applicant fills their districts in."""
-    form = normalize_form(data)
+    form = without_filing_fields(normalize_form(data))
     form["basic"]["phone"] = applicant.phone
     form["employment"]["unit_district"] = ""
     form["basic"]["residence_district"] = ""
@@ -132,8 +134,10 @@ def application_create(
                 "办理调入请填写原地区出具的调转编号；原地区系统未出具编号的，请填写调出省份和原地调转编号。",
                 field="transfer_code",
             )
+        _check_origin_province(origin_region)
         states.check_start(applicant, type, record)
-    form = _latest_data(record) if type == ApplicationType.CHANGE else normalize_form({})
+    # A change starts from the approved record, but not from the date of the change filed before.
+    form = without_filing_fields(_latest_data(record)) if type == ApplicationType.CHANGE else normalize_form({})
     form["basic"]["phone"] = applicant.phone
     try:
         with transaction.atomic():
@@ -189,6 +193,21 @@ def application_create(
     except IntegrityError:
         raise _open_exists() from None
     return application
+
+
+def _check_origin_province(origin_region: str) -> None:
+    """A transfer in without a code names the province it comes from: another province than this
+    deployment's own (moving inside it is a change, or a transfer code of this system)."""
+    province = dict(refdata.provinces()).get(origin_region)
+    if province is None:
+        raise ServiceError("unknown_code", "调出省份须为省级行政区划代码，如 130000（河北省）。", field="origin_region")
+    if origin_region[:2] == settings.REGISTRY_JURISDICTION[:2]:
+        raise ServiceError(
+            "same_province",
+            f"“调入”是从外省（区、市）调入{province}，调出省份不能是{province}本身；"
+            f"在{province}内更换单位或管理区，请办理“信息变更”。",
+            field="origin_region",
+        )
 
 
 def event_add(
@@ -357,18 +376,66 @@ def current_attachments(application: Application) -> list[Attachment]:
     return list(application.attachments.current().order_by("created_at"))
 
 
-def problems_for(application: Application, *, check_attachments: bool = True) -> list[Problem]:
-    # Without the materials' checks the attachments are not looked at: not read either.
+def problems_for(
+    application: Application, *, check_attachments: bool = True, check_registry: bool = True
+) -> list[Problem]:
+    """Every problem that stops the submission. The form's own checks (validation.py), its materials
+    unless `check_attachments` is False (then they are not read either), and unless `check_registry`
+    is False what the registry already holds: the ID number collected under another account, a
+    change that changes nothing. The step pages leave both out (checked as the person types); the
+    check page and the submission ask everything."""
+    form = normalize_form(application.form)
     attachments = (
         [{"kind": a.kind, "ref": a.ref} for a in current_attachments(application)] if check_attachments else []
     )
-    return validate_form(
-        normalize_form(application.form),
+    problems = validate_form(
+        form,
         attachments=attachments,
         account_phone=application.applicant.phone,
         check_attachments=check_attachments,
         application_type=application.type,
     )
+    if check_registry:
+        problems += _registry_problems(application, form)
+    return problems
+
+
+def _registry_problems(application: Application, form: dict) -> list[Problem]:
+    problems = []
+    id_number = form["basic"]["id_number"].strip().upper()
+    if id_number and id_number_collected_elsewhere(id_number=id_number, user=application.applicant):
+        # One person, one account (PRODUCT.md "Accounts"): refused here, not only at the approval.
+        # Nothing of the other account is told: only that the number is taken.
+        problems.append(
+            Problem(
+                "basic.id_number",
+                "id_number_taken",
+                "该证件号码已在本系统采集（登记在其他账号下），不能重复采集。如是您本人的信息，"
+                "请通过“认领原有信息”找回；原账号的手机号已停用的，请联系所在区财政局办理。",
+            )
+        )
+    if application.type == ApplicationType.CHANGE and _changes_nothing(application, form):
+        problems.append(
+            Problem(
+                "",
+                "no_change",
+                "本次信息变更与已审核通过的信息相比没有任何修改（仅填写变更事项发生日期不算修改）。"
+                "请修改发生变化的信息后再提交；信息没有变化的，无需办理变更，可撤回本申请。",
+            )
+        )
+    return problems
+
+
+def _changes_nothing(application: Application, form: dict) -> bool:
+    """A change whose form is the approved record's, but for the fields of the filing itself."""
+    record = Record.objects.filter(user_id=application.applicant_id).first()
+    if record is None:
+        return False  # nothing to compare with (the start refuses a change without a record)
+    current = _latest_data(record)
+    filed = normalize_form(form)
+    for section, name in FILING_ONLY_FIELDS:
+        current[section][name] = filed[section][name] = ""
+    return not form_changes(current, filed)
 
 
 def application_submit(*, application: Application, actor: User) -> Application:

@@ -2,6 +2,7 @@ from django.db.models import OuterRef, Subquery
 from django.db.models.fields.json import KT
 
 from registry.accounts import access
+from registry.accounts.models import User
 
 from .models import Record, RecordMove, RecordVersion
 
@@ -44,3 +45,13 @@ def with_current_data(records, *, values=None, texts=None):
         annotations[name] = Subquery(version.annotate(part=KT(path)).values("part")[:1])
     annotations = {name: a for name, a in annotations.items() if name not in records.query.annotations}
     return records.annotate(**annotations) if annotations else records
+
+
+def id_number_collected_elsewhere(*, id_number: str, user) -> bool:
+    """Whether this ID number is already collected under an account other than `user`'s: another
+    account carries it, or a record (also an imported one nobody has claimed yet) holds it."""
+    spellings = {id_number.strip().upper(), id_number.strip().lower()}  # a check digit X typed as x
+    return (
+        User.objects.filter(id_number__in=spellings).exclude(pk=user.pk).exists()
+        or Record.objects.filter(id_number__in=spellings).exclude(user_id=user.pk).exists()
+    )

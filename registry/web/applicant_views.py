@@ -69,8 +69,10 @@ def start(request):
             "record": record,
             "history": history,
             "types": ApplicationType,
-            "provinces": cs.province_choices(),
+            "provinces": cs.origin_province_choices(),
             "starts": states.available_starts(request.user, record=record, open_application=None),
+            # Why a collected person cannot file a change now (调出中, 冻结 …), told instead of "请办理变更".
+            "change_refusal": states.start_refusal(request.user, ApplicationType.CHANGE, record) if record else None,
         },
     )
     if isinstance(refused, RateLimited):  # too many wrong transfer codes for a document
@@ -275,7 +277,7 @@ REVIEW_ONLY_CODES = {"required", "out_of_scope", "category_mismatch"}
 
 def _visible_problems(application, step):
     """Problems of this step's fields that concern what was typed, as the applicant types."""
-    problems = services.problems_for(application, check_attachments=False)
+    problems = services.problems_for(application, check_attachments=False, check_registry=False)
     return [p for p in problems if cs.step_of_field(p.field) == step.slug and p.code not in REVIEW_ONLY_CODES]
 
 

@@ -3,6 +3,8 @@ posted step is merged back into the form. Rules live in applications.validation,
 
 from dataclasses import dataclass, field, replace
 
+from django.conf import settings
+
 from registry.applications.fields import (
     BASIC,
     CATEGORY,
@@ -153,6 +155,12 @@ def unit_choices() -> list[tuple[str, str]]:
 
 def province_choices() -> list[tuple[str, str]]:
     return list(refdata.provinces())
+
+
+def origin_province_choices() -> list[tuple[str, str]]:
+    """The provinces a transfer in may come from: every one but this deployment's own."""
+    home = settings.REGISTRY_JURISDICTION[:2]
+    return [(code, name) for code, name in province_choices() if code[:2] != home]
 
 
 def counties_of(province_code: str) -> list[tuple[str, str]]:

@@ -108,17 +108,21 @@ def people(db):
     }
 
 
-def _form(owner, type_: str = "first_collection") -> dict:
+def _form(owner, type_: str = "first_collection", id_number: str = "") -> dict:
     data = copy.deepcopy(VALID_FORM)
     data["employment"]["unit_uscc"] = valid_uscc()
     data["basic"]["phone"] = owner.phone
+    if id_number:
+        data["basic"]["id_number"] = id_number
     if type_ == "change":
         data["other"]["change_event_date"] = timezone.localdate().isoformat()
+        data["employment"]["department"] = "审计部"  # a change changes something
     return data
 
 
-def build(type_: str, status: str, people) -> Application:
-    """An application of `type_` in `status`, managed by 朝阳区 (110105), made through the services."""
+def build(type_: str, status: str, people, *, id_number: str = "") -> Application:
+    """An application of `type_` in `status`, managed by 朝阳区 (110105), made through the services
+    (`id_number`: another person's, born on the same day, when the owner's is collected already)."""
     owner, reviewer = people["owner"], people["reviewer"]
     if type_ in ("change", "transfer_out"):
         record_apply(user=owner, district_code="110105", data=_form(owner), source="first_collection")
@@ -127,7 +131,8 @@ def build(type_: str, status: str, people) -> Application:
     else:
         extra = {"origin_region": "130000", "origin_reference": "HB-2026-0001"} if type_ == "transfer_in" else {}
         application = services.application_create(applicant=owner, type=type_, **extra)
-        application = services.application_save_form(application=application, actor=owner, form=_form(owner, type_))
+        form = _form(owner, type_, id_number)
+        application = services.application_save_form(application=application, actor=owner, form=form)
         upload_all_materials(application, owner)
         if status == "draft":
             return application
@@ -258,7 +263,8 @@ def test_the_services_refuse_what_the_pages_hide(people):
     assert refused.value.code == "invalid_transition"
     with pytest.raises(Conflict):
         services.application_save_form(application=application, actor=people["owner"], form=application.form)
-    claimed = build("first_collection", "in_review", {**people, "owner": UserFactory(password=None)})
+    another = {**people, "owner": UserFactory(password=None)}
+    claimed = build("first_collection", "in_review", another, id_number="110105199003070017")
     with pytest.raises(Conflict) as refused:
         review.review_decide(application=claimed, actor=people["colleague"], decision="approve")
     assert refused.value.code == "claimed_by_other"

@@ -199,8 +199,9 @@ def test_an_id_number_collected_under_another_account_is_not_approved(chaoyang_r
     from tests.factories import collected_person
 
     holder = collected_person("110108")
+    submitted = make_submitted()  # the submission refuses a number already taken: it is taken after
     Record.objects.filter(user=holder).update(id_number="110105199003070033")
-    application = review.review_claim(application=make_submitted(), actor=chaoyang_reviewer)
+    application = review.review_claim(application=submitted, actor=chaoyang_reviewer)
     with pytest.raises(Conflict) as info:
         review.review_decide(application=application, actor=chaoyang_reviewer, decision="approve")
     assert info.value.code == "id_number_taken"
