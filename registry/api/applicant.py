@@ -342,7 +342,7 @@ def delete_attachment(request, application_id: str, attachment_id: str):
     summary="提交审核",
     description=(
         "400 `invalid_form`：`errors` 一次列出全部问题，其中除表单和材料的校验外还有："
-        "`id_number_taken`（字段 `basic.id_number`）：该证件号码已在其他账号下采集（不透露是谁），"
+        "`id_number_taken`（字段 `basic.id_number`）：该证件号码已以表单所填姓名在其他账号下采集（不透露是谁），"
         "请认领原有信息或联系区财政局；"
         "`no_change`（字段为空）：信息变更与已审核通过的信息相同（仅变更事项发生日期不算修改）。"
     ),

@@ -21,7 +21,7 @@ from registry.core.ratelimit import record_attempt
 from registry.core.workdays import add_working_days
 from registry.material_checks import services as material_checks
 from registry.records.models import Record
-from registry.records.selectors import id_number_collected_elsewhere
+from registry.records.selectors import names_collected_elsewhere, names_match
 
 from . import counts, states, storage
 from .form import FILING_ONLY_FIELDS, flatten, normalize_form, without_filing_fields
@@ -402,10 +402,13 @@ def problems_for(
 
 def _registry_problems(application: Application, form: dict) -> list[Problem]:
     problems = []
-    id_number = form["basic"]["id_number"].strip().upper()
-    if id_number and id_number_collected_elsewhere(id_number=id_number, user=application.applicant):
+    id_number, name = form["basic"]["id_number"].strip().upper(), form["basic"]["name"]
+    taken_as = names_collected_elsewhere(id_number=id_number, user=application.applicant) if id_number else []
+    if any(names_match(name, other) for other in taken_as):
         # One person, one account (PRODUCT.md "Accounts"): refused here, not only at the approval.
-        # Nothing of the other account is told: only that the number is taken.
+        # Only for the name it is collected under, as the verification answers: this page must not
+        # tell anyone with an account whether an arbitrary ID number is in the registry. Someone
+        # else's number under another name is stopped at the approval.
         problems.append(
             Problem(
                 "basic.id_number",

@@ -1,3 +1,5 @@
+import re
+
 from django.db.models import OuterRef, Subquery
 from django.db.models.fields.json import KT
 
@@ -47,11 +49,19 @@ def with_current_data(records, *, values=None, texts=None):
     return records.annotate(**annotations) if annotations else records
 
 
-def id_number_collected_elsewhere(*, id_number: str, user) -> bool:
-    """Whether this ID number is already collected under an account other than `user`'s: another
-    account carries it, or a record (also an imported one nobody has claimed yet) holds it."""
+def names_match(given: str, stored: str) -> bool:
+    """A name given (a verification query, a form) is the name a record holds: exact but for
+    whitespace, except that a rare character collected as `*` matches any one character."""
+    given, stored = re.sub(r"\s+", "", given or ""), re.sub(r"\s+", "", stored or "")
+    if not given or len(given) != len(stored):
+        return False
+    return all(s == g or s == "*" for g, s in zip(given, stored, strict=True))
+
+
+def names_collected_elsewhere(*, id_number: str, user) -> list[str]:
+    """The names under which this ID number is already collected on an account other than `user`'s:
+    another account carries it, or a record (also an imported one nobody has claimed yet) holds it."""
     spellings = {id_number.strip().upper(), id_number.strip().lower()}  # a check digit X typed as x
-    return (
-        User.objects.filter(id_number__in=spellings).exclude(pk=user.pk).exists()
-        or Record.objects.filter(id_number__in=spellings).exclude(user_id=user.pk).exists()
-    )
+    accounts = User.objects.filter(id_number__in=spellings).exclude(pk=user.pk).values_list("name", flat=True)
+    records = Record.objects.filter(id_number__in=spellings).exclude(user_id=user.pk).values_list("name", flat=True)
+    return [*accounts, *records]

@@ -20,7 +20,7 @@ from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
 from registry.core.replica import replica_reads
 from registry.records.models import Record, RecordStatus
-from registry.records.selectors import CURRENT_QUALIFICATIONS, with_current_data
+from registry.records.selectors import CURRENT_QUALIFICATIONS, names_match, with_current_data
 from registry.stats import sources
 from registry.stats.facts import LEVEL_RANK, _highest
 
@@ -46,18 +46,6 @@ class Query:
 
 def normalize_id(value: str) -> str:
     return re.sub(r"\s+", "", value or "").upper()
-
-
-def normalize_name(value: str) -> str:
-    return re.sub(r"\s+", "", value or "")
-
-
-def names_match(given: str, stored: str) -> bool:
-    """Exact, except that a rare character collected as `*` matches any one character."""
-    given, stored = normalize_name(given), normalize_name(stored)
-    if not given or len(given) != len(stored):
-        return False
-    return all(s == g or s == "*" for g, s in zip(given, stored, strict=True))
 
 
 def check_years(years: list[int]) -> list[int]:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from registry.applications import services
 from registry.applications.models import Application, ApplicationRound
 from registry.audit.models import AuditEntry
+from registry.core.errors import Conflict
 from registry.records.models import Record
 from registry.records.services import record_apply
 from registry.review import services as review_services
@@ -188,14 +189,14 @@ def _taken(problems) -> list:
 @pytest.mark.parametrize("typed", [HAIDIAN_ID, HAIDIAN_ID.lower()])
 def test_a_first_collection_with_an_id_number_collected_under_another_account_is_refused(typed):
     holder = collected(district="110108", id_number=HAIDIAN_ID, name="王芳")
-    newcomer = UserFactory(password=None)
-    application = _first_collection(newcomer, id_number=typed)
+    newcomer = UserFactory(password=None)  # 王芳 again, with a second account
+    application = _first_collection(newcomer, id_number=typed, name="王 芳")
 
     with pytest.raises(services.FormProblems) as refused:
         services.application_submit(application=application, actor=newcomer)
     (taken,) = _taken(refused.value.problems)
     assert taken.field == "basic.id_number" and "认领原有信息" in taken.message and "区财政局" in taken.message
-    assert holder.name not in taken.message and holder.phone not in taken.message and "海淀" not in taken.message
+    assert holder.phone not in taken.message and "海淀" not in taken.message
     stored = Application.objects.get(pk=application.pk)
     assert (stored.status, stored.round) == ("draft", 0)
     assert Record.objects.get(id_number=HAIDIAN_ID).user_id == holder.pk
@@ -209,7 +210,7 @@ def test_a_first_collection_with_an_id_number_collected_under_another_account_is
 def test_an_unclaimed_imported_record_points_to_the_claim():
     Record.objects.create(user=None, district_id="110108", name="王芳", id_number=HAIDIAN_ID)
     newcomer = UserFactory(password=None)
-    application = _first_collection(newcomer, id_number=HAIDIAN_ID)
+    application = _first_collection(newcomer, id_number=HAIDIAN_ID, name="王芳")
     (taken,) = _taken(services.problems_for(application))
     assert "认领原有信息" in taken.message
     with pytest.raises(services.FormProblems):
@@ -226,7 +227,7 @@ def test_the_own_record_is_no_collision():
     assert _taken(services.problems_for(application)) == []
     # Changing it to the other person's number is refused the same way.
     form = copy.deepcopy(application.form)
-    form["basic"].update(id_number=HAIDIAN_ID, birth_date="1985-06-12", gender="M")
+    form["basic"].update(id_number=HAIDIAN_ID, name="王芳", birth_date="1985-06-12", gender="M")
     services.application_save_form(application=application, actor=person, form=form)
     assert [p.field for p in _taken(services.problems_for(application))] == ["basic.id_number"]
 
@@ -234,12 +235,12 @@ def test_the_own_record_is_no_collision():
 def test_the_taken_id_number_is_told_on_the_check_page_and_by_the_api(api):
     holder = collected(district="110108", id_number=HAIDIAN_ID, name="王芳")
     newcomer = UserFactory(password=None)
-    application = _first_collection(newcomer, id_number=HAIDIAN_ID)
+    application = _first_collection(newcomer, id_number=HAIDIAN_ID, name="王芳")
 
     page = web_client(newcomer).get(f"/apply/{application.pk}/review/").content.decode()
     assert 'data-field="basic.id_number" data-code="id_number_taken"' in page and "认领原有信息" in page
     assert "disabled>确认无误" in page
-    assert holder.phone not in page and "王芳" not in page
+    assert holder.phone not in page and "海淀" not in page
 
     from registry.accounts import auth
 
@@ -248,3 +249,20 @@ def test_the_taken_id_number_is_told_on_the_check_page_and_by_the_api(api):
     assert [(e["field"], e["code"]) for e in body["errors"]] == [("basic.id_number", "id_number_taken")]
     assert holder.phone not in str(body) and "王芳" not in str(body)
     assert Application.objects.get(pk=application.pk).status == "draft"
+
+
+def test_someone_elses_id_number_under_another_name_is_not_told_before_the_approval(chaoyang_reviewer):
+    """The check page and the submission must not tell anyone with an account whether an arbitrary ID
+    number is in the registry: only the name it is collected under hears that it is taken (as the
+    verification answers). Another name goes to the reviewer, whose approval refuses it."""
+    collected(district="110108", id_number=HAIDIAN_ID, name="王芳")
+    prober = UserFactory(password=None)
+    application = _first_collection(prober, id_number=HAIDIAN_ID, name="赵雷", district="110105")
+    assert _taken(services.problems_for(application)) == []
+    submitted = services.application_submit(application=application, actor=prober)
+    assert submitted.status == "submitted"
+    claimed = review_services.review_claim(application=submitted, actor=chaoyang_reviewer)
+    with pytest.raises(Conflict) as refused:
+        review_services.review_decide(actor=chaoyang_reviewer, application=claimed, decision="approve")
+    assert refused.value.code == "id_number_taken"
+    assert Record.objects.get(id_number=HAIDIAN_ID).name == "王芳"
