@@ -47,6 +47,11 @@ def public_pem(public_key: Ed25519PublicKey) -> str:
     return public_key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
 
 
+def signing_key_ready() -> bool:
+    """Whether this deployment can sign transfer documents (`transfer_keys --create` was run)."""
+    return Path(settings.TRANSFER_KEY_PATH).exists()
+
+
 def load_private_key(path: str | None = None, *, create: bool = False) -> Ed25519PrivateKey:
     key_path = Path(path or settings.TRANSFER_KEY_PATH)
     if not key_path.exists():

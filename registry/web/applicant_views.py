@@ -499,6 +499,7 @@ def _province_options_except(prefix: str) -> str:
 @never_cache
 @login_required
 def my_record(request):
+    from registry.transfers.documents import signing_key_ready
     from registry.transfers.services import code_state
 
     record, pending, transfer_codes, integrity_entries = selectors.record_page_of(request.user)
@@ -511,6 +512,8 @@ def my_record(request):
         "applicant/record.html",
         {
             "codes": codes,
+            # Without the signing key the document link would save the 503's JSON as the "document".
+            "documents_ready": bool(codes) and signing_key_ready(),
             # Every province but the record's own, as the <option>s of the transfer-out select.
             "province_options": _province_options_except(record.district_id[:2]) if record else "",
             "record": record,

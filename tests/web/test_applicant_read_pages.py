@@ -306,3 +306,24 @@ def test_the_record_pages_compiled_reads_answer_as_the_orm_did():
     assert selectors.record_page_of(b) == (None, None, [], [])
     assert selectors.open_application_of(b) is None
     assert codes_of(b) == [] and unread_count(b) == 0
+
+
+def test_the_transfer_document_link_is_offered_only_when_documents_can_be_signed(settings, tmp_path):
+    """Without the signing key the link saved the API's 503 JSON as the person's "document"."""
+    from django.core.management import call_command
+
+    from tests.factories import TransferCodeFactory
+
+    code, others = TransferCodeFactory(), TransferCodeFactory()
+    browser = Client()
+    browser.force_login(code.person)
+    settings.TRANSFER_KEY_PATH = str(tmp_path / "transfer_ed25519.pem")
+    page = browser.get("/record/").content.decode()
+    assert 'data-testid="document-unavailable"' in page and "/document" not in page
+    assert code.code in page and others.code not in page
+
+    call_command("transfer_keys", "--create", stdout=open(tmp_path / "out.txt", "w"))
+    page = browser.get("/record/").content.decode()
+    assert f"/api/v1/me/transfer-codes/{code.code}/document" in page
+    assert 'data-testid="document-unavailable"' not in page and others.code not in page
+    assert browser.get(f"/api/v1/me/transfer-codes/{code.code}/document").status_code == 200
