@@ -148,6 +148,8 @@ def review_decide(
         if unknown:
             raise ServiceError("unknown_code", f"驳回原因不在代码表中：{', '.join(unknown)}", field="reasons")
         other_reason_explained_check(reasons=reasons, comment=comment)
+    else:
+        reasons = []  # boxes left ticked on the page are no reasons of an approval
     if application.status != ApplicationStatus.IN_REVIEW:
         raise Conflict("not_claimed", "请先受理该申请再作出审核决定。")
     now = timezone.now()

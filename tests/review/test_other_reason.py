@@ -112,3 +112,25 @@ def test_the_page_refuses_other_without_an_opinion(client, chaoyang_app, chaoyan
     )
     assert "请在审核意见中写明具体原因" in response.content.decode()
     assert _state(chaoyang_app) == before
+
+
+def test_reasons_left_ticked_are_not_stored_with_an_approval(chaoyang_reviewer, haidian_reviewer):
+    """A reviewer who ticked reasons and then approved: the approved round, its audit entry and the
+    applicant's view carry no rejection reasons. Beside it, a rejection in another district keeps its own."""
+    from tests.review.conftest import make_submitted
+
+    mine = review.review_claim(application=make_submitted(), actor=chaoyang_reviewer)
+    theirs = review.review_claim(
+        application=make_submitted(
+            district="110108", id_number="11010519491231002X", name="王芳", cert="Z11010816000456"
+        ),
+        actor=haidian_reviewer,
+    )
+    approved = review.review_decide(
+        application=mine, actor=chaoyang_reviewer, decision="approve", reasons=["material_unclear"], comment="齐全"
+    )
+    review.review_decide(application=theirs, actor=haidian_reviewer, decision="reject", reasons=["material_unclear"])
+    assert approved.status == "approved"
+    assert approved.rounds.values_list("decision", "reasons").get() == ("approved", [])
+    assert AuditEntry.objects.get(action="review.approve").details["reasons"] == []
+    assert theirs.rounds.values_list("decision", "reasons").get() == ("rejected", ["material_unclear"])
