@@ -1,5 +1,6 @@
 """Applicant-side use cases: create, save the form, upload materials, submit, withdraw, export."""
 
+import copy
 import datetime as dt
 import uuid
 from contextlib import nullcontext
@@ -24,7 +25,7 @@ from registry.records.models import Record
 from registry.records.selectors import names_collected_elsewhere, names_match
 
 from . import counts, states, storage
-from .form import FILING_ONLY_FIELDS, flatten, normalize_form, without_filing_fields
+from .form import flatten, normalize_form, without_filing_fields
 from .labels import path_order
 from .materials import PDF, MaterialRejected, check_material, read_limited, render_pdf_pages, storage_name
 from .models import (
@@ -434,11 +435,8 @@ def _changes_nothing(application: Application, form: dict) -> bool:
     record = Record.objects.filter(user_id=application.applicant_id).first()
     if record is None:
         return False  # nothing to compare with (the start refuses a change without a record)
-    current = _latest_data(record)
-    filed = normalize_form(form)
-    for section, name in FILING_ONLY_FIELDS:
-        current[section][name] = filed[section][name] = ""
-    return not form_changes(current, filed)
+    filed = without_filing_fields(copy.deepcopy(form))  # the caller's form stays as it is
+    return not form_changes(without_filing_fields(_latest_data(record)), filed)
 
 
 def application_submit(*, application: Application, actor: User) -> Application:
