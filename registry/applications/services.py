@@ -202,7 +202,7 @@ def _check_origin_province(origin_region: str) -> None:
     province = dict(refdata.provinces()).get(origin_region)
     if province is None:
         raise ServiceError("unknown_code", "调出省份须为省级行政区划代码，如 130000（河北省）。", field="origin_region")
-    if origin_region[:2] == settings.REGISTRY_JURISDICTION[:2]:
+    if refdata.in_home_province(origin_region):
         raise ServiceError(
             "same_province",
             f"“调入”是从外省（区、市）调入{province}，调出省份不能是{province}本身；"

@@ -246,6 +246,17 @@ def provinces() -> list[tuple[str, str]]:
     )
 
 
+def in_home_province(region_code: str) -> bool:
+    """Whether a region lies in this deployment's own province (Beijing by default): moving inside it
+    is a change of district, not a transfer between provinces."""
+    return region_code[:2] == settings.REGISTRY_JURISDICTION[:2]
+
+
+def other_provinces() -> list[tuple[str, str]]:
+    """Every current province but this deployment's own: where a transfer comes from or goes to."""
+    return [(code, name) for code, name in provinces() if not in_home_province(code)]
+
+
 def counties_of(province_code: str) -> list[tuple[str, str]]:
     """Current county-level units (and management units) of a province by code, without 市辖区."""
     t = tables()

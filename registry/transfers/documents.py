@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils import timezone
 
+from registry.core import refdata
 from registry.core.errors import ServiceError
 
 from .models import PeerKey, TransferCode
@@ -183,7 +184,7 @@ def code_matches(payload: dict, code: str) -> bool:
 
 def check_addressed(payload: dict) -> None:
     """A genuine document, opened with its code: is it for this jurisdiction and still valid?"""
-    if str(payload.get("destination_region", ""))[:2] != settings.REGISTRY_JURISDICTION[:2]:
+    if not refdata.in_home_province(str(payload.get("destination_region", ""))):
         raise _refuse("document_wrong_destination", "该调转文件不是调往本地区的。")
     try:
         expires = dt.datetime.fromisoformat(payload["code_expires_at"])

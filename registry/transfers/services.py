@@ -12,6 +12,7 @@ from registry.accounts import access
 from registry.accounts.models import User
 from registry.applications.models import Application
 from registry.audit.services import audit_record
+from registry.core import refdata
 from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.ratelimit import record_attempt
 from registry.records.models import Record, RecordStatus
@@ -94,7 +95,7 @@ def transfer_code_claim(*, code: str, applicant: User, application: Application)
     found = _matching(code).select_related("record").first()
     if found is None or found.person_id != applicant.pk:
         raise _invalid()
-    if found.destination_region_id[:2] != settings.REGISTRY_JURISDICTION[:2]:
+    if not refdata.in_home_province(found.destination_region_id):
         raise ServiceError(
             "transfer_code_wrong_destination", "该调转编号不是调往本地区的，请到调入地系统办理。", field="transfer_code"
         )

@@ -3,8 +3,6 @@ posted step is merged back into the form. Rules live in applications.validation,
 
 from dataclasses import dataclass, field, replace
 
-from django.conf import settings
-
 from registry.applications.fields import (
     BASIC,
     CATEGORY,
@@ -159,8 +157,7 @@ def province_choices() -> list[tuple[str, str]]:
 
 def origin_province_choices() -> list[tuple[str, str]]:
     """The provinces a transfer in may come from: every one but this deployment's own."""
-    home = settings.REGISTRY_JURISDICTION[:2]
-    return [(code, name) for code, name in province_choices() if code[:2] != home]
+    return refdata.other_provinces()
 
 
 def counties_of(province_code: str) -> list[tuple[str, str]]:
