@@ -20,8 +20,7 @@ from registry.applications.materials import MaterialRejected, check_material, re
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
 from registry.core.jobs import enqueue
-from registry.core.models import Code
-from registry.core.reasons import other_reason_explained_check
+from registry.core.reasons import rejection_reasons_check
 from registry.records.models import Record, RecordStatus, RecordVersion
 
 from .models import (
@@ -480,15 +479,7 @@ def declaration_decide(
         raise ServiceError("invalid_decision", "审核结论只能是 approve 或 reject", field="decision")
     reasons = [r for r in dict.fromkeys(reasons or []) if r]
     if decision == "reject":
-        if not reasons:
-            raise ServiceError("reason_required", "不通过时请至少选择一项原因。", field="reasons")
-        known = set(Code.objects.active().of(REJECTION_REASONS).values_list("code", flat=True))
-        unknown = [r for r in reasons if r not in known]
-        if unknown:
-            raise ServiceError(
-                "unknown_code", f"原因不在学分申报不通过原因代码表中：{', '.join(unknown)}", field="reasons"
-            )
-        other_reason_explained_check(reasons=reasons, comment=comment)
+        rejection_reasons_check(kind=REJECTION_REASONS, reasons=reasons, comment=comment)
     elif not declaration.proofs.exists():
         raise Conflict("missing_proof", "该申报没有上传证明材料，不能认定；请选择“证明材料不清晰或缺失”不予通过。")
     if (

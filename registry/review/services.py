@@ -18,8 +18,7 @@ from registry.applications.models import (
 from registry.applications.services import event_add, round_decide
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
-from registry.core.models import Code
-from registry.core.reasons import other_reason_explained_check
+from registry.core.reasons import rejection_reasons_check
 from registry.records.models import Record
 from registry.records.services import record_apply
 from registry.sms.services import sms_enqueue
@@ -141,13 +140,7 @@ def review_decide(
     if application.status in (ApplicationStatus.APPROVED, ApplicationStatus.REJECTED):
         raise Conflict("already_decided", "该申请已经作出审核决定。")
     if decision == "reject":
-        if not reasons:
-            raise ServiceError("reason_required", "不通过时请至少选择一项标准驳回原因。", field="reasons")
-        known = set(Code.objects.active().of("rejection_reason").values_list("code", flat=True))
-        unknown = [r for r in reasons if r not in known]
-        if unknown:
-            raise ServiceError("unknown_code", f"驳回原因不在代码表中：{', '.join(unknown)}", field="reasons")
-        other_reason_explained_check(reasons=reasons, comment=comment)
+        rejection_reasons_check(kind="rejection_reason", reasons=reasons, comment=comment)
     else:
         reasons = []  # boxes left ticked on the page are no reasons of an approval
     if application.status != ApplicationStatus.IN_REVIEW:
