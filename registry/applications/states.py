@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from registry.accounts import access
@@ -289,21 +289,44 @@ def _not_collected_yet(user, record) -> Refusal | None:
     return None
 
 
-def _normal_record(what: str, no_record: str) -> StartGuard:
+def _record_allows(what: str, no_record: str, allows: Callable[[object], bool]) -> StartGuard:
     def check_record(user, record) -> Refusal | None:
-        from registry.records.models import RecordStatus
-
         if record is None:
             return Refusal("no_record", no_record)
-        if record.status != RecordStatus.NORMAL:
+        if not allows(record):
             return Refusal("record_not_normal", f"您的信息当前状态为“{record.get_status_display()}”，不能办理{what}。")
         return None
 
     return check_record
 
 
-start_guard(ApplicationType.CHANGE)(_normal_record("信息变更", "您尚未完成信息采集，请先办理“首次采集”或“调入”。"))
-start_guard(ApplicationType.TRANSFER_OUT)(_normal_record("调出", "您尚未完成信息采集，无需办理调出。"))
+def _may_change(record) -> bool:
+    """正常, or 异常: a campaign's mark, and filing a change is one way to answer the campaign
+    (PRODUCT.md: answering late clears it). 冻结 is refused before this (_not_frozen)."""
+    from registry.records.models import RecordStatus
+
+    return record.status in (RecordStatus.NORMAL, RecordStatus.ABNORMAL)
+
+
+def _may_transfer_out(record) -> bool:
+    """正常, or 调出中 whose codes all expired unused: the person asks again and gets a new code
+    (the old code's refusal at the destination tells them to)."""
+    from registry.records.models import RecordStatus
+
+    if record.status == RecordStatus.NORMAL:
+        return True
+    if record.status != RecordStatus.TRANSFERRING_OUT:
+        return False
+    live = Q(used_at__isnull=False) | Q(expires_at__gt=timezone.now())
+    return not record.transfer_codes.filter(live, revoked_at__isnull=True).exists()
+
+
+start_guard(ApplicationType.CHANGE)(
+    _record_allows("信息变更", "您尚未完成信息采集，请先办理“首次采集”或“调入”。", _may_change)
+)
+start_guard(ApplicationType.TRANSFER_OUT)(
+    _record_allows("调出", "您尚未完成信息采集，无需办理调出。", _may_transfer_out)
+)
 
 
 @start_guard(ApplicationType.TRANSFER_IN)

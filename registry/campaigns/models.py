@@ -82,6 +82,12 @@ class CampaignTarget(models.Model):
             models.Index(fields=["user", "answered_at"], name="campaign_target_tasks"),
             models.Index(fields=["record", "marked_at"], name="campaign_target_marks"),
             models.Index(fields=["campaign", "district"], name="campaign_target_district"),
+            # The marks still in force that no answer has lifted: where a late change is looked for.
+            models.Index(
+                fields=["record"],
+                name="campaign_target_open_mark",
+                condition=models.Q(marked_at__isnull=False, cleared_at__isnull=True, answered_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -27,6 +27,13 @@ def answered_by_change(targets):
     return targets.filter(answered_at__isnull=True, marked_at__isnull=True).filter(Exists(_change_since_opened()))
 
 
+def answered_late_by_change(targets):
+    """Marked non-responders who have filed a change since: a late answer, which lifts the mark."""
+    return targets.filter(answered_at__isnull=True, marked_at__isnull=False, cleared_at__isnull=True).filter(
+        Exists(_change_since_opened())
+    )
+
+
 def open_tasks(user) -> list[CampaignTarget]:
     """The person's unanswered campaigns: open ones, and closed ones whose mark a late answer clears."""
     if not access.is_active_user(user):

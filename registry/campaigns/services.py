@@ -23,7 +23,7 @@ from registry.records.models import Record, RecordStatus
 from registry.records.services import record_set_status
 
 from .models import Answer, Campaign, CampaignStatus, CampaignTarget, NoResponse
-from .selectors import answered_by_change
+from .selectors import answered_by_change, answered_late_by_change
 
 SEVERITY = {RecordStatus.NORMAL: 0, RecordStatus.ABNORMAL: 1, RecordStatus.FROZEN: 2}
 CLOSE_BATCH = 500
@@ -144,23 +144,43 @@ def campaign_confirm(*, campaign_id, actor, ip=None) -> CampaignTarget:
             raise ServiceError("not_found", "未找到该核查任务。", status=404)
         if target.answered_at is not None:
             return target
-        now = timezone.now()
-        late = target.mark_in_force
-        CampaignTarget.objects.filter(pk=target.pk).update(
-            answered_at=now, answer=Answer.CONFIRM, cleared_at=now if late else target.cleared_at
-        )
-        target.refresh_from_db()
-        if late:
-            _restore_after_clear(target, reason=f"集中核查“{target.campaign.name}”已补充确认，解除该核查的标注")
-        audit_record(
-            action="campaign.answer",
-            actor=actor,
-            target=target.campaign,
-            ip=ip,
-            district=target.district_id,
-            details={"answer": Answer.CONFIRM, "record": target.record_id, "late": late},
-        )
+        _answer(target, Answer.CONFIRM, actor=actor, ip=ip)
     return target
+
+
+def _answer(target: CampaignTarget, answer: str, *, actor, ip=None) -> None:
+    """Write the answer down (target locked by the caller); a late one lifts this campaign's mark."""
+    now = timezone.now()
+    late = target.mark_in_force
+    CampaignTarget.objects.filter(pk=target.pk).update(
+        answered_at=now, answer=answer, cleared_at=now if late else target.cleared_at
+    )
+    target.refresh_from_db()
+    if late:
+        how = "补充确认" if answer == Answer.CONFIRM else "通过信息变更补充答复"
+        _restore_after_clear(target, reason=f"集中核查“{target.campaign.name}”已{how}，解除该核查的标注")
+    audit_record(
+        action="campaign.answer",
+        actor=actor,
+        target=target.campaign,
+        ip=ip,
+        district=target.district_id,
+        details={"answer": answer, "record": target.record_id, "late": late},
+    )
+
+
+def late_change_answers_clear(*, limit: int = CLOSE_BATCH) -> int:
+    """A change filed after the deadline answers the campaign late, as a confirmation does: the
+    answer is written down and this campaign's mark lifted, for closed campaigns too. Up to
+    `limit` a run (the scheduled job comes back); returns how many were answered."""
+    answered = 0
+    for target_id in answered_late_by_change(CampaignTarget.objects.all()).values_list("pk", flat=True)[:limit]:
+        with transaction.atomic():
+            target = CampaignTarget.objects.select_for_update().select_related("campaign").get(pk=target_id)
+            if target.answered_at is None:
+                _answer(target, Answer.CHANGE, actor=target.user)
+                answered += 1
+    return answered
 
 
 def _sweep_change_answers(campaign: Campaign) -> int:
@@ -280,7 +300,8 @@ def _remind(campaign: Campaign, today: dt.date) -> bool:
 
 def campaigns_tick(*, today: dt.date | None = None, budget_seconds: float = TASK_BUDGET_SECONDS) -> dict:
     """The scheduled job (config/celery.py): tasks still being created, reminders N days before
-    the deadline, change applications written down as answers, closing after the deadline day.
+    the deadline, change applications written down as answers (a late one lifts its campaign's
+    mark, closed campaigns included), closing after the deadline day.
     Running it twice changes nothing the second time."""
     today = today or timezone.localdate()
     started = time.monotonic()
@@ -297,4 +318,5 @@ def campaigns_tick(*, today: dt.date | None = None, budget_seconds: float = TASK
                 return done
         done["reminded"] += _remind(campaign, today)
         _sweep_change_answers(campaign)
+    done["answered_late"] = late_change_answers_clear()
     return done

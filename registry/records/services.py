@@ -14,10 +14,11 @@ def record_apply(
     data: dict,
     source: str,
     actor: User | None = None,
-    status: str = RecordStatus.NORMAL,
+    status: str | None = RecordStatus.NORMAL,
 ) -> Record:
     """Create the person's record or replace it with a new version; earlier versions are kept.
-    The ID number becomes the person's login name. A new managing district is recorded as a move."""
+    The ID number becomes the person's login name. A new managing district is recorded as a move.
+    `status=None` keeps the record's status (a change leaves a campaign's mark to the campaign)."""
     basic = data.get("basic", {})
     record = Record.objects.select_for_update().filter(user=user).first()
     moved_from = None
@@ -27,14 +28,14 @@ def record_apply(
             district_id=district_code,
             name=basic.get("name", ""),
             id_number=basic.get("id_number", ""),
-            status=status,
+            status=status or RecordStatus.NORMAL,
         )
     else:
         record.version += 1
         if record.district_id != district_code:
             moved_from = record.district_id
         record.district_id = district_code
-        record.status = status
+        record.status = status or record.status
         record.name = basic.get("name", record.name)
         record.id_number = basic.get("id_number", record.id_number)
         record.save()

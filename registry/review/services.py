@@ -19,7 +19,7 @@ from registry.applications.services import event_add, round_decide
 from registry.audit.services import audit_record
 from registry.core.errors import Conflict, ServiceError
 from registry.core.reasons import rejection_reasons_check
-from registry.records.models import Record
+from registry.records.models import Record, RecordStatus
 from registry.records.services import record_apply
 from registry.sms.services import sms_enqueue
 
@@ -214,5 +214,12 @@ def _apply_record(application: Application, actor: User) -> None:
             actor=actor,
         )
     record_apply(
-        user=application.applicant, district_code=application.district_id, data=form, source=source, actor=actor
+        user=application.applicant,
+        district_code=application.district_id,
+        data=form,
+        source=source,
+        actor=actor,
+        # A change does not lift a campaign's 异常/冻结: the campaign clears its own mark, and only
+        # its own (decisions/0010). A first collection or a transfer in starts a record afresh.
+        status=None if application.type == ApplicationType.CHANGE else RecordStatus.NORMAL,
     )

@@ -7,12 +7,14 @@ conflict the same way on every database, and raise the version by exactly one.""
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from registry.applications import states
 from registry.applications.models import Application
 from registry.core.errors import Conflict
 from registry.review import services as review
-from tests.factories import ApplicationFactory, UserFactory
+from registry.transfers.models import TransferCode
+from tests.factories import ApplicationFactory, TransferCodeFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -239,9 +241,18 @@ def test_what_a_person_may_start_follows_their_record():
     record = Record.objects.get(user=collected)
     starts = states.available_starts(collected, record=record, open_application=None)
     assert "change" in starts and "first_collection" not in starts
-    Record.objects.filter(user=collected).update(status="transferring_out")
+    code = TransferCodeFactory(person=collected)
     leaving = states.available_starts(collected, record=Record.objects.get(user=collected), open_application=None)
-    assert "change" not in leaving and "transfer_out" not in leaving  # only a 正常 record changes or leaves
+    assert "change" not in leaving and "transfer_out" not in leaving  # a code in force: on their way out
+    TransferCode.objects.filter(pk=code.pk).update(used_at=timezone.now())
+    arriving = states.available_starts(collected, record=Record.objects.get(user=collected), open_application=None)
+    assert "transfer_out" not in arriving  # a used code: the destination is taking the record over
+    TransferCode.objects.filter(pk=code.pk).update(used_at=None, expires_at=timezone.now() - dt.timedelta(seconds=1))
+    expired = states.available_starts(collected, record=Record.objects.get(user=collected), open_application=None)
+    assert "transfer_out" in expired and "change" not in expired  # the code lapsed unused: ask for a new one
+    Record.objects.filter(user=collected).update(status="abnormal")
+    marked = states.available_starts(collected, record=Record.objects.get(user=collected), open_application=None)
+    assert "change" in marked and "transfer_out" not in marked  # a change answers the campaign that marked it
     frozen_record = Record.objects.get(user=frozen)
     assert states.available_starts(frozen, record=frozen_record, open_application=None) == set()
     with pytest.raises(Conflict) as refused:

@@ -146,6 +146,58 @@ def test_a_submitted_change_application_answers_the_campaign(municipal_admin, dj
     assert Record.objects.get(user=idle).status == RecordStatus.ABNORMAL
 
 
+def _submit_change(person):
+    from registry.applications import services
+    from tests.applications.conftest import upload_all_materials
+
+    change = services.application_create(applicant=person, type="change")
+    form = change.form
+    form["employment"]["unit_name"] = "北京新单位有限公司"
+    form["other"]["change_event_date"] = str(timezone.localdate())
+    change = services.application_save_form(application=change, actor=person, form=form)
+    upload_all_materials(change, person)
+    return services.application_submit(application=change, actor=person)
+
+
+def test_a_change_filed_after_the_mark_answers_late_and_lifts_it(municipal_admin, chaoyang_reviewer):
+    """异常 may file a change (PRODUCT.md: answering late clears it); its approval leaves the mark
+    to the campaign, and the scheduled job lifts this campaign's mark only."""
+    from registry.applications.models import Application
+    from registry.review import services as review
+
+    person, idle = collected(district="110105"), collected(district="110105")
+    campaign = campaign_open(
+        actor=municipal_admin, name="核查", scope={"kind": "all"}, deadline=TOMORROW, on_no_response="abnormal"
+    )
+    campaigns_tick(today=AFTER_DEADLINE)
+    assert statuses()[person.pk] == statuses()[idle.pk] == RecordStatus.ABNORMAL
+
+    change = _submit_change(person)
+    review.review_claim(application=change, actor=chaoyang_reviewer)
+    review.review_decide(application=Application.objects.get(pk=change.pk), actor=chaoyang_reviewer, decision="approve")
+    record = Record.objects.get(user=person)
+    assert record.version == 2 and record.status == RecordStatus.ABNORMAL  # the approval lifts no mark
+
+    later = campaign_open(  # opened after the change: the change is no answer to it
+        actor=municipal_admin,
+        name="再次核查",
+        scope={"kind": "all"},
+        deadline=AFTER_DEADLINE,
+        on_no_response="abnormal",
+    )
+    campaigns_tick(today=AFTER_DEADLINE)
+    target = CampaignTarget.objects.get(campaign=campaign, user=person)
+    assert (target.answer, target.cleared_at is not None) == ("change", True)
+    assert statuses()[person.pk] == RecordStatus.NORMAL and statuses()[idle.pk] == RecordStatus.ABNORMAL
+    assert CampaignTarget.objects.get(campaign=later, user=person).answered_at is None
+    (answer,) = AuditEntry.objects.filter(action="campaign.answer", target_id=str(campaign.pk))
+    assert answer.details == {"answer": "change", "record": record.pk, "late": True}
+    assert answer.actor_id == person.pk
+    before = AuditEntry.objects.count()
+    campaigns_tick(today=AFTER_DEADLINE)  # written down once
+    assert AuditEntry.objects.filter(action="campaign.answer", seq__gt=before).count() == 0
+
+
 def test_reminder_notice_goes_to_non_responders_once(municipal_admin):
     answered, silent = collected(district="110105"), collected(district="110108")
     campaign = campaign_open(

@@ -327,3 +327,24 @@ def test_the_transfer_document_link_is_offered_only_when_documents_can_be_signed
     assert f"/api/v1/me/transfer-codes/{code.code}/document" in page
     assert 'data-testid="document-unavailable"' not in page and others.code not in page
     assert browser.get(f"/api/v1/me/transfer-codes/{code.code}/document").status_code == 200
+
+
+def test_a_code_that_lapsed_unused_is_explained_and_a_new_transfer_out_can_be_asked_for(chaoyang_reviewer):
+    """An expired code used to leave the record 调出中 with no way on: the destination's refusal says
+    "apply again", which the page did not offer."""
+    from tests.factories import TransferCodeFactory
+
+    code, other = TransferCodeFactory(), TransferCodeFactory()
+    browser = Client()
+    browser.force_login(code.person)
+    page = browser.get("/record/").content.decode()
+    assert 'data-testid="code-expired"' not in page and 'data-start="transfer_out"' not in page
+    TransferCode.objects.filter(pk__in=[code.pk, other.pk]).update(expires_at=timezone.now() - dt.timedelta(days=1))
+    page = browser.get("/record/").content.decode()
+    assert 'data-testid="code-expired"' in page and "重新申请调出" in page
+    assert 'data-start="transfer_out"' in page and 'data-start="change"' not in page
+    response = browser.post(reverse("web:transfer_out"), {"destination_region": "130000"}, follow=True)
+    (again,) = Application.objects.filter(applicant=code.person, type="transfer_out")
+    assert again.status == "submitted" and response.status_code == 200
+    assert Record.objects.get(user=code.person).status == "transferring_out"
+    assert not Application.objects.filter(applicant=other.person).exists()
