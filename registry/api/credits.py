@@ -3,7 +3,6 @@ the provider push, the person's year, declarations with proof, the transcript PD
 review of declarations (queue type ce_declaration) and compliance lists."""
 
 import datetime as dt
-from decimal import Decimal
 from typing import Any
 from urllib.parse import quote
 
@@ -22,6 +21,10 @@ from registry.records.models import Record
 
 from .errors import ApiError
 from .security import ApiKey, account_auth
+
+# Credit figures are numbers in JSON (API.md: `"required": 0`), as verify's are; pydantic would
+# write a Decimal as a string. Credits have at most one decimal place, which a float prints exactly.
+Credits = float
 
 router = Router(tags=["继续教育"])
 
@@ -70,20 +73,20 @@ class CreditOut(Schema):
     source: str
     subject: str
     course: str
-    credits: Decimal
+    credits: Credits
     completed_on: dt.date | None
     status: str
 
 
 class YearOut(Schema):
     year: int
-    total: Decimal
-    professional: Decimal
-    public: Decimal
-    required: Decimal
-    required_professional: Decimal
+    total: Credits
+    professional: Credits
+    public: Credits
+    required: Credits
+    required_professional: Credits
     compliant: bool
-    missing: Decimal
+    missing: Credits
     obliged_from: int | None
     records: list[CreditOut]
 
@@ -134,7 +137,7 @@ class DeclarationOut(Schema):
     year: int
     kind: str
     details: dict
-    credits: Decimal
+    credits: Credits
     subject: str
     status: str
     review_status: str
@@ -237,7 +240,7 @@ class DeclarationQueueItem(Schema):
     id_number: str
     year: int
     kind: str
-    credits: Decimal
+    credits: Credits
     submitted_at: dt.datetime
     claimed_by: str | None
 
@@ -369,8 +372,8 @@ class NoncompliantItem(Schema):
     name: str
     id_number: str
     district: str
-    total: Decimal
-    professional: Decimal
+    total: Credits
+    professional: Credits
 
 
 class NoncompliantOut(Schema):
