@@ -347,8 +347,16 @@ def _check_scope(c: _Checker, form: dict) -> None:
         )
     if category == 2 and not qualified:
         c.add("qualifications", "category_mismatch", "登记类别2须具有会计专业技术资格，请填写资格信息")
+    if category == 2 and doing:
+        c.add(
+            "employment.doing_accounting",
+            "category_mismatch",
+            "登记类别2为不从事会计工作的人员；正在从事会计工作的，请选择登记类别1",
+        )
     if category in (3, 4) and e["status"] in IN_WORK:
         c.add("employment.status", "category_mismatch", "登记类别3、4为无工作单位的人员")
+    if category == 4 and not any(entry["level"] == "doctorate" for entry in form["education"]):
+        c.add("education", "category_mismatch", "登记类别4为博士研究生：请在学历信息中填写博士研究生学历")
     if category == 5 and not any(
         q["series"] != "accounting" and q["level"] == "intermediate" for q in form["qualifications"]
     ):

@@ -105,6 +105,44 @@ def test_category_1_must_be_doing_accounting_work(form):
     assert ("employment.doing_accounting", "category_mismatch") in codes(form)
 
 
+def _category_problems(form):
+    return {p for p in codes(form) if p[1] in ("category_mismatch", "out_of_scope", "not_allowed")}
+
+
+def test_each_registration_category_asks_for_what_it_names(form):
+    """PRODUCT.md's five categories: 2 qualified and not doing accounting work; 3 and 4 without a
+    unit, 4 a PhD; 5 holding 中级 经济/统计/审计 (the only category those series are for)."""
+    accounting = form["qualifications"][0]
+    assert accounting["series"] == "accounting" and accounting["level"]
+    form["category"] = 2  # qualified, but doing accounting work: that is category 1
+    assert _category_problems(form) == {("employment.doing_accounting", "category_mismatch")}
+    form["employment"]["doing_accounting"] = False
+    assert _category_problems(form) == set()
+    form["qualifications"] = []
+    assert ("qualifications", "category_mismatch") in _category_problems(form)
+
+    form["employment"] = {**form["employment"], "status": "no_unit"}
+    form["category"] = 3
+    assert _category_problems(form) == set()
+    form["category"] = 4  # no doctorate among the degrees
+    assert _category_problems(form) == {("education", "category_mismatch")}
+    doctorate = {
+        **form["education"][0],
+        "level": "doctorate",
+        "start_date": "2015-09-01",
+        "graduation_date": "2019-07-01",
+    }
+    form["education"].insert(0, doctorate)
+    assert _category_problems(form) == set()
+
+    form["category"] = 5
+    assert _category_problems(form) == {("qualifications", "category_mismatch")}
+    form["qualifications"] = [{**accounting, "series": "audit", "level": "intermediate"}]
+    assert _category_problems(form) == set()
+    form["category"] = 3  # 审计/经济/统计 series are for category 5 only
+    assert ("qualifications.0.series", "not_allowed") in _category_problems(form)
+
+
 def test_education_highest_first(form):
     form["education"].append(
         {**form["education"][0], "level": "master", "start_date": "2012-09-01", "graduation_date": "2015-07-01"}
