@@ -101,10 +101,13 @@ class IssuedApiKey:
 @transaction.atomic
 def api_client_create(*, name: str, scope: str, actor: User | None = None) -> IssuedApiKey:
     if scope not in ApiScope.values:
-        raise ValidationError("权限范围只能是 verify 或 provider", code="invalid_scope")
+        raise ValidationError("权限范围只能是 verify（核验查询）或 provider（学分报送）", code="invalid_scope")
     name = name.strip()
     if not name:
         raise ValidationError("请填写客户端名称", code="required")
+    limit = ApiClient._meta.get_field("name").max_length
+    if len(name) > limit:  # SQLite keeps a longer name; PostgreSQL's varchar refuses it (a 500)
+        raise ValidationError(f"客户端名称最多 {limit} 个字", code="too_long")
     if ApiClient.objects.filter(name=name).exists():
         raise ValidationError("同名的 API 客户端已存在", code="name_taken")
     key = ApiClient.new_key()

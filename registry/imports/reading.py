@@ -94,7 +94,7 @@ def _cell(value) -> str:
     return str(value).strip()
 
 
-def _decoded(raw: bytes) -> str:
+def decode_csv(raw: bytes) -> str:
     for encoding in ("utf-8-sig", "gb18030"):
         try:
             return raw.decode(encoding)
@@ -122,7 +122,7 @@ def _raw_rows(path: Path) -> Iterator[list[str]]:
         finally:
             workbook.close()
         return
-    yield from _text_rows(_decoded(path.read_bytes()))
+    yield from _text_rows(decode_csv(path.read_bytes()))
 
 
 def _text_rows(text: str) -> Iterator[list[str]]:
@@ -168,7 +168,7 @@ class Reader:
         if _is_xlsx(self.path):
             rows = _raw_rows(self.path)
         else:
-            text = _decoded(self.path.read_bytes())
+            text = decode_csv(self.path.read_bytes())
             if '"' not in text and text.count("\r") == text.count("\r\n"):
                 # Every line end is a row's end: the header is found line by line, the rest stays text.
                 pos = 0

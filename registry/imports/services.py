@@ -33,7 +33,7 @@ from registry.core.jobs import enqueue
 from registry.records import imported as records_imported
 
 from .models import BatchStatus, ImportBatch, ImportedPerson
-from .reading import Mapping, Reader, rows_of_block
+from .reading import Mapping, Reader, decode_csv, rows_of_block
 from .report import build_report
 from .rows import check_row
 
@@ -76,6 +76,23 @@ def check_upload_size(size: int) -> None:
         )
 
 
+def check_upload_kind(content: bytes) -> None:
+    """An XLSX (a zip) or a text CSV in UTF-8 or GBK, told on the form, not later as a failed batch
+    (a picture uploaded by mistake became a batch that failed with "CSV 文件编码无法识别")."""
+    if content.startswith(b"PK\x03\x04"):
+        return
+    text_like = b"\x00" not in content
+    if text_like:
+        try:
+            decode_csv(content)
+        except ServiceError:
+            text_like = False
+    if not text_like:
+        raise ServiceError(
+            "unreadable_file", "只能导入 CSV（UTF-8 或 GBK 编码）或 XLSX 文件，该文件两者都不是。", field="file"
+        )
+
+
 def import_upload(*, actor, file_name: str, content: bytes, source: str, mapping: dict | None = None) -> ImportBatch:
     """The admin page: the file waits in its batch row and a background job imports it."""
     from . import tasks
@@ -83,6 +100,7 @@ def import_upload(*, actor, file_name: str, content: bytes, source: str, mapping
     if not access.is_admin(actor):
         raise ServiceError("forbidden", "仅市财政局管理员可以导入存量数据。", status=403)
     check_upload_size(len(content))
+    check_upload_kind(content)
     with transaction.atomic():
         batch = batch_create(
             source=source, file_name=file_name, mapping=Mapping.from_dict(mapping), actor=actor, upload=content

@@ -12,7 +12,9 @@ needed (the count at publication, then batch after batch during the fan-out).
 
 Every kind but `all` and `districts` may be narrowed by `districts`; a district reviewer's audience
 always is (their own districts; 403 for others or for `all`). People are the records managed here
-(normal, abnormal, frozen, transferring out), in user-id order.
+(normal, abnormal, frozen, transferring out) that have an account, in user-id order: an imported
+record nobody has claimed yet has no inbox and cannot answer a campaign, so it is neither counted
+nor reached (claimed, it is).
 
 Kinds whose data lives in another app are *providers* registered with `register_audience(kind,
 users)`: `users(audience)` returns a queryset (or list) of user ids. `campaign_nonresponders` is
@@ -110,7 +112,7 @@ def audience_clean(*, actor, audience: dict, kinds=NOTICE_KINDS) -> dict:
     if kind == "qualification_level":
         levels = audience.get("levels") or []
         if not levels or not isinstance(levels, list) or not set(levels) <= set(LEVELS):
-            raise _bad("unknown_code", "资格级别只能是 junior、intermediate、senior、professor", "audience.levels")
+            raise _bad("unknown_code", "请选择资格级别（初级、中级、高级、正高级）", "audience.levels")
         clean["levels"] = [level for level in LEVELS if level in levels]
     elif kind == "ce_noncompliant":
         clean["year"] = _int(audience.get("year"), 2000, timezone.localdate().year, "audience.year", "年度")
@@ -127,6 +129,13 @@ def audience_clean(*, actor, audience: dict, kinds=NOTICE_KINDS) -> dict:
         clean["years"] = _int(audience.get("years"), 1, 30, "audience.years", "年数")
     elif kind == "id_list":
         clean.update(_resolve_id_list(audience.get("id_numbers"), districts))
+        if not clean["user_ids"]:
+            where = "由您负责的区管理、" if access.is_reviewer(actor) and not access.is_admin(actor) else ""
+            raise _bad(
+                "no_match",
+                f"名单中没有可接收通知的人员（须为{where}在册并已注册账号的人员），请核对证件号码。",
+                "audience.id_numbers",
+            )
     return clean
 
 
@@ -171,7 +180,7 @@ def _resolve_id_list(id_numbers, districts: list[str]) -> dict:
 
 
 def _base(districts: list[str] | None = None):
-    people = Record.objects.filter(status__in=MANAGED_HERE)
+    people = Record.objects.filter(status__in=MANAGED_HERE, user__isnull=False)
     return people.filter(district_id__in=districts) if districts else people
 
 

@@ -44,6 +44,7 @@ PEOPLE_HEADER = [
     "工作单位",
     "单位类型",
 ]
+LEVEL_NONE = "none"  # the level filter for people without an accounting qualification (无资格)
 XLSX_MAX_ROWS = 1_048_575  # Excel's sheet limit, less the header
 CHUNK = 2000
 
@@ -62,7 +63,7 @@ def may_export_full(user) -> bool:
 def clean_filters(*, user, district: str = "", level: str = "", status: str = "") -> dict:
     """Validated filters; districts limited to what the user may see (403 for another's district)."""
     codes = visible_districts(user, district=district or None)
-    if level and level not in LEVEL_RANK and level != "none":
+    if level and level not in LEVEL_RANK and level != LEVEL_NONE:
         raise ServiceError("invalid_level", "资格级别不正确。", status=400, field="level")
     if status and status not in RecordStatus.values:
         raise ServiceError("invalid_status", "状态不正确。", status=400, field="status")
@@ -128,7 +129,7 @@ def people_rows(
         )
         for rid, name, id_number, district, status, gender, birth, phone, unit, unit_type, edu, quals in versions:
             level = _highest(quals if isinstance(quals, list) else [], "level", LEVEL_RANK)
-            if level_filter and (level or "none") != level_filter:
+            if level_filter and (level or LEVEL_NONE) != level_filter:
                 continue
             education = _highest(edu if isinstance(edu, list) else [], "level", EDUCATION_RANK)
             row = [

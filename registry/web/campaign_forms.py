@@ -47,7 +47,7 @@ class AudienceFields(forms.Form):
         data = self.cleaned_data
         audience = {"kind": kind, "districts": data.get("districts") or None, "levels": data.get("levels") or None}
         for name in ("year", "campaign", "years"):
-            if data.get(name):
+            if data.get(name) not in (None, ""):  # 0 is a value (refused by the service), not a blank
                 audience[name] = data[name]
         if data.get("id_numbers"):
             audience["id_numbers"] = data["id_numbers"].split()

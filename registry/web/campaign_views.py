@@ -86,10 +86,10 @@ def staff_notices(request):
         except ServiceError as exc:
             _show_audience_error(form, exc)
         else:
-            messages.success(
-                request,
-                f"通知已{'发布' if notice.status != 'scheduled' else '定时'}，发送范围 {notice.recipients} 人。",
-            )
+            done = f"通知已{'发布' if notice.status != 'scheduled' else '定时'}，发送范围 {notice.recipients} 人。"
+            if notice.audience.get("unmatched"):
+                done += f"名单中另有 {notice.audience['unmatched']} 个证件号码不在范围内，未发送。"
+            messages.success(request, done)
             return redirect("web:staff_notice", notice_id=notice.pk)
     notices = notice_selectors.notices_for_staff(request.user)[:50]
     return render(request, "staff/notices.html", {"form": form, "notices": notices})

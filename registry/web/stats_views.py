@@ -71,6 +71,7 @@ def overview_context(request) -> dict:
         (key, title, _rows(counts, labels, order=order))
         for key, title, counts, labels, order in breakdown_sections(summary)
     ]
+    sections = [(key, rows) for key, _, rows in breakdowns]
     months = _months_back(int(period))
     flows = [{"month": m, **{k: summary["flows"].get(m, {}).get(k, 0) for k in FLOW_LABELS}} for m in months]
     ce_years = sorted(summary["ce_compliance"])
@@ -106,6 +107,9 @@ def overview_context(request) -> dict:
         "ce_rows": ce_rows,
         "decided": decided,
         "charts": charts,
+        # The export's filters offer what the tables count, 无资格 included (its row has no code).
+        "export_levels": [(r["key"] or exports.LEVEL_NONE, r["label"]) for r in dict(sections)["qualification"]],
+        "export_statuses": [(r["key"], r["label"]) for r in dict(sections)["status"]],
         "can_export_full": user.has_perm("stats.export_full_id_number"),
     }
     if access.is_admin(user):

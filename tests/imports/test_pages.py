@@ -118,3 +118,17 @@ def test_claim_page_by_code_sent_to_the_old_phone(
     response = client.post("/claim/", {"id_number": row["id_number"], "sms_code": code})
     assert response["Location"] == "/record/"
     assert Record.objects.get(id_number=row["id_number"]).user_id == user.pk
+
+
+@pytest.mark.django_db
+def test_a_file_that_is_neither_csv_nor_xlsx_is_refused_on_the_form(client, municipal_admin, rng):
+    # A picture became a batch that failed later with "CSV 文件编码无法识别".
+    client.force_login(municipal_admin)
+    png = io.BytesIO(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)) * 4)
+    png.name = "old.csv"
+    page = client.post("/staff/imports/", {"source": "bj2019", "file": png}).content.decode()
+    assert "只能导入 CSV（UTF-8 或 GBK 编码）或 XLSX 文件" in page and not ImportBatch.objects.exists()
+    gbk = io.BytesIO(rows_csv([sample_row(rng)]).decode().encode("gbk"))
+    gbk.name = "old.csv"
+    assert client.post("/staff/imports/", {"source": "bj2019", "file": gbk}).status_code == 302
+    assert ImportBatch.objects.count() == 1

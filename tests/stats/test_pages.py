@@ -79,3 +79,17 @@ def test_admin_grants_full_id_numbers(make_person, client, api, municipal_admin,
     client.force_login(chaoyang_reviewer)
     assert client.post(f"/staff/exports/permission/{chaoyang_reviewer.pk}/", {"allow": "1"}).status_code == 403
     assert not chaoyang_reviewer.user_permissions.exists()
+
+
+@pytest.mark.django_db
+def test_the_export_offers_and_exports_people_without_a_qualification(dataset, client, chaoyang_reviewer):
+    # The table counted 无资格 but the export's level list left it out (its row has no code).
+    stats_refresh()
+    client.force_login(chaoyang_reviewer)
+    page = client.get("/staff/stats/").content.decode()
+    levels = page.split('<select name="level">')[1].split("</select>")[0]
+    assert '<option value="none">无资格</option>' in levels and '<option value="junior">初级</option>' in levels
+    assert "高级" not in levels  # only 海淀 has a 高级: not a choice for 朝阳
+    response = client.post("/staff/stats/export/", {"format": "csv", "level": "none"})
+    lines = b"".join(response.streaming_content).decode("utf-8-sig").strip().splitlines()
+    assert len(lines) == 2 and lines[1].split(",")[8] == "无" and "朝阳区" in lines[1]

@@ -88,3 +88,15 @@ def test_only_admins(client, chaoyang_reviewer, municipal_admin):
     assert client.post("/staff/api-clients/", {"name": "乙系统", "scope": "verify"}).status_code == 403
     assert client.post(f"/staff/api-clients/{api_client.pk}/revoke/").status_code == 403
     assert ApiClient.objects.get().active and ApiClient.objects.count() == 1
+
+
+def test_an_over_long_name_is_refused_with_the_typed_name_kept(client, municipal_admin):
+    # SQLite stored a 124-character name; PostgreSQL's varchar(100) made it a 500.
+    ApiClient.objects.create(name="其他系统", scope="verify", key_prefix="ar_x", key_hash="0" * 64)
+    client.force_login(municipal_admin)
+    name = "会计资格考试报名系统" + "长" * 95
+    html = client.post("/staff/api-clients/", {"name": name, "scope": "verify"}).content.decode()
+    assert "客户端名称最多 100 个字" in html and name in html
+    assert list(ApiClient.objects.values_list("name", flat=True)) == ["其他系统"]
+    client.post("/staff/api-clients/", {"name": name[:100], "scope": "provider"})
+    assert ApiClient.objects.filter(name=name[:100], scope="provider").exists()

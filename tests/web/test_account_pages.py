@@ -179,3 +179,21 @@ def test_admin_changes_a_reviewers_districts_and_disables_the_account(client, mu
     assert entry.details["after"] == ["110108"] and entry.details["active"] is False
     client.force_login(chaoyang_reviewer)
     assert client.post(url, {"districts": ["110105"], "active": "1"}).status_code in (302, 403)
+
+
+def test_a_disabled_reviewer_shows_as_disabled_even_before_the_first_login(client, municipal_admin):
+    # It showed 待修改初始密码 for a disabled account that never changed its initial password.
+    client.force_login(municipal_admin)
+    for phone, name in (("13955550010", "甲审核"), ("13955550011", "乙审核")):
+        client.post("/staff/users/", {"phone": phone, "name": name, "role": "reviewer", "districts": ["110105"]})
+    disabled = User.objects.get(phone="13955550010")
+    client.post(f"/staff/users/{disabled.pk}/districts/", {"districts": ["110105"]})  # 启用账号 unticked
+    disabled.refresh_from_db()
+    assert not disabled.is_active
+    html = client.get("/staff/users/").content.decode()
+
+    def status(user_phone):
+        row = html.split(f'<td data-label="手机">{user_phone}</td>')[1].split("</tr>")[0]
+        return row.split('data-label="状态">')[1].split("<")[0]
+
+    assert status("13955550010") == "停用" and status("13955550011") == "待修改初始密码"
