@@ -30,6 +30,16 @@ def test_create_staff_reviewer_with_districts(capsys):
     assert AuditEntry.objects.filter(action="staff.create", target_id=str(user.pk)).exists()
 
 
+def test_create_staff_takes_several_districts_after_one_flag_as_api_md_writes_it():
+    """API.md: `--district 110105 ...`; only a repeated flag used to work."""
+    call_command(
+        "create_staff", "--phone", "13911113333", "--password", "Shenhe2026x", "--role", "reviewer",
+        "--district", "110105", "110108", "--district", "11YS00",
+    )  # fmt: skip
+    user = User.objects.get(phone="13911113333")
+    assert sorted(user.districts.values_list("code", flat=True)) == ["110105", "110108", "11YS00"]
+
+
 def test_create_staff_admin_gets_code_table_permissions():
     call_command("create_staff", "--phone", "13911113333", "--password", "Guanli2026x", "--role", "admin")
     user = User.objects.get(phone="13911113333")

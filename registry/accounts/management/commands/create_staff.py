@@ -11,7 +11,9 @@ class Command(BaseCommand):
         parser.add_argument("--phone", required=True, help="手机号码（登录名）")
         parser.add_argument("--password", required=True, help="密码：至少8位，包含字母和数字")
         parser.add_argument("--role", required=True, choices=["reviewer", "admin"])
-        parser.add_argument("--district", action="append", default=[], help="负责的区代码，可重复，如 110105")
+        parser.add_argument(
+            "--district", action="extend", nargs="+", default=[], help="负责的区代码，可写多个或重复，如 110105 110108"
+        )
         parser.add_argument("--name", default="", help="姓名")
         parser.add_argument("--update", action="store_true", help="账号已存在时更新角色、区和密码")
 
