@@ -7,7 +7,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from registry.accounts import access
-from registry.audit.services import client_ip
+from registry.audit.services import audit_search, client_ip
 from registry.campaigns import selectors as campaign_selectors
 from registry.campaigns import services as campaign_services
 from registry.core.masking import mask_id_number
@@ -367,7 +367,9 @@ def create_integrity(request, payload: IntegrityIn):
 
 @router.get("/admin/integrity", response=list[IntegrityOut], summary="诚信记录（本区）")
 def list_integrity(request, id_number: str | None = None):
-    entries = IntegrityEntry.objects.visible_to(_staff(request)).select_related("record")
+    staff = _staff(request)
+    entries = IntegrityEntry.objects.visible_to(staff).select_related("record")
+    audit_search(actor=staff, q=id_number or "", where="integrity", ip=client_ip(request))
     if id_number:
         entries = entries.filter(record__id_number=id_number.strip().upper())
     return [_integrity_out(e) for e in entries[:200]]

@@ -11,7 +11,7 @@ from registry.accounts import access
 from registry.accounts.selectors import user_by_id
 from registry.applications import states
 from registry.applications.form import CollectionForm
-from registry.audit.services import client_ip
+from registry.audit.services import audit_search, client_ip
 from registry.core.masking import mask_id_number
 from registry.material_checks import selectors as material_checks
 from registry.review import selectors, services
@@ -145,6 +145,8 @@ def queue(
     cursor: str | None = None,
 ):
     user = _staff(request)
+    where = "credit_declarations" if type == "ce_declaration" else "review_queue"
+    audit_search(actor=user, q=q, where=where, district=district, ip=client_ip(request))
     if type == "ce_declaration":  # continuing-education declarations: their own type in the same queue
         return declarations_in_queue(user=user, status=status, district=district, q=q, cursor=cursor)
     today = timezone.localdate()

@@ -349,3 +349,14 @@ def _append(entry: AuditEntry, head: AuditChainHead, then_sql=None) -> None:
         cursor.execute(*_append_statement(entry, connection, then_sql))
         entry.pk = cursor.fetchone()[0]
     entry._state.adding, entry._state.db = False, using
+
+
+def audit_search(*, actor, q: str, where: str, district: str | None = None, ip: str | None = None) -> None:
+    """A staff search by name, ID number or certificate number looks people up, so it is audited
+    with what was searched (PRODUCT.md: every read of personal data in review). Paging or filtering
+    a list, which shows masked ID numbers only, is not. `where`: the list searched."""
+    q = q.strip()
+    if q:
+        audit_record(
+            action="staff.search", actor=actor, district=district or "", ip=ip, details={"q": q[:100], "where": where}
+        )

@@ -10,7 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from registry.accounts import access
-from registry.audit.services import client_ip
+from registry.audit.services import audit_search, client_ip
 from registry.campaigns import selectors as campaign_selectors
 from registry.campaigns import services as campaign_services
 from registry.campaigns.services import THREE_YEARS_TEMPLATE
@@ -198,6 +198,7 @@ def staff_integrity(request):
             return redirect("web:staff_integrity")
     entries = IntegrityEntry.objects.visible_to(request.user).select_related("record")
     query = (request.GET.get("q") or "").strip().upper()
+    audit_search(actor=request.user, q=query, where="integrity", ip=client_ip(request))
     if query:
         entries = entries.filter(record__id_number=query)
     return render(

@@ -14,7 +14,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from registry.accounts import access
-from registry.audit.services import client_ip
+from registry.audit.services import audit_search, client_ip
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
 from registry.core.selectors import jurisdiction_units
@@ -219,6 +219,10 @@ def compliance(request):
 def declaration_queue(request):
     user = _staff(request)
     status = request.GET.get("status") or None
+    audit_search(
+        actor=user, q=request.GET.get("q", ""), where="credit_declarations",
+        district=request.GET.get("district") or None, ip=client_ip(request),
+    )  # fmt: skip
     try:
         page = selectors.declaration_queue(user=user, status=status, district=request.GET.get("district") or None,
                                            q=request.GET.get("q", ""), cursor=request.GET.get("cursor") or None)  # fmt: skip

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from registry.accounts import access
 from registry.applications import states
 from registry.applications.models import ApplicationStatus, ApplicationType
-from registry.audit.services import client_ip
+from registry.audit.services import audit_search, client_ip
 from registry.core import refdata
 from registry.core.errors import ServiceError
 from registry.core.masking import mask_id_number
@@ -46,6 +46,7 @@ def queue(request):
         "q": request.GET.get("q", ""),
         "cursor": request.GET.get("cursor") or None,
     }
+    audit_search(actor=user, q=params["q"], where="review_queue", district=params["district"], ip=client_ip(request))
     try:
         page = selectors.review_queue(user=user, **params)
     except selectors.BadCursor:
