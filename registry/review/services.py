@@ -6,6 +6,7 @@ from django.utils import timezone
 
 from registry.accounts import access
 from registry.accounts.models import Role, User
+from registry.accounts.services import staff_set_districts
 from registry.applications import states
 from registry.applications.form import normalize_form
 from registry.applications.models import (
@@ -109,6 +110,29 @@ def review_release(*, application: Application, actor: User, ip: str | None = No
             details={"claimed_by": {"old": previous, "new": None}},
         )
     return application
+
+
+def reviewer_scope_set(
+    *, actor: User, staff: User, district_codes: list[str], active: bool = True, ip: str | None = None
+) -> int:
+    """The admin changes a reviewer's districts or disables the account; what the reviewer had
+    claimed where they no longer review goes back to its district's queue, so nothing waits on
+    someone who cannot decide it. Returns how many applications went back."""
+    with transaction.atomic():
+        staff_set_districts(actor=actor, staff=staff, district_codes=district_codes, active=active)
+        kept = list(staff.districts.values_list("code", flat=True)) if active else []
+        stranded = (
+            Application.objects.select_for_update()
+            .filter(status=ApplicationStatus.IN_REVIEW, claimed_by=staff)
+            .exclude(district_id__in=kept)
+            .exclude(applicant=actor)  # never the admin's own application (decisions/0006)
+            .order_by("submitted_at")
+        )
+        released = 0
+        for application in stranded:
+            review_release(application=application, actor=actor, ip=ip)
+            released += 1
+    return released
 
 
 DECISION_TEXTS = {

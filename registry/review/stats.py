@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from registry.applications.models import Application, ApplicationRound, ApplicationStatus
 from registry.core.models import Region
+from registry.core.workdays import working_days_between
 
 OPEN = [ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW]
 
@@ -23,13 +24,15 @@ def district_overview(*, province: str, decided_since_days: int = 90) -> list[di
         )
     }
     since = timezone.now() - timezone.timedelta(days=decided_since_days)
-    durations: dict[str, list[float]] = {}
+    durations: dict[str, list[int]] = {}
     # Per round: a resubmitted application's second round is timed from its own submission.
     decided = ApplicationRound.objects.filter(decided_at__gte=since).values_list(
         "district_id", "submitted_at", "decided_at"
     )
     for district, submitted, decided_at in decided.iterator(chunk_size=2000):
-        durations.setdefault(district, []).append((decided_at - submitted).total_seconds() / 86400)
+        # Working days, as the SLA and the statistics page count them (it showed calendar days).
+        days = working_days_between(timezone.localdate(submitted), timezone.localdate(decided_at))
+        durations.setdefault(district, []).append(max(0, days))
     rows = []
     units = (
         Region.objects.reviewing_units()
@@ -46,7 +49,7 @@ def district_overview(*, province: str, decided_since_days: int = 90) -> list[di
                 "name": unit.name,
                 "queue": row.get("queue", 0),
                 "overdue": row.get("overdue", 0),
-                "median_days": round(statistics.median(days), 1) if days else None,
+                "median_days": statistics.median(days) if days else None,
                 "decided": len(days),
                 "reviewers": unit.active_reviewers,
             }

@@ -12,6 +12,7 @@ from registry.accounts import access, recovery, selectors, services
 from registry.audit.services import client_ip
 from registry.core.errors import ServiceError
 from registry.core.selectors import jurisdiction_units
+from registry.review.services import reviewer_scope_set
 
 from .forms import PhoneRecoveryForm, StaffCreateForm
 from .views import refuse_on_page, show_service_error
@@ -112,14 +113,18 @@ def staff_districts(request, user_id):
         return redirect("web:staff_users")
     staff = selectors.reviewer_or_404(user_id)
     try:
-        services.staff_set_districts(
+        released = reviewer_scope_set(
             actor=request.user,
             staff=staff,
             district_codes=request.POST.getlist("districts"),
             active=request.POST.get("active") == "1",
+            ip=client_ip(request),
         )
     except ServiceError as exc:
         messages.error(request, f"{staff.name or staff.phone}：{exc.message}")
     else:
-        messages.success(request, f"已更新 {staff.name or staff.phone} 负责的区。")
+        done = f"已更新 {staff.name or staff.phone} 负责的区。"
+        if released:
+            done += f"其受理的 {released} 件申请已退回所在区的待审核队列。"
+        messages.success(request, done)
     return redirect("web:staff_users")

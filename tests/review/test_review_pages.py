@@ -60,17 +60,26 @@ def test_applicant_sees_due_date_and_the_phone_once_overdue(client, chaoyang_app
 def test_admin_district_overview(client, municipal_admin, chaoyang_reviewer):
     from django.utils import timezone
 
+    from registry.core.workdays import working_days_between
+
     app = make_submitted()
     Application.objects.filter(pk=app.pk).update(due_on=dt.date(2020, 1, 1))
     decided = make_submitted(name="钱七", id_number="11010519491231002X", cert="C2")
     Application.objects.filter(pk=decided.pk).update(status="approved")
-    decided.rounds.update(decision="approved", decided_at=decided.submitted_at + timezone.timedelta(days=3))
+    # Submitted on a Monday three weeks ago, decided a week later: counted in working days, as the
+    # SLA and the statistics page count them (7 calendar days was shown before).
+    today = timezone.localdate()
+    monday = today - dt.timedelta(days=today.weekday() + 21)
+    submitted = timezone.make_aware(dt.datetime.combine(monday, dt.time(10)))
+    decided.rounds.update(decision="approved", submitted_at=submitted, decided_at=submitted + dt.timedelta(days=7))
+    working = working_days_between(monday, monday + dt.timedelta(days=7))
+    assert working < 7  # a week has days off, so the two counts differ
     client.force_login(municipal_admin)
     html = client.get("/staff/districts/").content.decode()
     row = html.split('data-district="110105"')[1].split("</tr>")[0]
     cells = [c.split("<")[0] for c in re.split(r"<td[^>]*>", row)[1:]]
-    assert "朝阳区" in row
-    assert (cells[1], cells[3], cells[4]) == ("1", "1", "3.0")  # one waiting, one decided, in a median of 3 days
+    assert "朝阳区" in row and "审核用时中位数（工作日）" in html
+    assert (cells[1], cells[3], cells[4]) == ("1", "1", str(working))  # one waiting, one decided
     assert "1</strong>" in row  # one overdue
     client.force_login(chaoyang_reviewer)
     assert client.get("/staff/districts/").status_code == 403
