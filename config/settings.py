@@ -445,7 +445,11 @@ LOGIN_IP_FAILURE_LIMIT = env_int(
     "LOGIN_IP_FAILURE_LIMIT", 30, "Failed logins from one IP (any accounts) that lock the IP; offices share NAT."
 )
 LOGIN_LOCKOUT_SECONDS = env_int("LOGIN_LOCKOUT_SECONDS", 15 * 60, "Failure window and lock duration.")
-REVIEW_SLA_WORKING_DAYS = env_int("REVIEW_SLA_WORKING_DAYS", 15, "Working days a district has to decide.")
+REVIEW_SLA_WORKING_DAYS = env_int(
+    "REVIEW_SLA_WORKING_DAYS",
+    15,
+    "Working days a district has to decide, until an admin sets 审核时限 rows in /admin/ (they take over).",
+)
 TRANSFER_CODE_DAYS = env_int("TRANSFER_CODE_DAYS", 90, "Days a transfer code (调转编号) stays valid.")
 TRANSFER_DOCUMENT_CODE_TRIES = env_int(
     "TRANSFER_DOCUMENT_CODE_TRIES", 5, "Wrong transfer codes per signed transfer document per hour; then 429."

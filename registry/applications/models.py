@@ -3,6 +3,7 @@
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
@@ -326,3 +327,24 @@ class StatusCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.district_id} {self.type} {self.status} {self.n}"
+
+
+class ReviewSla(models.Model):
+    """审核时限: the working days a district has to decide an application, from a date on. The row in
+    force on the day of submission sets the application's due date, so a change never moves the due
+    date of anything already submitted. Without any row, REVIEW_SLA_WORKING_DAYS (15) applies.
+    Edited by municipal admins in /admin/ (PRODUCT.md: the admin manages the SLA)."""
+
+    effective_from = models.DateField("生效日期（按提交日期）", unique=True)
+    working_days = models.PositiveSmallIntegerField(
+        "审核时限（工作日）", validators=[MinValueValidator(1), MaxValueValidator(60)]
+    )
+    note = models.CharField("依据或说明", max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "审核时限"
+        ordering = ["-effective_from"]
+
+    def __str__(self) -> str:
+        return f"{self.effective_from:%Y-%m-%d} 起提交的申请：{self.working_days} 个工作日"

@@ -1,15 +1,18 @@
 """Reads for the applicant's pages and API (scoping through visible_to)."""
 
+import datetime as dt
 import uuid
 
+from django.conf import settings
 from django.db.models import OuterRef, Subquery
 from django.http import Http404
+from django.utils import timezone
 
 from registry.core import compiled, refdata
 from registry.records.models import Record, RecordVersion
 
 from .form import normalize_form
-from .models import Application, ApplicationEvent, ApplicationRound, Attachment, RoundDecision
+from .models import Application, ApplicationEvent, ApplicationRound, Attachment, ReviewSla, RoundDecision
 from .validation import managing_district, missing_materials
 
 
@@ -280,3 +283,15 @@ def latest_version(record: Record | None):
         record.pk,
     )
     return _owned(found, "record", record)
+
+
+def review_sla_days(submitted_on: dt.date | None = None) -> int:
+    """The review time limit in working days for an application submitted on that day (today by
+    default): the ReviewSla row in force then, else REVIEW_SLA_WORKING_DAYS. The rows are read once
+    per copy of the reference data (an edit reloads it, applications/apps.py)."""
+    on = submitted_on or timezone.localdate()
+    rows = refdata.tables().memo(
+        "review_sla",
+        lambda: list(ReviewSla.objects.order_by("-effective_from").values_list("effective_from", "working_days")),
+    )
+    return next((days for since, days in rows if since <= on), settings.REVIEW_SLA_WORKING_DAYS)

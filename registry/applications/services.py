@@ -41,6 +41,7 @@ from .models import (
     EventKind,
     UploadAttempt,
 )
+from .selectors import review_sla_days
 from .validation import Problem, managing_district, validate_form
 
 
@@ -83,8 +84,8 @@ def _latest_data(record: Record) -> dict:
 
 
 def due_on_for(submitted_on: dt.date) -> dt.date:
-    """The review deadline (SLA): REVIEW_SLA_WORKING_DAYS working days after submission."""
-    return add_working_days(submitted_on, settings.REVIEW_SLA_WORKING_DAYS)
+    """The review deadline: the time limit in force on the day of submission, in working days."""
+    return add_working_days(submitted_on, review_sla_days(submitted_on))
 
 
 def _transfer_in_form(data: dict, applicant: User) -> dict:

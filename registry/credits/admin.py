@@ -10,21 +10,12 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 
 from registry.accounts import access
+from registry.accounts.admin_access import MunicipalAdminMaintains, MunicipalAdminOnly
 from registry.applications import storage
 from registry.core.errors import ServiceError
 
 from . import imports, services
 from .models import CreditConversion, CreditDeclaration, CreditImport, CreditRecord, CreditRule, ImportStatus
-
-
-class MunicipalAdminOnly:
-    """Municipal admins (and superusers) maintain these, whatever Django permissions say."""
-
-    def has_module_permission(self, request):
-        return access.is_admin(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        return access.is_admin(request.user)
 
 
 class ReadOnly(MunicipalAdminOnly):
@@ -44,18 +35,9 @@ class ConversionInline(admin.TabularInline):
 
 
 @admin.register(CreditRule)
-class CreditRuleAdmin(MunicipalAdminOnly, admin.ModelAdmin):
+class CreditRuleAdmin(MunicipalAdminMaintains, admin.ModelAdmin):
     list_display = ["year", "required_total", "required_professional", "declare_until_month", "declare_until_day"]
     inlines = [ConversionInline]
-
-    def has_add_permission(self, request):
-        return access.is_admin(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        return access.is_admin(request.user)
-
-    def has_delete_permission(self, request, obj=None):
-        return access.is_admin(request.user)
 
     def save_model(self, request, obj, form, change):
         from registry.audit.services import audit_record

@@ -429,7 +429,7 @@ def review(request, application_id):
             "attachments": services.current_attachments(application),
             "late": _late_change(application),
             "actions": actions,
-            "sla_days": settings.REVIEW_SLA_WORKING_DAYS,
+            "sla_days": selectors.review_sla_days(),
         },
     )
 
@@ -480,7 +480,10 @@ def status(request, application_id):
             "opinion_reasons": [reasons.get(r, r) for r in (opinion or {}).get("reasons", [])],
             "district": selectors.district_contact(selectors.derived_district(application)),
             "actions": states.available_actions(application, request.user),
-            "sla_days": settings.REVIEW_SLA_WORKING_DAYS,
+            # The limit the due date was set with: the one in force on the day of submission.
+            "sla_days": selectors.review_sla_days(
+                timezone.localdate(application.submitted_at) if application.submitted_at else None
+            ),
             "waiting": application.status in (ApplicationStatus.SUBMITTED, ApplicationStatus.IN_REVIEW),
             "overdue": is_overdue(application),
         },
@@ -524,7 +527,7 @@ def my_record(request):
             "pending": pending,
             "actions": states.available_actions(pending, request.user) if pending else set(),
             "starts": states.available_starts(request.user, record=record, open_application=pending),
-            "sla_days": settings.REVIEW_SLA_WORKING_DAYS,
+            "sla_days": selectors.review_sla_days(),
             "code_days": settings.TRANSFER_CODE_DAYS,
             "destination_name": dict(cs.province_choices()).get(pending.destination_region) if pending else None,
         },
