@@ -38,7 +38,7 @@ from .models import (
     Subject,
 )
 from .rules import is_credit_value, round_credits, rules_for
-from .selectors import REJECTION_REASONS, obliged_from_data
+from .selectors import REJECTION_REASONS, current_data, obliged_from_data
 
 logger = logging.getLogger("registry.credits")
 MAX_PUSH_RECORDS = 10_000
@@ -364,6 +364,13 @@ def declaration_submit(
         raise ServiceError("not_found", "未找到该人员。", status=404)
     if person.status == RecordStatus.TRANSFERRED_OUT:
         raise Conflict("record_transferred_out", "您的信息已调出本辖区，不能在此申报学分。")
+    if kind == DeclarationKind.INSTITUTE_HOURS and not _institute_member(person):
+        raise ServiceError(
+            "not_institute_member",
+            "按学时折算学分仅适用于注册会计师协会、资产评估协会会员（京财会〔2020〕190号）。您的信息中没有注册会计师"
+            "或资产评估师资格；如已取得，请先办理“信息变更”登记该资格。",
+            field="kind",
+        )
     now = on or today()
     if year > now.year or year < FIRST_YEAR:
         raise ServiceError("bad_year", "只能申报今年或以前年度的学分。", field="year")
@@ -395,6 +402,14 @@ def declaration_submit(
             details={"year": year, "kind": kind, "credits": str(credits)},
         )  # fmt: skip
     return declaration
+
+
+# The practicing qualifications whose holders belong to the institutes whose hours convert.
+INSTITUTE_KINDS = frozenset({"cpa", "asset_appraiser"})
+
+
+def _institute_member(person: Record) -> bool:
+    return any(entry.get("kind") in INSTITUTE_KINDS for entry in current_data(person).get("practicing") or [])
 
 
 def proof_add(*, declaration: CreditDeclaration, actor, uploaded) -> CreditProof:

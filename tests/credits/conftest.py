@@ -14,7 +14,9 @@ from tests.factories import UserFactory
 _rng = random.Random(1212)
 
 
-def collect(*, name="张三", district="110105", qualified_on="2019-05-20", accounting_since="", user=None):
+def collect(
+    *, name="张三", district="110105", qualified_on="2019-05-20", accounting_since="", practicing=(), user=None
+):
     user = user or UserFactory()
     data = {
         "basic": {"name": name, "id_number": generators.resident_id(_rng)},
@@ -22,6 +24,7 @@ def collect(*, name="张三", district="110105", qualified_on="2019-05-20", acco
         if qualified_on
         else [],
         "employment": {"accounting_since": accounting_since, "doing_accounting": bool(accounting_since)},
+        "practicing": [{"kind": kind, "certificate_number": f"{kind}-1"} for kind in practicing],
     }
     record = record_apply(user=user, district_code=district, data=data, source="test")
     obligations_refresh(record_ids=[record.pk])
@@ -30,7 +33,8 @@ def collect(*, name="张三", district="110105", qualified_on="2019-05-20", acco
 
 @pytest.fixture
 def person(db):
-    return collect(name="张三", district="110105")
+    """A CPA (institute hours convert for them); other_person is not."""
+    return collect(name="张三", district="110105", practicing=("cpa",))
 
 
 @pytest.fixture

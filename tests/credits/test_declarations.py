@@ -275,3 +275,25 @@ def test_quantity_refusals_say_what_is_wrong(person, other_person, person_api):
                                         "details": {"title": "会", "days": 400}}), 400, "invalid_quantity")  # fmt: skip
     assert body["errors"][0]["field"] == "details.days" and "最多 366 天" in body["detail"]
     assert list(CreditDeclaration.objects.values_list("pk", flat=True)) == [kept.pk]
+
+
+def test_institute_hours_are_for_institute_members_only(person, other_person):
+    """京财会〔2020〕190号: CPA and asset-appraisal institute members convert their hours; anyone could."""
+    from registry.credits.models import CreditDeclaration
+    from registry.credits.selectors import current_data
+    from registry.records.services import record_apply
+
+    year = dt.date.today().year
+    details = {"title": "资产评估协会继续教育", "hours": "8"}
+    with pytest.raises(ServiceError) as refused:
+        declaration_submit(person=other_person, actor=other_person.user, year=year, kind="institute_hours",
+                           details=details)  # fmt: skip
+    assert (refused.value.code, refused.value.field) == ("not_institute_member", "kind")
+    assert "信息变更" in refused.value.message and not CreditDeclaration.objects.exists()
+    assert declaration_submit(person=person, actor=person.user, year=year, kind="institute_hours",
+                              details=details).credits == Decimal(8)  # fmt: skip
+    data = current_data(other_person)
+    data["practicing"] = [{"kind": "asset_appraiser", "certificate_number": "A-1"}]
+    record = record_apply(user=other_person.user, district_code="110108", data=data, source="test")
+    assert declaration_submit(person=record, actor=other_person.user, year=year, kind="institute_hours",
+                              details=details).credits == Decimal(8)  # fmt: skip
