@@ -4,7 +4,7 @@ side under /admin/…, the person's side under /me/…."""
 import datetime as dt
 
 from django.utils import timezone
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from registry.accounts import access
 from registry.audit.services import audit_search, client_ip
@@ -84,6 +84,7 @@ class InboxItem(Schema):
     body: str
     published_at: dt.datetime
     read: bool
+    sender: str = Field(description="发布单位：区审核员发布的为其区财政局，否则为市财政局")
 
 
 class InboxOut(Schema):
@@ -156,6 +157,7 @@ def my_notices(request, cursor: str | None = None):
                 body=r.notice.body,
                 published_at=r.notice.published_at or r.notice.publish_at,
                 read=r.read_at is not None,
+                sender=notice_selectors.sender_of(r.notice),
             )
             for r in page.results
         ],

@@ -1,11 +1,13 @@
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.db.models import Count
 
 from registry.accounts import access
-from registry.core import prepared
+from registry.accounts.models import Role
+from registry.core import prepared, refdata
 from registry.core.masking import mask_phone
 from registry.sms.models import SmsStatus
 
@@ -58,7 +60,7 @@ def unread_count(user) -> int:
 
 def inbox(user, *, cursor: str | None = None, limit: int = 20) -> InboxPage:
     """The person's notices, newest first (keyset on the inbox row id). A bad cursor: ValueError."""
-    rows = NoticeRecipient.objects.filter(user=user).select_related("notice").order_by("-pk")
+    rows = NoticeRecipient.objects.filter(user=user).select_related("notice__created_by").order_by("-pk")
     if cursor:
         rows = rows.filter(pk__lt=int(cursor))
     page = list(rows[: limit + 1])
@@ -69,7 +71,9 @@ def inbox(user, *, cursor: str | None = None, limit: int = 20) -> InboxPage:
 
 def inbox_entry(user, notice_id) -> NoticeRecipient | None:
     try:
-        return NoticeRecipient.objects.select_related("notice").filter(user=user, notice_id=notice_id).first()
+        return (
+            NoticeRecipient.objects.select_related("notice__created_by").filter(user=user, notice_id=notice_id).first()
+        )
     except (ValueError, TypeError, ValidationError):  # a malformed id is just "not found"
         return None
 
@@ -112,3 +116,19 @@ def notice_progress(notice: Notice) -> dict:
         "sms": sms if notice.sends_sms else {},
         "sms_failed": failed,
     }
+
+
+def sender_of(notice: Notice) -> str:
+    """Who a person is told a notice comes from: the district bureau(s) a district reviewer published
+    it for (their audience is always their districts), else the city's bureau (an admin, or the
+    system's campaign reminders). Read with `notice__created_by` selected."""
+    author = notice.created_by  # by role, not by is_active: a notice keeps its sender
+    if author is None or author.is_superuser or author.role != Role.REVIEWER:
+        return settings.REGISTRY_BUREAU_NAME
+    names = []
+    for code in notice.audience.get("districts") or []:
+        region = refdata.region(code)
+        name = region and (region.bureau_name or f"{region.name}财政局")
+        if name and name not in names:
+            names.append(name)
+    return "、".join(names) or settings.REGISTRY_BUREAU_NAME

@@ -47,7 +47,7 @@ def notice_detail(request, notice_id):
     if entry is None:
         raise Http404
     notice_services.notice_mark_read(notice_id=notice_id, user=request.user)
-    return render(request, "notices/detail.html", {"entry": entry})
+    return render(request, "notices/detail.html", {"entry": entry, "sender": notice_selectors.sender_of(entry.notice)})
 
 
 @require_POST

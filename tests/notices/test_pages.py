@@ -72,6 +72,39 @@ def test_the_inbox_page_and_the_header_count(client, municipal_admin, django_cap
     assert client.get(f"/notices/{notice.pk}/").status_code == 404
 
 
+def test_a_district_reviewers_notice_comes_from_the_district_bureau(
+    api, client, municipal_admin, chaoyang_reviewer, django_capture_on_commit_callbacks
+):
+    """It said 北京市财政局 for every notice, also one a district bureau sent to its own people."""
+    from registry.core import refdata
+
+    person = collected(district="110105")
+    with django_capture_on_commit_callbacks(execute=True):
+        district_notice = notice_publish(
+            actor=chaoyang_reviewer,
+            title="朝阳区通知",
+            body="正文",
+            audience={"kind": "districts", "districts": ["110105"]},
+        )
+        city_notice = notice_publish(
+            actor=municipal_admin,
+            title="全市通知",
+            body="正文",
+            audience={"kind": "districts", "districts": ["110105"]},
+        )
+    chaoyang = refdata.region("110105").bureau_name
+    assert chaoyang and chaoyang != "北京市财政局"
+    client.force_login(person)
+    sender = 'data-testid="sender">'
+    assert f"{sender}{chaoyang}<" in client.get(f"/notices/{district_notice.pk}/").content.decode()
+    assert f"{sender}北京市财政局<" in client.get(f"/notices/{city_notice.pk}/").content.decode()
+    chaoyang_reviewer.is_active = False  # the sender stays what it was when the reviewer is disabled
+    chaoyang_reviewer.save()
+    api.login(person.phone)
+    inbox = api.get("/api/v1/me/notices").json()["results"]
+    assert {(n["title"], n["sender"]) for n in inbox} == {("朝阳区通知", chaoyang), ("全市通知", "北京市财政局")}
+
+
 def test_inbox_and_task_lists_do_not_grow_queries_with_rows(api, municipal_admin, django_capture_on_commit_callbacks):
     person = collected()
 
