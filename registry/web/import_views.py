@@ -48,7 +48,12 @@ class ClaimCodeForm(forms.Form):
 class DistrictClaimForm(forms.Form):
     id_number = forms.CharField(label="证件号码", max_length=18)
     new_phone = forms.CharField(
-        label="本人已注册的登录手机号", max_length=20, widget=forms.TextInput(attrs=PHONE_ATTRS)
+        label="本人现用手机号",
+        max_length=20,
+        widget=forms.TextInput(attrs=PHONE_ATTRS),
+        # Either already an account's phone (claimed at its next login) or the one the person will
+        # register with (claimed then): the service accepts both.
+        help_text="本人已用其注册的，登录后即可认领；尚未注册的，本人用此号码注册后认领。",
     )
     identity_check = forms.CharField(label="身份核验方式", max_length=200, help_text="如：本人到场，核验身份证原件")
 
