@@ -15,7 +15,7 @@ from registry.applications import storage
 from registry.core.errors import ServiceError
 
 from . import imports, services
-from .models import CreditConversion, CreditDeclaration, CreditImport, CreditRecord, CreditRule, ImportStatus
+from .models import CreditConversion, CreditDeclaration, CreditImport, CreditRecord, CreditRule, ImportStatus, Source
 
 
 class ReadOnly(MunicipalAdminOnly):
@@ -65,13 +65,21 @@ class CreditDeclarationAdmin(ReadOnly, admin.ModelAdmin):
 
 
 class ImportForm(forms.Form):
-    provider = forms.CharField(label="培训机构名称", max_length=100)
+    source = forms.ChoiceField(
+        label="来源",
+        choices=[
+            (Source.PROVIDER, "培训机构报送的学分"),
+            (Source.EXAM, "考试机构提供的考试合格名单（每科按折算标准计学分）"),
+        ],
+        initial=Source.PROVIDER,
+    )
+    provider = forms.CharField(label="培训机构或考试机构名称", max_length=100)
     file = forms.FileField(label="学分文件（CSV 或 XLSX，按模板）")
 
 
 @admin.register(CreditImport)
 class CreditImportAdmin(ReadOnly, admin.ModelAdmin):
-    list_display = ["created_at", "provider", "original_name", "status", "processed", "total", "accepted",
+    list_display = ["created_at", "provider", "source", "original_name", "status", "processed", "total", "accepted",
                     "duplicates", "rejected"]  # fmt: skip
     change_form_template = "admin/credits/creditimport/progress.html"
     change_list_template = "admin/credits/creditimport/change_list.html"
@@ -92,6 +100,7 @@ class CreditImportAdmin(ReadOnly, admin.ModelAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 job = services.credits_import_start(provider=form.cleaned_data["provider"],
+                                                    source=form.cleaned_data["source"],
                                                     uploaded=form.cleaned_data["file"], actor=request.user)  # fmt: skip
             except ServiceError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)

@@ -140,13 +140,16 @@ class FileResult:
     rows: int = 0
 
 
-def import_file(*, path, provider: str, progress: Callable[[int], None] | None = None) -> FileResult:
+def import_file(
+    *, path, provider: str, source: str = Source.PROVIDER, progress: Callable[[int], None] | None = None
+) -> FileResult:
+    """`source`: a training provider's records, or an exam body's list of subjects passed."""
     if connection.vendor == "postgresql":
-        return _import_postgres(Path(path), provider, progress)
-    return _import_plain(Path(path), provider, progress)
+        return _import_postgres(Path(path), provider, source, progress)
+    return _import_plain(Path(path), provider, source, progress)
 
 
-def _import_plain(path: Path, provider: str, progress) -> FileResult:
+def _import_plain(path: Path, provider: str, source: str, progress) -> FileResult:
     rows = []
     for n, row in enumerate(read_rows(path)):
         rows.append(row)
@@ -154,7 +157,7 @@ def _import_plain(path: Path, provider: str, progress) -> FileResult:
             progress(n)
     with transaction.atomic():
         _lock_provider(provider)
-        result = provider_rows_apply(provider=provider, rows=rows)
+        result = provider_rows_apply(provider=provider, rows=rows, source=source)
     if progress:
         progress(len(rows))
     return FileResult(result, len(rows))
@@ -185,7 +188,7 @@ def _text_cells(path: Path) -> Iterator[list]:
                 yield row
 
 
-def _import_postgres(path: Path, provider: str, progress) -> FileResult:
+def _import_postgres(path: Path, provider: str, credit_source: str, progress) -> FileResult:
     """COPY the rows as text into a staging table (in chunks, reporting progress between them), then
     check and merge them with set-based SQL in one transaction (_merge). A CSV goes to COPY as it
     is (FORMAT csv); an XLSX row by row."""
@@ -209,7 +212,7 @@ def _import_postgres(path: Path, provider: str, progress) -> FileResult:
                 rows = _copy_rows(cursor, staging, source, progress)
             else:
                 rows = _copy_csv(cursor, staging, columns, path, header_bytes, progress)
-            result = _merge(cursor, staging, provider, columns)
+            result = _merge(cursor, staging, provider, credit_source, columns)
         finally:
             cursor.execute(f"DROP TABLE IF EXISTS {staging}")
             cursor.execute(f"DROP TABLE IF EXISTS {staging}_checked")
@@ -348,7 +351,7 @@ def _trimmed(staging: str) -> str:
     return f"(SELECT n, {values} FROM {staging})"
 
 
-def _merge(cursor, staging: str, provider: str, columns: list[str]) -> ImportResult:
+def _merge(cursor, staging: str, provider: str, source: str, columns: list[str]) -> ImportResult:
     """One transaction: normalise the text in place, check every row, insert the good ones once per
     external_id (the earliest row wins; one already there is a duplicate), list the rejected ones."""
     from .services import FIRST_YEAR, SUBJECT_WORDS
@@ -371,7 +374,7 @@ def _merge(cursor, staging: str, provider: str, columns: list[str]) -> ImportRes
         valid = cursor.fetchone()[0]
         cursor.execute(
             INSERT_SQL.format(checked=checked, trimmed=_trimmed(staging), subjects=subjects),
-            {"source": Source.PROVIDER, "provider": provider, "status": CreditStatus.ACCEPTED},
+            {"source": source, "provider": provider, "status": CreditStatus.ACCEPTED},
         )
         accepted = cursor.rowcount
         cursor.execute(

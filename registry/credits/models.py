@@ -269,7 +269,9 @@ class CreditImport(models.Model):
     """A provider's CSV/XLSX file imported as a background job, with its progress and outcome."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    provider = models.CharField("培训机构", max_length=100)
+    provider = models.CharField("培训机构或考试机构", max_length=100)
+    # A training provider's records, or an exam body's list of subjects passed (PRODUCT.md's sources).
+    source = models.CharField("来源", max_length=20, choices=Source.choices, default=Source.PROVIDER)
     file = models.FileField("文件", max_length=200)
     original_name = models.CharField("文件名", max_length=200, blank=True)
     status = models.CharField("状态", max_length=20, choices=ImportStatus.choices, default=ImportStatus.QUEUED)

@@ -199,7 +199,7 @@ def _existing_ids(provider: str, external_ids: list[str]) -> set[str]:
 
 
 def provider_rows_apply(
-    *, provider: str, rows, start_index: int = 0, result: ImportResult | None = None
+    *, provider: str, rows, start_index: int = 0, result: ImportResult | None = None, source: str = Source.PROVIDER
 ) -> ImportResult:
     """Check and insert provider rows (already inside the caller's transaction and provider lock).
     Set-based per call: one person look-up, one duplicate look-up, one bulk insert."""
@@ -216,7 +216,7 @@ def provider_rows_apply(
             result.duplicates += 1
         else:
             good[fields["external_id"]] = CreditRecord(
-                provider=provider, source=Source.PROVIDER, status=CreditStatus.ACCEPTED, **fields
+                provider=provider, source=source, status=CreditStatus.ACCEPTED, **fields
             )
     existing = _existing_ids(provider, list(good))
     new = [item for key, item in good.items() if key not in existing]
@@ -552,42 +552,58 @@ def transcript_issue(*, person: Record, year: int, actor, ip=None) -> tuple[byte
 # --- Provider files -------------------------------------------------------------------------------
 
 
-def credits_import_path(*, path, provider: str, actor=None, progress=None):
-    """Import a CSV/XLSX file of a provider (the command and the background job); audited."""
+FILE_SOURCES = (Source.PROVIDER, Source.EXAM)  # whose files the admin imports
+
+
+def _file_source_check(source: str) -> None:
+    if source not in FILE_SOURCES:
+        raise ServiceError("unknown_code", "来源只能是 provider（培训机构报送）或 exam（考试合格）", field="source")
+
+
+def credits_import_path(*, path, provider: str, source: str = Source.PROVIDER, actor=None, progress=None):
+    """Import a CSV/XLSX file of a training provider, or of an exam body's subjects passed (the
+    command and the background job); audited."""
     from . import imports
 
+    _file_source_check(source)
     provider = (provider or "").strip()[:100]
     if not provider:
-        raise ServiceError("required", "请填写培训机构名称", field="provider")
+        raise ServiceError("required", "请填写培训机构或考试机构名称", field="provider")
     try:
-        outcome = imports.import_file(path=path, provider=provider, progress=progress)
+        outcome = imports.import_file(path=path, provider=provider, source=source, progress=progress)
     except imports.BadFile as exc:
         raise ServiceError("bad_file", str(exc), field="file") from None
     audit_record(
         action="credits.import", actor=actor,
-        details={"provider": provider, "rows": outcome.rows, "accepted": outcome.result.accepted,
+        details={"provider": provider, "source": source, "rows": outcome.rows, "accepted": outcome.result.accepted,
                  "duplicates": outcome.result.duplicates, "rejected": len(outcome.result.rejected)},
     )  # fmt: skip
     return outcome
 
 
-def credits_import_start(*, provider: str, uploaded, actor) -> CreditImport:
+def credits_import_start(*, provider: str, uploaded, actor, source: str = Source.PROVIDER) -> CreditImport:
     """An admin's upload: store the file privately and run the import as a background job."""
     from .tasks import run_credit_import
 
     if not access.is_admin(actor):
         raise ServiceError("forbidden", "只有市财政局管理员可以导入学分文件。", status=403)
+    _file_source_check(source)
     provider = (provider or "").strip()[:100]
     if not provider:
-        raise ServiceError("required", "请填写培训机构名称", field="provider")
+        raise ServiceError("required", "请填写培训机构或考试机构名称", field="provider")
     name = (getattr(uploaded, "name", "") or "").lower()
     if not name.endswith((".csv", ".xlsx")):
         raise ServiceError("unsupported_type", "只能导入 CSV 或 XLSX 文件（请使用模板）。", field="file")
     stored = storage.save(f"credit-imports/{uuid.uuid4().hex}.{name.rsplit('.', 1)[-1]}", uploaded.read())
     with transaction.atomic():
-        job = CreditImport.objects.create(provider=provider, file=stored, original_name=name[-200:], created_by=actor)
+        job = CreditImport.objects.create(
+            provider=provider, source=source, file=stored, original_name=name[-200:], created_by=actor
+        )
         audit_record(
-            action="credits.import_start", actor=actor, target=job, details={"provider": provider, "file": name}
+            action="credits.import_start",
+            actor=actor,
+            target=job,
+            details={"provider": provider, "source": source, "file": name},
         )
         enqueue(run_credit_import, str(job.pk), background=True)
     return job
@@ -615,7 +631,9 @@ def credits_import_run(import_id) -> str:
             CreditImport.objects.filter(pk=job.pk).update(processed=min(done, total) if total else done)
 
         try:
-            outcome = credits_import_path(path=path, provider=job.provider, actor=job.created_by, progress=progress)
+            outcome = credits_import_path(
+                path=path, provider=job.provider, source=job.source, actor=job.created_by, progress=progress
+            )
         except ServiceError as exc:
             CreditImport.objects.filter(pk=job.pk).update(
                 status=ImportStatus.FAILED, error=exc.message, finished_at=timezone.now()

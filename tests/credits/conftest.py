@@ -38,6 +38,12 @@ def person(db):
 
 
 @pytest.fixture
+def person_api(api, person):
+    api.login(person.user.phone)
+    return api
+
+
+@pytest.fixture
 def other_person(db):
     return collect(name="李四", district="110108")
 

@@ -33,12 +33,6 @@ def upload(client, token, declaration_id, data, name="proof.pdf", kind="ce_proof
     )
 
 
-@pytest.fixture
-def person_api(api, person):
-    api.login(person.user.phone)
-    return api
-
-
 def test_declared_reviewed_and_counted(person_api, client, person, chaoyang_reviewer, haidian_reviewer, api):
     year = dt.date.today().year
     response = declare(

@@ -152,3 +152,45 @@ def test_a_course_completed_after_today_is_rejected(kind, tmp_path, person, othe
     code = "future_date" if tomorrow.year == now.year else "bad_year"  # (on 31 December, a date of next year)
     assert [line[:4] for line in lines[1:]] == [(2, code, imports.REJECTION_MESSAGES[code], "J-1")]
     assert list(CreditRecord.objects.values_list("external_id", "record_id")) == [("J-2", other_person.pk)]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_an_exam_bodys_pass_list_is_its_own_source(kind, tmp_path, person, other_person, capsys, person_api):
+    """PRODUCT.md lists exams passed as a source of credits beside providers and declarations: the
+    exam body's file is imported as such and the person sees 考试合格, not a training provider."""
+    path = tmp_path / f"exam.{kind}"
+    (write_csv if kind == "csv" else write_xlsx)(path, [row(person, "E-1", credits="90"), row(other_person, "T-1")])
+    call_command("import_credits", str(path), "--provider", "北京市会计考试中心", "--source", "exam", "--no-progress")
+    assert "imported 2, duplicates 0, rejected 0" in capsys.readouterr().out
+    assert dict(CreditRecord.objects.values_list("external_id", "source")) == {"E-1": "exam", "T-1": "exam"}
+    (entry,) = AuditEntry.objects.filter(action="credits.import")
+    assert entry.details["source"] == "exam"
+    mine = person_api.get("/api/v1/me/credits", {"year": 2025}).json()
+    assert [(r["source"], r["credits"]) for r in mine["records"]] == [("exam", 90)] and mine["compliant"]
+    with pytest.raises(Exception, match="invalid choice"):
+        call_command("import_credits", str(path), "--provider", "某机构", "--source", "declaration", "--no-progress")
+
+
+def test_the_admin_upload_form_takes_the_source(tmp_path, municipal_admin, person, django_capture_on_commit_callbacks):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    from registry.credits.models import CreditImport
+
+    path = tmp_path / "exam.csv"
+    write_csv(path, [row(person, "E-9", credits="90")])
+    admin_client = Client()
+    admin_client.force_login(municipal_admin)
+    upload = SimpleUploadedFile("exam.csv", path.read_bytes(), content_type="text/csv")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            "/admin/credits/creditimport/upload/", {"source": "exam", "provider": "北京市会计考试中心", "file": upload}
+        )
+    assert response.status_code == 302, response.content.decode()[:400]
+    (job,) = CreditImport.objects.all()
+    assert (job.source, job.provider) == ("exam", "北京市会计考试中心")
+    refused = admin_client.post(
+        "/admin/credits/creditimport/upload/",
+        {"source": "declaration", "provider": "某机构", "file": SimpleUploadedFile("x.csv", path.read_bytes())},
+    )
+    assert refused.status_code == 200 and CreditImport.objects.count() == 1

@@ -10,12 +10,16 @@ from registry.credits.services import credits_import_path
 
 class Command(BaseCommand):
     help = (
-        "导入培训机构的学分文件（CSV 或 XLSX，按模板）：import_credits FILE --provider NAME；--template 打印 CSV 模板。"
+        "导入培训机构的学分文件或考试机构的考试合格名单（CSV 或 XLSX，按模板）：import_credits FILE --provider NAME"
+        " [--source exam]；--template 打印 CSV 模板。"
     )
 
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?")
-        parser.add_argument("--provider", help="培训机构名称（与 external_id 一起决定重复）")
+        parser.add_argument("--provider", help="培训机构或考试机构名称（与 external_id 一起决定重复）")
+        parser.add_argument(
+            "--source", choices=["provider", "exam"], default="provider", help="provider 培训机构报送；exam 考试合格"
+        )
         parser.add_argument("--template", action="store_true", help="打印 CSV 模板（表头与一行示例）")
         parser.add_argument("--no-progress", action="store_true")
 
@@ -35,7 +39,9 @@ class Command(BaseCommand):
                 bar.update(done - bar.n)
 
         try:
-            outcome = credits_import_path(path=path, provider=opts["provider"], progress=progress)
+            outcome = credits_import_path(
+                path=path, provider=opts["provider"], source=opts["source"], progress=progress
+            )
         except ServiceError as exc:
             raise CommandError(exc.message) from None
         finally:
