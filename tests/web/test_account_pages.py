@@ -179,3 +179,15 @@ def test_admin_changes_a_reviewers_districts_and_disables_the_account(client, mu
     assert entry.details["after"] == ["110108"] and entry.details["active"] is False
     client.force_login(chaoyang_reviewer)
     assert client.post(url, {"districts": ["110105"], "active": "1"}).status_code in (302, 403)
+
+
+def test_my_account_offers_the_download_of_my_own_data(client, applicant, other_person, chaoyang_reviewer):
+    """PRODUCT.md: the applicant can download all their own data. It was on 我的信息 only; 我的账号,
+    where a person looks for it, had no word of it (review of 28 Nov 2026). Staff have no such page."""
+    client.force_login(applicant)
+    html = client.get("/account/").content.decode()
+    assert 'data-testid="data-export"' in html and 'href="/api/v1/me/export"' in html
+    data = client.get("/api/v1/me/export").json()
+    assert data["account"]["phone"] == applicant.phone and other_person.phone not in str(data)
+    client.force_login(chaoyang_reviewer)
+    assert 'data-testid="data-export"' not in client.get("/account/").content.decode()
