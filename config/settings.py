@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "registry.web.middleware.ChineseErrorPagesMiddleware",  # last: Chinese 404/500 pages with DEBUG on too, a page for a bare 405
+    "registry.api.middleware.ApiProblemFallbackMiddleware",  # the API's own 404/405/500 as problem+json too
 ]
 
 ROOT_URLCONF = "config.urls"

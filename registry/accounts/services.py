@@ -248,7 +248,13 @@ def check_password_strength(password: str, *, user: User, field: str = "password
     try:
         validate_password(password, user=user)
     except ValidationError as exc:
-        raise ServiceError("weak_password", "；".join(exc.messages), field=field) from None
+        raise ServiceError("weak_password", join_sentences(exc.messages), field=field) from None
+
+
+def join_sentences(messages: list[str]) -> str:
+    """Several rules' messages as one sentence: "密码太短，至少需要 8 个字符；这个密码太常见了。"
+    (Django's end in "。", ours do not; joined as they were they read "…字符。；这个…")."""
+    return "；".join(m.rstrip("。；; ") for m in messages) + "。"
 
 
 def password_rules_text() -> str:

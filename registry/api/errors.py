@@ -9,9 +9,13 @@ from django.http import Http404, JsonResponse
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 
-from registry.core.errors import RateLimited, ServiceError
+from registry.core.errors import RateLimited, ServiceError, input_error_message
+
+from .parser import UnreadableBody
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
+UNREADABLE_BODY = "请求内容无法解析，请检查格式后重试。"
+CSRF_FAILED = "安全校验未通过（CSRF）：请刷新页面后重试。其他系统调用接口请使用 Authorization: Bearer 令牌，不要使用浏览器 Cookie。"
 
 TITLES = {
     400: "输入有误",
@@ -76,7 +80,7 @@ def _pydantic_problem(error: dict) -> FieldProblem:
     kind = error.get("type", "")
     if kind == "missing":
         return FieldProblem(_pydantic_field(error.get("loc", [])), "required", "此项为必填项")
-    return FieldProblem(_pydantic_field(error.get("loc", [])), "invalid_format", "格式不正确：" + error.get("msg", ""))
+    return FieldProblem(_pydantic_field(error.get("loc", [])), "invalid_format", input_error_message(error))
 
 
 def install_handlers(api) -> None:
@@ -123,5 +127,19 @@ def install_handlers(api) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request, exc: HttpError):
+        """ninja's own refusals, whose texts are English: a body its parser could not read (the
+        parser's UnreadableBody is the cause) and a session call without the CSRF token."""
         status = exc.status_code
-        return problem_response(status=status, code=f"http_{status}", detail=str(exc) or TITLES.get(status, ""))
+        cause = exc.__cause__
+        if status == 400 and cause is not None:
+            message = cause.message if isinstance(cause, UnreadableBody) else UNREADABLE_BODY
+            code = cause.code if isinstance(cause, UnreadableBody) else "invalid_json"
+            return problem_response(
+                status=400,
+                code="invalid_input",
+                detail=message,
+                errors=[FieldProblem("", code, message.rstrip("。"))],
+            )
+        if status == 403 and "CSRF" in str(exc):
+            return problem_response(status=403, code="csrf_failed", detail=CSRF_FAILED)
+        return problem_response(status=status, code=f"http_{status}", detail=TITLES.get(status, "") or str(exc))

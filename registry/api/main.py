@@ -6,6 +6,7 @@ from .clients import router as clients_router
 from .credits import router as credits_router
 from .errors import install_handlers
 from .openapi import RegistryApi
+from .parser import RegistryParser
 from .reference import router as reference_router
 from .review import router as review_router
 from .staff import router as staff_router
@@ -19,6 +20,7 @@ api = RegistryApi(
     urls_namespace="api-v1",
     openapi_url="/openapi.json",
     docs_url="/docs",
+    parser=RegistryParser(),
 )
 install_handlers(api)
 api.add_router("/", auth_router)

@@ -104,3 +104,38 @@ def _outcome(response) -> str:
         except (ValueError, AttributeError):
             code = ""
     return str(code or f"http_{response.status_code}")[:50]
+
+
+FALLBACKS = {
+    404: ("not_found", "没有这个接口，请核对地址（接口列表见 /api/docs）。"),
+    405: ("method_not_allowed", "该接口不支持此请求方法。"),
+    500: ("server_error", "服务器内部错误，请稍后再试；如反复出现，请将请求编号告知管理员。"),
+}
+
+
+class ApiProblemFallbackMiddleware:
+    """Every answer of the API is problem+json (API.md), also those no endpoint wrote: an address
+    no endpoint has (Django's HTML 404 page), a method the endpoint does not take (ninja's
+    text "Method not allowed"), and a crash (Django's 500 page; with DEBUG, ninja's traceback as
+    text — logged by ninja, never shown to the caller). The 405 keeps its Allow header."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        status = response.status_code
+        if (
+            status in FALLBACKS
+            and request.path_info.startswith("/api/v1/")
+            and not response.get("Content-Type", "").startswith(PROBLEM_CONTENT_TYPE)
+        ):
+            code, detail = FALLBACKS[status]
+            request_id = getattr(request, "request_id", "")  # RequestIdMiddleware sends it as X-Request-ID
+            if status == 500 and request_id:
+                detail = f"{detail}（请求编号 {request_id}）"
+            problem = problem_response(status=status, code=code, detail=detail)
+            if "Allow" in response:
+                problem["Allow"] = response["Allow"]
+            return problem
+        return response

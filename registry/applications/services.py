@@ -16,7 +16,7 @@ from registry.accounts import access
 from registry.accounts.models import User
 from registry.audit.services import audit_record
 from registry.core import refdata
-from registry.core.errors import Conflict, RateLimited, ServiceError
+from registry.core.errors import Conflict, RateLimited, ServiceError, input_error_message
 from registry.core.models import Region
 from registry.core.ratelimit import record_attempt
 from registry.core.workdays import add_working_days
@@ -348,7 +348,7 @@ def application_save_form(*, application: Application, actor: User, form: dict) 
     try:
         normalized = normalize_form(form)
     except PydanticError as exc:
-        raise ServiceError("invalid_input", f"采集表格式不正确：{exc.errors()[0]['msg']}") from None
+        raise ServiceError("invalid_input", f"采集表{input_error_message(exc.errors()[0])}") from None
     # _check_edit admitted the owner only: the actor is the applicant (no query for the account).
     account_phone = actor.phone if actor.pk == application.applicant_id else application.applicant.phone
     normalized["basic"]["phone"] = normalized["basic"]["phone"] or account_phone

@@ -44,7 +44,8 @@ def _no_record() -> ServiceError:
     )
 
 
-def _normalize_id(id_number: str) -> str:
+def normalize_id(id_number: str) -> str:
+    """The ID number as imported records hold it (typed with spaces or a lower-case x is the same)."""
     return (id_number or "").strip().replace(" ", "").upper()[:18]
 
 
@@ -52,7 +53,7 @@ def claimable(id_number: str) -> ImportedPerson | None:
     return (
         ImportedPerson.objects.unclaimed()
         .select_related("record", "record__district")
-        .filter(id_number=_normalize_id(id_number), record__user__isnull=True)
+        .filter(id_number=normalize_id(id_number), record__user__isnull=True)
         .first()
     )
 

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 
 from registry.accounts import access
 from registry.audit.services import client_ip
-from registry.core.errors import ServiceError
+from registry.core.errors import RateLimited, ServiceError
 from registry.imports import claims, selectors, services
 from registry.imports.template import COLUMNS, LABELS, OPTIONAL_COLUMNS, template_csv
 
@@ -34,6 +34,9 @@ class UploadForm(forms.Form):
     )
     file = forms.FileField(label="导入文件（CSV 或 XLSX）")
     mapping = forms.FileField(label="字段映射文件", required=False, help_text=MAPPING_HELP)
+
+
+CLAIM_CODE_SENT = "claim_code_sent"  # session: {"id_number", "sent_to"} of the last claim code sent
 
 
 class ClaimForm(forms.Form):
@@ -142,37 +145,57 @@ def import_template(request):
 @never_cache
 @login_required
 def claim(request):
-    """The person: type the ID number; claimed at once, or by the code sent to the old phone."""
+    """The person: type the ID number; claimed at once, or by the code sent to the old phone.
+
+    Where the code went (the masked phone) is kept in the session for the code's page: it stays
+    on the page after a wrong code, and typing the same ID number again while a new code may not
+    be sent yet leads back to the code's page instead of hiding it."""
     if access.is_staff_member(request.user):
         raise PermissionDenied
-    form, code_form, sent_to = ClaimForm(request.POST or None), None, ""
+    form, code_form, sent_to, notice = ClaimForm(request.POST or None), None, "", ""
+    pending = request.session.get(CLAIM_CODE_SENT) or {}
     if request.method == "POST" and "sms_code" in request.POST:
         form = ClaimForm()
         code_form = ClaimCodeForm(request.POST)
         if code_form.is_valid():
+            id_number = code_form.cleaned_data["id_number"]
             try:
                 claims.claim_confirm(
                     user=request.user,
-                    id_number=code_form.cleaned_data["id_number"],
+                    id_number=id_number,
                     sms_code=code_form.cleaned_data["sms_code"],
                     ip=client_ip(request),
                 )
             except ServiceError as exc:
-                show_service_error(code_form, exc)
+                # The ID number is a hidden field here: its errors (claimed meanwhile) go on the form.
+                code_form.add_error("sms_code" if exc.field == "sms_code" else None, exc.message)
             else:
+                request.session.pop(CLAIM_CODE_SENT, None)
                 return _claimed(request)
+            if pending.get("id_number") == claims.normalize_id(id_number):
+                sent_to = pending["sent_to"]
     elif request.method == "POST" and form.is_valid():
+        id_number = claims.normalize_id(form.cleaned_data["id_number"])
         try:
-            answer = claims.claim_start(
-                user=request.user, id_number=form.cleaned_data["id_number"], ip=client_ip(request)
-            )
+            answer = claims.claim_start(user=request.user, id_number=id_number, ip=client_ip(request))
+        except RateLimited as exc:
+            if pending.get("id_number") != id_number:
+                show_service_error(form, exc)
+            else:  # the code sent a moment ago is still good: back to where it is typed
+                code_form, sent_to, notice = (
+                    ClaimCodeForm(initial={"id_number": id_number}),
+                    pending["sent_to"],
+                    exc.message,
+                )
         except ServiceError as exc:
             show_service_error(form, exc)
         else:
             if answer.get("claimed"):
+                request.session.pop(CLAIM_CODE_SENT, None)
                 return _claimed(request)
             sent_to = answer["sms_sent_to"]
-            code_form = ClaimCodeForm(initial={"id_number": form.cleaned_data["id_number"]})
+            request.session[CLAIM_CODE_SENT] = {"id_number": id_number, "sent_to": sent_to}
+            code_form = ClaimCodeForm(initial={"id_number": id_number})
     return render(
         request,
         "imports/claim.html",
@@ -180,6 +203,7 @@ def claim(request):
             "form": form,
             "code_form": code_form,
             "sent_to": sent_to,
+            "notice": notice,
             "phone_match": claims.offered_by_phone(request.user),
         },
     )

@@ -139,6 +139,10 @@ def sms_code_view(request):
 
 @never_cache
 def register_view(request):
+    if request.user.is_authenticated:
+        # As the login page: registering here would log this browser into a second account.
+        messages.info(request, "您已登录。一人只能注册一个账号；如需使用其他手机号注册，请先退出。")
+        return redirect("web:home")
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

@@ -264,8 +264,8 @@ def test_the_draft_save_rejects_bad_input_as_before(logged_in, draft):
     assert body["errors"][0]["field"].endswith("education")
     body = problem(put_form(logged_in, draft.pk, json.dumps({"basic": "x"})), 400, "invalid_input")
     assert body["errors"][0]["field"].endswith("basic")
-    body = problem(put_form(logged_in, draft.pk, "{not json"), 400, "http_400")
-    assert body["detail"] == "Cannot parse request body"
+    body = problem(put_form(logged_in, draft.pk, "{not json"), 400, "invalid_input")
+    assert body["detail"].startswith("请求内容不是有效的 JSON") and body["errors"][0]["code"] == "invalid_json"
     assert Application.objects.get(pk=draft.pk).form == draft.form  # nothing written
 
 

@@ -132,3 +132,54 @@ def test_a_file_that_is_neither_csv_nor_xlsx_is_refused_on_the_form(client, muni
     gbk.name = "old.csv"
     assert client.post("/staff/imports/", {"source": "bj2019", "file": gbk}).status_code == 302
     assert ImportBatch.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_claim_code_page_keeps_where_the_code_went_and_offers_a_new_one(
+    client, rng, import_rows, sms_file, django_capture_on_commit_callbacks
+):
+    """Found in the review of 28 Nov 2026: after a wrong code the page said "sent to ，" with the
+    phone gone, and typing the ID number again within the minute hid the page where the code is
+    typed behind "请 N 秒后再获取"."""
+    row = sample_row(rng, district="110108", phone="13811110002")
+    other = sample_row(rng, district="110108", phone="13811110003")
+    import_rows([row, other])
+    user = UserFactory(phone="13900000055")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post("/claim/", {"id_number": row["id_number"].lower()}).content.decode()
+    assert "验证码已发送至原信息中登记的手机号 138****0002" in page
+    assert "重新获取验证码" in page and "换一个证件号码" in page
+    wrong = client.post("/claim/", {"id_number": row["id_number"], "sms_code": "000000"}).content.decode()
+    assert "验证码不正确" in wrong and "验证码已发送至原信息中登记的手机号 138****0002" in wrong
+    # The same ID number again at once: no new code yet, but the page to type the one sent.
+    again = client.post("/claim/", {"id_number": row["id_number"]}).content.decode()
+    assert "秒后再获取" in again and 'name="sms_code"' in again and "138****0002" in again
+    # A code sent for another ID number (none was sent to its phone) shows no phone at all.
+    guessed = client.post("/claim/", {"id_number": other["id_number"], "sms_code": "000000"}).content.decode()
+    assert "138****0003" not in guessed and "138****0002" not in guessed
+    code = sms_file.last_code("13811110002", "claim")
+    response = client.post("/claim/", {"id_number": row["id_number"], "sms_code": code})
+    assert response["Location"] == "/record/"
+    assert Record.objects.get(id_number=row["id_number"]).user_id == user.pk
+    assert Record.objects.get(id_number=other["id_number"]).user_id is None
+
+
+@pytest.mark.django_db
+def test_claim_code_page_says_when_the_record_was_claimed_meanwhile(
+    client, rng, import_rows, sms_file, django_capture_on_commit_callbacks
+):
+    """The ID number is a hidden field on the code's page: its error used to be shown nowhere."""
+    row = sample_row(rng, district="110108", phone="13811110002")
+    import_rows([row])
+    user, rival = UserFactory(phone="13900000055"), UserFactory(phone="13811110002")
+    client.force_login(user)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/claim/", {"id_number": row["id_number"]})
+    code = sms_file.last_code("13811110002", "claim")
+    from registry.imports import claims
+
+    assert claims.claim_start(user=rival, id_number=row["id_number"]) == {"claimed": True}
+    page = client.post("/claim/", {"id_number": row["id_number"], "sms_code": code}).content.decode()
+    assert "没有找到可认领的原有人员信息" in page
+    assert Record.objects.get(id_number=row["id_number"]).user_id == rival.pk

@@ -197,3 +197,32 @@ def test_a_disabled_reviewer_shows_as_disabled_even_before_the_first_login(clien
         return row.split('data-label="状态">')[1].split("<")[0]
 
     assert status("13955550010") == "停用" and status("13955550011") == "待修改初始密码"
+
+
+def test_my_account_offers_the_download_of_my_own_data(client, applicant, other_person, chaoyang_reviewer):
+    """PRODUCT.md: the applicant can download all their own data. It was on 我的信息 only; 我的账号,
+    where a person looks for it, had no word of it (review of 28 Nov 2026). Staff have no such page."""
+    client.force_login(applicant)
+    html = client.get("/account/").content.decode()
+    assert 'data-testid="data-export"' in html and 'href="/api/v1/me/export"' in html
+    data = client.get("/api/v1/me/export").json()
+    assert data["account"]["phone"] == applicant.phone and other_person.phone not in str(data)
+    client.force_login(chaoyang_reviewer)
+    assert 'data-testid="data-export"' not in client.get("/account/").content.decode()
+
+
+def test_the_register_page_sends_a_logged_in_person_home(
+    client, applicant, sms_file, django_capture_on_commit_callbacks
+):
+    """Review of 28 Nov 2026: logged in, /register/ still registered a second account and switched
+    this browser to it (the login page already sent a logged-in person home)."""
+    post(client, django_capture_on_commit_callbacks, "/sms-code/", {"phone": "13912340001", "purpose": "register"})
+    code = sms_file.last_code("13912340001", "register")
+    client.force_login(applicant)
+    assert client.get("/register/")["Location"] == "/"
+    data = {"phone": "13912340001", "sms_code": code, "password": "Zhuce2026a", "password2": "Zhuce2026a"}
+    response = post(client, django_capture_on_commit_callbacks, "/register/", data)
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert not User.objects.filter(phone="13912340001").exists()
+    home = client.get("/")
+    assert home.context["user"] == applicant and "一人只能注册一个账号" in home.content.decode()

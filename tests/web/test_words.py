@@ -134,3 +134,14 @@ def test_favicon_is_our_own_svg(client):
 
     svg = open(finders.find("web/favicon.svg"), encoding="utf-8").read()
     assert svg.startswith("<svg") and "Drawn for this project" in svg
+
+
+def test_several_password_rules_read_as_one_sentence(client, db):
+    """Found in the review of 28 Nov 2026: "密码太短，至少需要 8 个字符。；这个密码太常见了。；密码须…"."""
+    body = {"phone": "13800000077", "sms_code": "123456", "password": "abc", "password2": "abc"}
+    html = client.post("/register/", body).content.decode()
+    assert "密码太短，至少需要 8 个字符；" in html and "须同时包含字母和数字。" in html
+    assert "。；" not in html
+    from registry.accounts.models import User
+
+    assert not User.objects.filter(phone="13800000077").exists()
