@@ -142,7 +142,11 @@ def deliver_batch(email_ids: list[int], *, budget_seconds: float = BATCH_BUDGET_
     stays queued for the requeue."""
     started, since = time.monotonic(), timezone.now()
     connection = get_connection()
-    _quietly(connection.open)
+    # A server's connection is opened once for the batch; a local backend opens as it writes (the
+    # file backend would leave an empty file for a batch with nothing left to send).
+    keep_open = _remote()
+    if keep_open:
+        _quietly(connection.open)
     sent = 0
     try:
         for email_id in email_ids:
@@ -153,7 +157,8 @@ def deliver_batch(email_ids: list[int], *, budget_seconds: float = BATCH_BUDGET_
                 sent += email.status == DeliveryStatus.SENT and email.sent_at >= since
             except MailRetry:
                 _quietly(connection.close)  # a broken SMTP session is not reused
-                _quietly(connection.open)
+                if keep_open:
+                    _quietly(connection.open)
     finally:
         _quietly(connection.close)
     return sent

@@ -69,6 +69,7 @@ def test_a_job_run_twice_sends_once(mail_dir):
     assert deliver_email_batch([email.pk]) == 0  # the broker redelivered it, or the requeue sent it again
     assert mail_dir.to() == ["liming@example.com"]
     assert OutgoingEmail.objects.get(pk=email.pk).attempts == 1
+    assert [path.stat().st_size > 0 for path in mail_dir.path.iterdir()] == [True]  # no empty file either
 
 
 def test_a_row_another_job_is_sending_is_left_to_it_until_that_attempt_must_be_dead(mail_dir, requeue):
