@@ -143,3 +143,21 @@ def test_a_recipient_refused_for_good_fails_at_once(settings):
     assert deliver_email_batch([email.pk]) == 0
     email.refresh_from_db()
     assert email.status == DeliveryStatus.FAILED and email.attempts == 1 and "550" in email.last_error
+
+
+def test_an_smtp_server_is_written_to_off_the_request_thread(settings, monkeypatch):
+    """Without a broker, a job for a local backend runs after the commit; one for SMTP goes to the
+    in-process thread pool (registry.core.jobs), so a slow server never holds a web request."""
+    from registry.mail import services
+
+    dispatched = []
+    monkeypatch.setattr(services, "enqueue", lambda task, ids, **kw: dispatched.append((len(ids), kw)))
+    settings.EMAIL_DELIVERY_BATCH = 2
+    messages = [(f"p{i}@example.com", SUBJECT, BODY) for i in range(3)]
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    services.mail_enqueue_many(messages=messages, purpose="notice")
+    assert dispatched == [(2, {"background": True}), (1, {"background": True})]
+    dispatched.clear()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    services.mail_enqueue_many(messages=messages[:1], purpose="notice")
+    assert dispatched == [(1, {"background": False})]
