@@ -21,6 +21,8 @@ task_postrun.connect(request_id.forget_after_task, weak=False)
 BEAT_SCHEDULE = {
     # Re-dispatch SMS left behind by a broker outage or a dead worker, well inside a code's life.
     "sms-requeue": {"task": "registry.sms.tasks.requeue_sms", "schedule": 60.0},
+    # Re-dispatch email left by a lost job or a dead worker; an attempt that failed is tried again here.
+    "mail-requeue": {"task": "registry.mail.tasks.requeue_email", "schedule": 60.0},
     # Proves that beat and at least one worker run: /healthz?deep=1 reads it.
     "worker-heartbeat": {"task": "registry.core.tasks.worker_heartbeat", "schedule": 30.0},
     # Signs the audit chain's head into AUDIT_ANCHOR_DIR (docs/operations.md); idempotent.

@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "registry.audit",
     "registry.accounts",
     "registry.sms",
+    "registry.mail",
     "registry.records",
     "registry.applications",
     "registry.material_checks",
@@ -436,6 +437,35 @@ SMS_PHONE_DAILY_LIMIT = env_int("SMS_PHONE_DAILY_LIMIT", 10, "Codes per phone pe
 SMS_IP_HOURLY_LIMIT = env_int("SMS_IP_HOURLY_LIMIT", 30, "Codes requested from one IP address per hour.")
 SMS_CODE_MAX_ATTEMPTS = env_int("SMS_CODE_MAX_ATTEMPTS", 5, "Wrong entries after which a code is void.")
 SMS_DELIVERY_BATCH = env_int("SMS_DELIVERY_BATCH", 100, "Messages of a notice handed to one background delivery job.")
+# Email (a notice's email channel): Django's email framework, delivered by background jobs
+# (registry/mail). Development and tests write each message to a file; production sets SMTP.
+EMAIL_BACKEND = env_str(
+    "EMAIL_BACKEND",
+    "django.core.mail.backends.filebased.EmailBackend",
+    "Django email backend: the file backend (EMAIL_FILE_PATH) or django.core.mail.backends.smtp.EmailBackend.",
+)
+EMAIL_FILE_PATH = env_str(
+    "EMAIL_FILE_PATH", str(VAR_DIR / "mail"), "Folder the file email backend writes one .log file per connection to."
+)
+EMAIL_HOST = env_str("EMAIL_HOST", "localhost", "SMTP server (EMAIL_BACKEND=…smtp.EmailBackend).")
+EMAIL_PORT = env_int("EMAIL_PORT", 25, "SMTP port: 25, 587 with EMAIL_USE_TLS, 465 with EMAIL_USE_SSL.")
+EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", None, "SMTP login name (unset: no login).") or ""
+EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", None, "SMTP password.") or ""
+EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False, "SMTP with STARTTLS (usually port 587).")
+EMAIL_USE_SSL = env_bool(
+    "EMAIL_USE_SSL", False, "SMTP over TLS from the start (usually port 465); not with EMAIL_USE_TLS."
+)
+EMAIL_TIMEOUT = env_int(
+    "EMAIL_TIMEOUT", 30, "Seconds an SMTP connection waits for the server before the attempt fails."
+)
+DEFAULT_FROM_EMAIL = env_str(
+    "DEFAULT_FROM_EMAIL", "noreply@localhost", "Sender address of notices sent by email (the SMTP account's address)."
+)
+EMAIL_DELIVERY_BATCH = env_int(
+    "EMAIL_DELIVERY_BATCH", 100, "Emails of a notice handed to one background delivery job (one SMTP connection)."
+)
+if EMAIL_USE_TLS and EMAIL_USE_SSL:
+    raise ImproperlyConfiguredEnv("EMAIL_USE_TLS and EMAIL_USE_SSL exclude each other; set one")
 NOTICE_FANOUT_BATCH = env_int(
     "NOTICE_FANOUT_BATCH", 5000, "People added to a notice (or a campaign) per transaction during its fan-out."
 )

@@ -85,6 +85,17 @@ def sms_file(settings, tmp_path):
 
 
 @pytest.fixture
+def mail_dir(settings, tmp_path):
+    """Email goes through Django's file backend (the development default) into this test's folder
+    (pytest-django's own default is the in-memory backend)."""
+    from tests.helpers import MailDir
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "mail")
+    return MailDir(tmp_path / "mail")
+
+
+@pytest.fixture
 def code_tables(db):
     from registry.core.loaders import load_all
     from registry.core.models import CalendarDay, CalendarYear, Code, Region

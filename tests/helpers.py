@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -56,6 +57,25 @@ class Api:
         assert response.status_code == 200, response.content
         self.token = response.json()["token"]
         return self.token
+
+
+class MailDir:
+    """Reads what Django's file email backend wrote (one .log file per connection, messages
+    separated by a line of 79 dashes), parsed back into email messages."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def messages(self) -> list:
+        found = []
+        for file in sorted(self.path.glob("*.log")) if self.path.exists() else []:
+            for chunk in file.read_bytes().split(b"\n" + b"-" * 79 + b"\n"):
+                if chunk.strip():
+                    found.append(message_from_bytes(chunk, policy=policy.default))
+        return found
+
+    def to(self) -> list[str]:
+        return sorted(str(message["To"]) for message in self.messages())
 
 
 class SmsFile:

@@ -25,10 +25,12 @@ def collected_form(
     series: str = "accounting",
     phone: str = "",
     name: str = "李明",
+    email: str | None = None,
     rng: random.Random = _rng,
 ) -> dict:
     """The approved form `collected` writes: VALID_FORM with a drawn ID number (and its birth date
-    and gender), the qualifications at `levels`, the unit in `district`."""
+    and gender), the qualifications at `levels`, the unit in `district`; `email` (None: VALID_FORM's
+    liming@example.com, "": none)."""
     from registry.core.validators import validate_resident_id
     from tests.applications.conftest import VALID_FORM, valid_uscc
 
@@ -45,16 +47,25 @@ def collected_form(
         birth_date=resident.birth_date.isoformat(),
         gender=resident.gender,
     )
+    if email is not None:
+        data["basic"]["email"] = email
     data["employment"].update(unit_district=district, unit_uscc=valid_uscc())
     return data
 
 
 def collected(
-    *, district: str = "110105", levels=("intermediate",), series: str = "accounting", phone=None, name="李明"
+    *,
+    district: str = "110105",
+    levels=("intermediate",),
+    series: str = "accounting",
+    phone=None,
+    name="李明",
+    email: str | None = None,
 ):
-    """An applicant with an approved record managed by `district`, holding qualifications at `levels`."""
+    """An applicant with an approved record managed by `district`, holding qualifications at `levels`
+    (`email`: the record's address, see collected_form)."""
     user = UserFactory(**({"phone": phone} if phone else {}), name=name)
-    data = collected_form(district=district, levels=levels, series=series, phone=user.phone, name=name)
+    data = collected_form(district=district, levels=levels, series=series, phone=user.phone, name=name, email=email)
     record_apply(user=user, district_code=district, data=data, source="first_collection")
     user.refresh_from_db()
     return user

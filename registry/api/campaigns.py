@@ -42,7 +42,7 @@ class NoticeIn(Schema):
     title: str
     body: str
     audience: AudienceIn
-    channels: list[str] = ["inbox"]
+    channels: list[str] = Field(["inbox"], description='any of "inbox", "sms", "email"; the inbox always goes')
     publish_at: dt.datetime | None = None
 
 
@@ -67,6 +67,8 @@ class NoticeProgress(Schema):
     read: int
     sms: dict[str, int]
     sms_failed: list[dict]
+    email: dict[str, int] = Field(description="with the email channel: queued, sending, sent, failed, no_address")
+    email_failed: list[dict]
 
 
 class NoticeSummary(Schema):
@@ -137,7 +139,7 @@ def list_notices(request):
     ]
 
 
-@router.get("/admin/notices/{notice_id}", response=NoticeProgress, summary="通知发送进度与短信送达情况")
+@router.get("/admin/notices/{notice_id}", response=NoticeProgress, summary="通知发送进度与短信、电子邮件送达情况")
 def notice_progress(request, notice_id: str):
     notice = access.get_or_404(notice_selectors.notices_for_staff(_staff(request)), pk=notice_id)
     return notice_selectors.notice_progress(notice)

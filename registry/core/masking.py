@@ -13,3 +13,11 @@ def mask_phone(value: str | None) -> str:
     if not value:
         return ""
     return value[:3] + "****" + value[-4:] if len(value) == 11 else "*" * len(value)
+
+
+def mask_email(value: str | None) -> str:
+    """li****@example.com: enough to tell two addresses apart, not enough to write to."""
+    if not value:
+        return ""
+    local, _, domain = value.partition("@")
+    return local[:2] + "****" + ("@" + domain if domain else "")

@@ -1,5 +1,5 @@
 """Notices (通知公告): one row per notice, one row per person it reached (their inbox entry, read
-flag and, with the SMS channel, their message in the SMS outbox)."""
+flag and, with the SMS and email channels, their messages in the SMS and email outboxes)."""
 
 import uuid
 
@@ -46,12 +46,18 @@ class Notice(models.Model):
     def sends_sms(self) -> bool:
         return "sms" in self.channels
 
+    @property
+    def sends_email(self) -> bool:
+        return "email" in self.channels
+
 
 class NoticeRecipient(models.Model):
     notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="deliveries")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
     read_at = models.DateTimeField("阅读时间", null=True, blank=True)
     sms = models.ForeignKey("sms.SmsMessage", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # Empty on a notice sent by email: the person's record has no (usable) email address.
+    email = models.ForeignKey("mail.OutgoingEmail", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
 
     class Meta:
         verbose_name = verbose_name_plural = "通知收件人"

@@ -8,8 +8,8 @@ from django.db.models import Count
 from registry.accounts import access
 from registry.accounts.models import Role
 from registry.core import prepared, refdata
-from registry.core.masking import mask_phone
-from registry.sms.models import SmsStatus
+from registry.core.masking import mask_email, mask_phone
+from registry.core.outbox import DeliveryStatus
 
 from .models import Notice, NoticeRecipient
 
@@ -87,20 +87,32 @@ def notices_for_staff(actor):
     return Notice.objects.none()
 
 
-def notice_progress(notice: Notice) -> dict:
-    """What the publisher sees: how far the fan-out is, how many read, SMS delivery by status and
-    the people whose SMS failed (masked phone)."""
-    deliveries = NoticeRecipient.objects.filter(notice=notice)
-    sms = {status: 0 for status in SmsStatus.values}
-    if notice.sends_sms:
-        for row in deliveries.filter(sms__isnull=False).values("sms__status").annotate(n=Count("pk")):
-            sms[row["sms__status"]] = row["n"]
+def _delivery(deliveries, channel: str, *, address: str, key: str, mask) -> tuple[dict, list[dict]]:
+    """A channel's outbox rows of this notice counted by status, and the first 50 people whose
+    message failed (masked address)."""
+    counts = {status: 0 for status in DeliveryStatus.values}
+    for row in deliveries.filter(**{f"{channel}__isnull": False}).values(f"{channel}__status").annotate(n=Count("pk")):
+        counts[row[f"{channel}__status"]] = row["n"]
     failed = [
-        {"name": name, "phone": mask_phone(phone), "error": error}
-        for name, phone, error in deliveries.filter(sms__status=SmsStatus.FAILED)
+        {"name": name, key: mask(value), "error": error}
+        for name, value, error in deliveries.filter(**{f"{channel}__status": DeliveryStatus.FAILED})
         .order_by("pk")
-        .values_list("user__name", "sms__phone", "sms__last_error")[:50]
+        .values_list("user__name", f"{channel}__{address}", f"{channel}__last_error")[:50]
     ]
+    return counts, failed
+
+
+def notice_progress(notice: Notice) -> dict:
+    """What the publisher sees: how far the fan-out is, how many read, SMS and email delivery by
+    status (email also: the people without an address) and the people whose message failed
+    (masked phone or address)."""
+    deliveries = NoticeRecipient.objects.filter(notice=notice)
+    sms, sms_failed, email, email_failed = {}, [], {}, []
+    if notice.sends_sms:
+        sms, sms_failed = _delivery(deliveries, "sms", address="phone", key="phone", mask=mask_phone)
+    if notice.sends_email:
+        email, email_failed = _delivery(deliveries, "email", address="to", key="email", mask=mask_email)
+        email["no_address"] = deliveries.filter(email__isnull=True).count()
     return {
         "id": str(notice.pk),
         "title": notice.title,
@@ -113,8 +125,10 @@ def notice_progress(notice: Notice) -> dict:
         "recipients": notice.recipients,
         "fanned_out": notice.fanned_out,
         "read": deliveries.filter(read_at__isnull=False).count(),
-        "sms": sms if notice.sends_sms else {},
-        "sms_failed": failed,
+        "sms": sms,
+        "sms_failed": sms_failed,
+        "email": email,
+        "email_failed": email_failed,
     }
 
 

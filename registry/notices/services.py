@@ -1,8 +1,9 @@
 """Publishing notices. A notice is written at once (with its audience and the number it reaches);
 the people are added to it afterwards in batches (`notice_fan_out_batch`, one short transaction
 each, resumable from `cursor`), so a notice to 500,000 people neither blocks the request that
-publishes it nor holds a transaction for minutes. With the SMS channel each batch also writes its
-messages into the SMS outbox, delivered by background jobs after the batch commits."""
+publishes it nor holds a transaction for minutes. With the SMS and email channels each batch also
+writes its messages into the SMS and email outboxes, delivered by background jobs after the batch
+commits (docs/decisions/0018-email-channel.md)."""
 
 import time
 
@@ -15,13 +16,14 @@ from registry.accounts import access
 from registry.audit.services import audit_record
 from registry.core.errors import ServiceError
 from registry.core.jobs import enqueue
+from registry.mail.services import clean_address, mail_enqueue_many
 from registry.sms.services import sms_enqueue_many
 
 from .audiences import NOTICE_KINDS, audience_batch, audience_clean, audience_label, audience_people
 from .models import Notice, NoticeRecipient, NoticeStatus
 from .selectors import UNREAD
 
-CHANNELS = ("inbox", "sms")
+CHANNELS = ("inbox", "sms", "email")
 # Without a broker the publishing request itself adds this many batches; the scheduled job
 # (run_due_jobs → publish_due_notices) adds the rest.
 INLINE_BATCHES = 2
@@ -45,8 +47,11 @@ def _clean_text(value: str, *, field: str, what: str, limit: int) -> str:
 def _clean_channels(channels) -> list[str]:
     channels = list(channels or ["inbox"])
     if not set(channels) <= set(CHANNELS):
-        raise ServiceError("unknown_code", "发送渠道只能是 inbox（站内通知）和 sms（短信）", field="channels")
-    return ["inbox"] + (["sms"] if "sms" in channels else [])  # the SMS points to the inbox
+        raise ServiceError(
+            "unknown_code", "发送渠道只能是 inbox（站内通知）、sms（短信）和 email（电子邮件）", field="channels"
+        )
+    # The SMS and the email point to the inbox, the record of what was sent: it always goes.
+    return ["inbox"] + [channel for channel in ("sms", "email") if channel in channels]
 
 
 def notice_publish(
@@ -113,8 +118,25 @@ def sms_text(notice: Notice) -> str:
     return f"【{settings.REGISTRY_BUREAU_NAME}】{notice.title}。详情请登录会计人员信息管理系统查看通知。"
 
 
+def email_body(notice: Notice) -> str:
+    return (
+        f"{notice.body}\n\n"
+        f"请登录会计人员信息管理系统，在“我的通知”中阅读本通知。\n"
+        f"{settings.REGISTRY_BUREAU_NAME}（本邮件由系统自动发送，请勿回复）"
+    )
+
+
+def _emails(notice: Notice, people) -> dict[int, int]:
+    """The notice's email to each person of the batch with an address: user id → outbox row."""
+    addressed = [(user_id, address) for user_id, _, email in people if (address := clean_address(email))]
+    body = email_body(notice)
+    ids = mail_enqueue_many(messages=[(address, notice.title, body) for _, address in addressed], purpose="notice")
+    return dict(zip((user_id for user_id, _ in addressed), ids, strict=True))
+
+
 def notice_fan_out_batch(*, notice_id) -> bool:
-    """Add the next batch of people to a notice's inbox (and its SMS to the outbox). Returns True
+    """Add the next batch of people to a notice's inbox (and its SMS and email to the outboxes;
+    someone without an email address gets none). Returns True
     when nothing is left to do. Idempotent and safe to run twice at once: the batch commits only
     if the cursor it started from is still the notice's."""
     size = settings.NOTICE_FANOUT_BATCH
@@ -126,14 +148,19 @@ def notice_fan_out_batch(*, notice_id) -> bool:
             now = timezone.now()
             if notice.status == NoticeStatus.SCHEDULED and notice.publish_at > now:
                 return True
-            people = audience_batch(notice.audience, after=notice.cursor, size=size)
-            sms = {}
+            people = audience_batch(notice.audience, after=notice.cursor, size=size, emails=notice.sends_email)
+            sms, emails = {}, {}
             if people and notice.sends_sms:
                 text = sms_text(notice)
-                ids = sms_enqueue_many(messages=[(phone, text) for _, phone in people], purpose="notice")
-                sms = dict(zip((user_id for user_id, _ in people), ids, strict=True))
+                ids = sms_enqueue_many(messages=[(phone, text) for _, phone, _ in people], purpose="notice")
+                sms = dict(zip((user_id for user_id, _, _ in people), ids, strict=True))
+            if people and notice.sends_email:
+                emails = _emails(notice, people)
             NoticeRecipient.objects.bulk_create(
-                NoticeRecipient(notice_id=notice.pk, user_id=user_id, sms_id=sms.get(user_id)) for user_id, _ in people
+                NoticeRecipient(
+                    notice_id=notice.pk, user_id=user_id, sms_id=sms.get(user_id), email_id=emails.get(user_id)
+                )
+                for user_id, _, _ in people
             )
             done = len(people) < size
             fields = {
@@ -151,7 +178,11 @@ def notice_fan_out_batch(*, notice_id) -> bool:
                 audit_record(
                     action="notice.published",
                     target=notice,
-                    details={"recipients": notice.fanned_out + len(people), "sms": notice.sends_sms},
+                    details={
+                        "recipients": notice.fanned_out + len(people),
+                        "sms": notice.sends_sms,
+                        "email": notice.sends_email,
+                    },
                 )
             return done
     except _Overtaken:

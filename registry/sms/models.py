@@ -1,11 +1,8 @@
 from django.db import models
 
+from registry.core.outbox import DeliveryStatus
 
-class SmsStatus(models.TextChoices):
-    QUEUED = "queued", "待发送"
-    SENDING = "sending", "发送中"
-    SENT = "sent", "已发送"
-    FAILED = "failed", "发送失败"
+SmsStatus = DeliveryStatus  # the statuses every outbox shares (registry/core/outbox.py)
 
 
 class SmsMessage(models.Model):

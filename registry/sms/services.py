@@ -6,6 +6,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from registry.core.jobs import enqueue
+from registry.core.outbox import claimable, finish, retry_delay
 
 from .backends import GatewayError, GatewayRejected, Outgoing, get_backend
 from .models import SmsMessage, SmsStatus
@@ -75,16 +76,13 @@ def deliver_once(message_id: int, *, redelivered: bool = False) -> SmsMessage:
     The gateway is called outside any transaction: on SQLite an open write transaction would hold
     the whole database while a slow gateway answers."""
     now = timezone.now()
-    message = SmsMessage.objects.get(pk=message_id)
-    if message.status not in (SmsStatus.QUEUED, SmsStatus.SENDING):
-        return message
-    if message.status == SmsStatus.SENDING and not (
-        redelivered or not message.claimed_at or message.claimed_at < now - dt.timedelta(seconds=SENDING_STALE_SECONDS)
-    ):
-        return message
     # Conditional on the row as read: of two jobs for one message (a redelivery and a requeue),
     # exactly one claims it.
-    unchanged = SmsMessage.objects.filter(pk=message_id, status=message.status, claimed_at=message.claimed_at)
+    message, unchanged = claimable(
+        SmsMessage, message_id, now=now, redelivered=redelivered, stale_seconds=SENDING_STALE_SECONDS
+    )
+    if unchanged is None:
+        return message
     if _code_expired(message, now):
         unchanged.update(status=SmsStatus.FAILED, last_error="code expired before delivery", text=EXPIRED, code="")
         message.refresh_from_db()
@@ -99,14 +97,14 @@ def deliver_once(message_id: int, *, redelivered: bool = False) -> SmsMessage:
     try:
         get_backend().send(outgoing)
     except GatewayRejected as exc:
-        _finish(message, status=SmsStatus.FAILED, last_error=str(exc)[:300])
+        finish(message, status=SmsStatus.FAILED, last_error=str(exc)[:300])
     except GatewayError as exc:
         status = SmsStatus.FAILED if message.attempts >= MAX_ATTEMPTS else SmsStatus.QUEUED
-        _finish(message, status=status, last_error=str(exc)[:300])
+        finish(message, status=status, last_error=str(exc)[:300])
         if status == SmsStatus.QUEUED:
             raise
     else:
-        _finish(message, status=SmsStatus.SENT, last_error="", sent_at=timezone.now(), text=REDACTED, code="")
+        finish(message, status=SmsStatus.SENT, last_error="", sent_at=timezone.now(), text=REDACTED, code="")
     return message
 
 
@@ -114,12 +112,6 @@ def _code_expired(message: SmsMessage, now) -> bool:
     """A code arriving after its lifetime only confuses the person: better none than a dead one."""
     lifetime = dt.timedelta(seconds=settings.SMS_CODE_TTL_SECONDS)
     return bool(message.code) and message.created_at + lifetime <= now
-
-
-def _finish(message: SmsMessage, **fields) -> None:
-    SmsMessage.objects.filter(pk=message.pk).update(**fields)
-    for name, value in fields.items():
-        setattr(message, name, value)
 
 
 def requeue_stale(*, older_than_seconds: int = QUEUED_STALE_SECONDS) -> int:
@@ -143,10 +135,6 @@ def requeue_stale(*, older_than_seconds: int = QUEUED_STALE_SECONDS) -> int:
     for message_id in ids:  # a stale `sending` row is taken over by deliver_once (claim older than the limit)
         enqueue(deliver_sms, message_id, in_process=deliver_with_retries, background=backend.remote)
     return len(ids)
-
-
-def retry_delay(attempt: int) -> float:
-    return min(30.0, 0.5 * 2 ** (attempt - 1))
 
 
 def deliver_with_retries(message_id: int, *, sleep=time.sleep) -> SmsMessage:

@@ -64,6 +64,11 @@ class NoticeForm(AudienceFields):
         label="身份证件号码名单", required=False, widget=forms.Textarea(attrs={"rows": 3}), help_text="每行一个"
     )
     sms = forms.BooleanField(label="同时发送短信", required=False)
+    email = forms.BooleanField(
+        label="同时发送电子邮件",
+        required=False,
+        help_text="发往人员信息中登记的电子邮箱；未登记邮箱的人员只收到站内通知",
+    )
     publish_at = forms.DateTimeField(
         label="定时发布",
         required=False,
@@ -80,6 +85,7 @@ class NoticeForm(AudienceFields):
         "campaign",
         "id_numbers",
         "sms",
+        "email",
         "publish_at",
     ]
 

@@ -79,7 +79,7 @@ def staff_notices(request):
                 title=form.cleaned_data["title"],
                 body=form.cleaned_data["body"],
                 audience=form.audience(form.cleaned_data["kind"]),
-                channels=["inbox", "sms"] if form.cleaned_data["sms"] else ["inbox"],
+                channels=["inbox"] + [channel for channel in ("sms", "email") if form.cleaned_data[channel]],
                 publish_at=form.cleaned_data["publish_at"],
                 ip=client_ip(request),
             )

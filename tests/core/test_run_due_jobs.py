@@ -25,6 +25,7 @@ def test_every_entry_runs_once_then_only_when_due():
     assert ran(run_due_jobs(now=now + dt.timedelta(seconds=5))) == []  # nothing due: nothing runs twice
     # 61 s later the one-minute jobs are due again, the 5- and 15-minute ones are not.
     assert ran(run_due_jobs(now=now + dt.timedelta(seconds=61))) == [
+        "mail-requeue",
         "notices-publish",
         "sms-requeue",
         "worker-heartbeat",
