@@ -13,7 +13,13 @@ from tests.workers import use_broker
 
 @pytest.fixture
 def console():
-    """What the configured console handler (settings.LOGGING) writes, as text."""
+    """What the configured console handler (settings.LOGGING) writes, as text. The configuration is
+    applied afresh: a Celery app started in-process by an earlier test of the same worker puts its
+    own format on the root logger's handlers (seen with xdist: the line lost its request id)."""
+    from django.conf import settings
+    from django.utils.log import configure_logging
+
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
     pytest_handlers = ("LogCaptureHandler", "_LiveLoggingNullHandler", "_FileHandler")
     handlers = [
         h
