@@ -21,7 +21,7 @@ from registry.sms.services import sms_enqueue_many
 
 from .audiences import NOTICE_KINDS, audience_batch, audience_clean, audience_label, audience_people
 from .models import Notice, NoticeRecipient, NoticeStatus
-from .selectors import UNREAD
+from .selectors import UNREAD, sender_of
 
 CHANNELS = ("inbox", "sms", "email")
 # Without a broker the publishing request itself adds this many batches; the scheduled job
@@ -122,7 +122,7 @@ def email_body(notice: Notice) -> str:
     return (
         f"{notice.body}\n\n"
         f"请登录会计人员信息管理系统，在“我的通知”中阅读本通知。\n"
-        f"{settings.REGISTRY_BUREAU_NAME}（本邮件由系统自动发送，请勿回复）"
+        f"{sender_of(notice)}（本邮件由系统自动发送，请勿回复）"
     )
 
 

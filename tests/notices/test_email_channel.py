@@ -47,6 +47,7 @@ def test_publishing_with_email_writes_one_message_per_person_with_an_address(api
         assert message["Subject"].strip() == TITLE
         text = message.get_content()
         assert text.startswith("请于 12 月 31 日前完成学习。") and "请登录会计人员信息管理系统" in text
+        assert "\n北京市财政局（本邮件由系统自动发送" in text
     assert {bob.pk, alice.pk} == set(
         NoticeRecipient.objects.filter(notice=saved, email__status="sent").values_list("user_id", flat=True)
     )
@@ -92,6 +93,8 @@ def test_a_district_reviewers_email_reaches_only_their_districts(api, chaoyang_r
     assert created.status_code == 201 and created.json()["recipients"] == 1
     assert list(OutgoingEmail.objects.values_list("to", flat=True)) == ["mine@example.com"]
     assert mail_dir.to() == ["mine@example.com"]
+    (message,) = mail_dir.messages()  # signed by the district bureau that sent it, as the inbox says
+    assert "\n朝阳区财政局（本邮件由系统自动发送" in message.get_content()
 
 
 def test_the_staff_form_has_an_email_checkbox_and_the_detail_page_counts(
