@@ -21,6 +21,21 @@ class DeliveryStatus(models.TextChoices):
 PENDING = (DeliveryStatus.QUEUED, DeliveryStatus.SENDING)
 
 
+class OutboxRow(models.Model):
+    """The delivery columns every outbox row has; the outbox adds its address and content."""
+
+    status = models.CharField("状态", max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.QUEUED)
+    attempts = models.PositiveSmallIntegerField("尝试次数", default=0)
+    last_error = models.CharField("最近错误", max_length=300, blank=True)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    claimed_at = models.DateTimeField("开始发送", null=True, blank=True)
+    sent_at = models.DateTimeField("发送时间", null=True, blank=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["-id"]
+
+
 def claimable(model, pk, *, now, redelivered: bool, stale_seconds: int):
     """The row, and the queryset that claims it (`.update(...)` returns 1 for the one claimant) —
     or None when it is not to be sent now: already sent or failed, or `sending` by an attempt that
