@@ -123,21 +123,12 @@ def test_a_late_answer_clears_only_its_own_campaigns_mark(municipal_admin):
 
 
 def test_a_submitted_change_application_answers_the_campaign(municipal_admin, django_capture_on_commit_callbacks):
-    from registry.applications import services
-    from tests.applications.conftest import upload_all_materials
-
     person, idle = collected(district="110105"), collected(district="110105")
     campaign = campaign_open(
         actor=municipal_admin, name="核查", scope={"kind": "all"}, deadline=TOMORROW, on_no_response="abnormal"
     )
     campaigns_tick()
-    change = services.application_create(applicant=person, type="change")
-    form = change.form
-    form["employment"]["unit_name"] = "北京新单位有限公司"
-    form["other"]["change_event_date"] = str(timezone.localdate())
-    change = services.application_save_form(application=change, actor=person, form=form)
-    upload_all_materials(change, person)
-    services.application_submit(application=change, actor=person)
+    _submit_change(person)
 
     campaigns_tick(today=AFTER_DEADLINE)
     target = CampaignTarget.objects.get(campaign=campaign, user=person)
