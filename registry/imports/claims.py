@@ -61,15 +61,20 @@ def claimable(id_number: str) -> ImportedPerson | None:
 def offered_by_phone(user: User) -> bool:
     """An applicant without a record whose verified phone is on an unclaimed imported record: the
     web offers the claim right after login (only the phone's holder learns it)."""
-    if not access.is_active_user(user) or user.role != Role.APPLICANT or Record.objects.filter(user=user).exists():
+    if not access.is_active_user(user) or user.role != Role.APPLICANT or has_record(user):
         return False
     return ImportedPerson.objects.unclaimed().filter(phone=user.phone, record__user__isnull=True).exists()
+
+
+def has_record(user: User) -> bool:
+    """One record per person: an account with a record has nothing to claim."""
+    return Record.objects.filter(user=user).exists()
 
 
 def _check_account(user: User) -> None:
     if not access.is_active_user(user) or user.role != Role.APPLICANT:
         raise ServiceError("forbidden", "只有会计人员本人的账号可以认领原有人员信息。", status=403)
-    if Record.objects.filter(user=user).exists():
+    if has_record(user):
         raise Conflict("already_has_record", "您的账号已有人员信息；一人只能有一条人员信息，不能再认领。")
 
 

@@ -152,6 +152,9 @@ def claim(request):
     be sent yet leads back to the code's page instead of hiding it."""
     if access.is_staff_member(request.user):
         raise PermissionDenied
+    if claims.has_record(request.user):  # the form would only end in "one record per person"
+        messages.info(request, "您的账号已有人员信息，无需认领；信息有变化请办理“信息变更”。")
+        return redirect("web:my_record")
     form, code_form, sent_to, notice = ClaimForm(request.POST or None), None, "", ""
     pending = request.session.get(CLAIM_CODE_SENT) or {}
     if request.method == "POST" and "sms_code" in request.POST:

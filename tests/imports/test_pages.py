@@ -183,3 +183,19 @@ def test_claim_code_page_says_when_the_record_was_claimed_meanwhile(
     page = client.post("/claim/", {"id_number": row["id_number"], "sms_code": code}).content.decode()
     assert "没有找到可认领的原有人员信息" in page
     assert Record.objects.get(id_number=row["id_number"]).user_id == rival.pk
+
+
+@pytest.mark.django_db
+def test_a_person_who_has_a_record_is_not_offered_the_claim_form(client, rng, import_rows):
+    """The form used to be shown and end in "一人只能有一条人员信息" after the ID number was typed."""
+    from tests.factories import collected_person
+
+    row = sample_row(rng, district="110108", phone="13811110002")
+    import_rows([row])
+    client.force_login(collected_person("110105"))
+    for response in (client.get("/claim/"), client.post("/claim/", {"id_number": row["id_number"]})):
+        assert response.status_code == 302 and response["Location"] == "/record/"
+    assert "无需认领" in client.get("/record/").content.decode()
+    assert Record.objects.get(id_number=row["id_number"]).user_id is None
+    client.force_login(UserFactory(phone="13900000066"))
+    assert 'name="id_number"' in client.get("/claim/").content.decode()
