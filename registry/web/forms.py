@@ -7,7 +7,9 @@ CODE_ATTRS = {"inputmode": "numeric", "autocomplete": "one-time-code", "maxlengt
 class LoginForm(forms.Form):
     username = forms.CharField(
         label="手机号码或身份证号码",
-        max_length=18,
+        # 18 characters and the spaces people type in groups ("110105 19491231 002X"): the
+        # server drops them (accounts.backends.normalize_username), the browser must not cut first.
+        max_length=30,
         widget=forms.TextInput(attrs={"autofocus": True, "autocomplete": "username"}),
     )
     password = forms.CharField(

@@ -54,6 +54,14 @@ def test_login_with_id_number(client):
     assert int(client.session["_auth_user_id"]) == user.pk
 
 
+def test_login_with_an_id_number_typed_in_groups(client):
+    """The field's maxlength of 18 cut "110105 19491231 002X" before the server could drop the spaces."""
+    user = UserFactory(id_number="11010519491231002X")
+    assert 'maxlength="30"' in client.get("/login/").content.decode()
+    response = client.post("/login/", {"username": "110105 19491231 002x", "password": PASSWORD})
+    assert response.status_code == 302 and int(client.session["_auth_user_id"]) == user.pk
+
+
 def test_failed_login_says_so_in_chinese(client):
     UserFactory(phone="13900000077")
     response = client.post("/login/", {"username": "13900000077", "password": "wrong-pass1"})
