@@ -295,3 +295,12 @@ def review_sla_days(submitted_on: dt.date | None = None) -> int:
         lambda: list(ReviewSla.objects.order_by("-effective_from").values_list("effective_from", "working_days")),
     )
     return next((days for since, days in rows if since <= on), settings.REVIEW_SLA_WORKING_DAYS)
+
+
+def record_form_of(record: Record, user) -> dict:
+    """The person's approved data as their record page shows it: the current version, with the
+    account's verified phone, which is the record's phone (PRODUCT.md) — a phone changed in 我的账号
+    since the version was approved is shown as it is now, not as it was."""
+    form = normalize_form(record.current_data)
+    form["basic"]["phone"] = user.phone or form["basic"]["phone"]
+    return form

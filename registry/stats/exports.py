@@ -13,8 +13,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, TextField, Value
 from django.db.models.fields.json import KT
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from registry.audit.services import audit_record
@@ -120,7 +121,9 @@ def people_rows(
                 "record__status",
                 KT("data__basic__gender"),
                 KT("data__basic__birth_date"),
-                KT("data__basic__phone"),
+                # The verified account phone is the record's phone (PRODUCT.md); the version keeps
+                # the one it was approved with, so a phone changed since would be exported stale.
+                Coalesce(NullIf("record__user__phone", Value("")), KT("data__basic__phone"), output_field=TextField()),
                 KT("data__employment__unit_name"),
                 KT("data__employment__unit_type"),
                 "data__education",

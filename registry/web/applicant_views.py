@@ -521,7 +521,9 @@ def my_record(request):
             "province_options": _province_options_except(record.district_id[:2]) if record else "",
             "record": record,
             "integrity_entries": integrity_entries,
-            "form": normalize_form(record.current_data) if record and record.current_data is not None else None,
+            "form": selectors.record_form_of(record, request.user)
+            if record and record.current_data is not None
+            else None,
             "district": selectors.district_contact(record.district_id) if record else None,
             # Work in progress, and only what may be done now (states.available_actions / available_starts).
             "pending": pending,

@@ -76,6 +76,25 @@ def test_full_id_numbers_only_with_the_permission(make_person, api, municipal_ad
 
 
 @pytest.mark.django_db
+def test_the_phone_exported_is_the_account_phone_as_it_is_now(make_person, api, municipal_admin):
+    """PRODUCT.md: the record's phone is the verified account phone. A phone changed in 我的账号 after
+    approval was exported as the old one, kept in the approved version."""
+    from registry.records.models import RecordVersion
+
+    person, other = make_person("110105", name="甲"), make_person("110105", name="乙")
+    for record in (person, other):
+        version = RecordVersion.objects.get(record=record)
+        version.data["basic"]["phone"] = "13700000001"  # what the version was approved with
+        version.save()
+    type(person.user).objects.filter(pk=person.user_id).update(phone="13911112222")
+    type(other).objects.filter(pk=other.pk).update(user=None)  # an imported record nobody has claimed
+    grant_full(municipal_admin)
+    api.login(municipal_admin.phone)
+    phones = {row[0]: row[4] for row in _csv(api.get("/api/v1/exports/people.csv"))[1:]}
+    assert phones == {"甲": "13911112222", "乙": "13700000001"}
+
+
+@pytest.mark.django_db
 def test_xlsx_bytes(make_person, api, chaoyang_reviewer):
     make_person("110105", name="+cmd", levels=("junior",))
     make_person("110108", name="海淀的人")

@@ -348,3 +348,20 @@ def test_a_code_that_lapsed_unused_is_explained_and_a_new_transfer_out_can_be_as
     assert again.status == "submitted" and response.status_code == 200
     assert Record.objects.get(user=code.person).status == "transferring_out"
     assert not Application.objects.filter(applicant=other.person).exists()
+
+
+def test_the_record_page_shows_the_account_phone_as_it_is_now():
+    """The record's phone is the verified account phone (PRODUCT.md): after a change of phone in
+    我的账号 the page showed the approved version's old number until the next change."""
+    from tests.factories import collected_person
+
+    person, other = collected_person("110105"), collected_person("110105")
+    version = RecordVersion.objects.get(record__user=person)
+    version.data["basic"]["phone"] = "13700000001"
+    version.save()
+    type(person).objects.filter(pk=person.pk).update(phone="13911112222")
+    person.refresh_from_db()
+    browser = Client()
+    browser.force_login(person)
+    page = browser.get("/record/").content.decode()
+    assert "13911112222" in page and "13700000001" not in page and other.phone not in page
