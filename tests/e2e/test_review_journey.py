@@ -24,7 +24,11 @@ def test_reject_fix_resubmit_approve_then_change(browser, page, live_server, cod
     login(page, url, reviewer.phone)
     page.click("nav >> text=审核队列")
     page.fill("input[name=q]", "李明")
-    page.click("button:has-text('筛选')")
+    # The filter is a GET of the next page: wait for it, not for the click (the rows counted right
+    # after the click could be the old page's, or none while the new one loads).
+    with page.expect_navigation(url=lambda address: "q=%E6%9D%8E%E6%98%8E" in address):
+        page.click("button:has-text('筛选')")
+    page.wait_for_selector("table.queue")
     assert page.locator("table.queue tbody tr").count() == 1
     assert "王芳" not in page.inner_text("table.queue")  # another district's applicant
     shot(page, "01-queue")
