@@ -15,6 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 
 from registry.audit.services import audit_record
+from registry.core import refdata
 from registry.core.errors import Conflict, ServiceError
 from registry.core.masking import mask_phone
 from registry.sms.services import sms_enqueue
@@ -31,12 +32,6 @@ SMS_PURPOSE = "phone_recovery"
 
 def _not_found() -> ServiceError:
     return ServiceError("not_found", "未找到该手机号更换申请，或不属于您负责的区。", status=404)
-
-
-def _contact(recovery: PhoneRecovery) -> str:
-    district = recovery.district
-    name = district.bureau_name or f"{district.name}财政局"
-    return f"{name}（{district.contact_phone}）" if district.contact_phone else name
 
 
 def _expire_stale(person: User) -> None:
@@ -122,7 +117,7 @@ def phone_recovery_request(
             sms_enqueue(
                 phone=person.phone,
                 text=(
-                    f"【会计人员信息管理系统】{_contact(recovery)}工作人员申请将您的登录手机号更换为"
+                    f"【会计人员信息管理系统】{refdata.bureau_contact(recovery.district)}工作人员申请将您的登录手机号更换为"
                     f"{mask_phone(new_phone)}，须另一名工作人员批准后生效。如非您本人申请，请登录系统在"
                     "“我的账号”中取消，或致电财政局。"
                 ),
@@ -206,7 +201,7 @@ def _apply_recovery(*, recovery, person, actor, now, ip):
             phone=recovery.old_phone,
             text=(
                 f"【会计人员信息管理系统】您的登录手机号已由工作人员更换为{mask_phone(recovery.new_phone)}。"
-                f"如非您本人申请，请立即联系{_contact(recovery)}。"
+                f"如非您本人申请，请立即联系{refdata.bureau_contact(recovery.district)}。"
             ),
             purpose=SMS_PURPOSE,
         )

@@ -257,6 +257,18 @@ def other_provinces() -> list[tuple[str, str]]:
     return [(code, name) for code, name in provinces() if not in_home_province(code)]
 
 
+def bureau_of(region) -> str:
+    """The finance bureau a district's people deal with (a Region or a RegionRow): its own name,
+    else "<district>财政局"."""
+    return region.bureau_name or f"{region.name}财政局"
+
+
+def bureau_contact(region) -> str:
+    """The bureau with its phone where it has one: "朝阳区财政局（010-…）"."""
+    name = bureau_of(region)
+    return f"{name}（{region.contact_phone}）" if region.contact_phone else name
+
+
 def counties_of(province_code: str) -> list[tuple[str, str]]:
     """Current county-level units (and management units) of a province by code, without 市辖区."""
     t = tables()

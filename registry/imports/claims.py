@@ -22,6 +22,7 @@ from registry.accounts import access
 from registry.accounts.models import Role, User
 from registry.accounts.sms_codes import normalize_phone, sms_code_consume, sms_code_request
 from registry.audit.services import audit_record
+from registry.core import refdata
 from registry.core.errors import Conflict, RateLimited, ServiceError
 from registry.core.masking import mask_phone
 from registry.core.ratelimit import record_attempt
@@ -129,10 +130,7 @@ def claim_start(*, user: User, id_number: str, ip: str | None = None) -> dict:
 
 
 def _via_district(person: ImportedPerson) -> Conflict:
-    district = person.record.district
-    contact = district.bureau_name or f"{district.name}财政局"
-    if district.contact_phone:
-        contact += f"（{district.contact_phone}）"
+    contact = refdata.bureau_contact(person.record.district)
     return Conflict(
         "claim_via_district",
         f"原有信息中没有可用的手机号码。请携带身份证件到{contact}核验身份，由工作人员将您的登录手机号登记到原有信息后再认领。",

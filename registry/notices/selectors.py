@@ -142,7 +142,7 @@ def sender_of(notice: Notice) -> str:
     names = []
     for code in notice.audience.get("districts") or []:
         region = refdata.region(code)
-        name = region and (region.bureau_name or f"{region.name}财政局")
+        name = region and refdata.bureau_of(region)
         if name and name not in names:
             names.append(name)
     return "、".join(names) or settings.REGISTRY_BUREAU_NAME
