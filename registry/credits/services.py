@@ -555,9 +555,14 @@ def transcript_issue(*, person: Record, year: int, actor, ip=None) -> tuple[byte
 FILE_SOURCES = (Source.PROVIDER, Source.EXAM)  # whose files the admin imports
 
 
-def _file_source_check(source: str) -> None:
+def _file_origin(provider: str, source: str) -> str:
+    """Who sent the file, checked: the provider's (or exam body's) name as stored, and its source."""
     if source not in FILE_SOURCES:
         raise ServiceError("unknown_code", "来源只能是 provider（培训机构报送）或 exam（考试合格）", field="source")
+    provider = (provider or "").strip()[:100]
+    if not provider:
+        raise ServiceError("required", "请填写培训机构或考试机构名称", field="provider")
+    return provider
 
 
 def credits_import_path(*, path, provider: str, source: str = Source.PROVIDER, actor=None, progress=None):
@@ -565,10 +570,7 @@ def credits_import_path(*, path, provider: str, source: str = Source.PROVIDER, a
     command and the background job); audited."""
     from . import imports
 
-    _file_source_check(source)
-    provider = (provider or "").strip()[:100]
-    if not provider:
-        raise ServiceError("required", "请填写培训机构或考试机构名称", field="provider")
+    provider = _file_origin(provider, source)
     try:
         outcome = imports.import_file(path=path, provider=provider, source=source, progress=progress)
     except imports.BadFile as exc:
@@ -587,10 +589,7 @@ def credits_import_start(*, provider: str, uploaded, actor, source: str = Source
 
     if not access.is_admin(actor):
         raise ServiceError("forbidden", "只有市财政局管理员可以导入学分文件。", status=403)
-    _file_source_check(source)
-    provider = (provider or "").strip()[:100]
-    if not provider:
-        raise ServiceError("required", "请填写培训机构或考试机构名称", field="provider")
+    provider = _file_origin(provider, source)
     name = (getattr(uploaded, "name", "") or "").lower()
     if not name.endswith((".csv", ".xlsx")):
         raise ServiceError("unsupported_type", "只能导入 CSV 或 XLSX 文件（请使用模板）。", field="file")
